@@ -1,0 +1,16 @@
+"""The Celery app. Tasks run in the schema of the campaign that queued them.
+
+tenant-schemas-celery stamps the current schema on every task message and switches
+to it in the worker; a task queued outside any campaign runs in `public`.
+Periodic tasks that concern campaigns loop over them explicitly.
+"""
+
+import os
+
+from tenant_schemas_celery.app import CeleryApp as TenantAwareCeleryApp
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+app = TenantAwareCeleryApp("terrain")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,24 @@
+"""URLs of a campaign's host (<slug>.<PLATFORM_DOMAIN> or its own domains)."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from campaigns.accounts.api import MeView
+from config.admin_sites import campaign_admin
+from config.urls_common import common_patterns
+from crm.api import ContactViewSet
+from participation import views as participation_views
+
+router = DefaultRouter()
+router.register("contacts", ContactViewSet, basename="contact")
+
+urlpatterns = [
+    path("", participation_views.home, name="home"),
+    path("admin/", campaign_admin.urls),
+    path("api/me/", MeView.as_view(), name="api-me"),
+    path("api/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    *common_patterns,
+]

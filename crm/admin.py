@@ -1,0 +1,28 @@
+from django.contrib import admin
+
+from config.admin_sites import campaign_admin
+
+from .models import Address, Contact, Household
+
+
+@admin.register(Contact, site=campaign_admin)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "email", "phone", "source", "created"]
+    search_fields = ["birth_name", "usage_name", "first_names", "email", "phone"]
+    list_filter = ["source", "sex"]
+    raw_id_fields = ["household"]
+
+
+@admin.register(Address, site=campaign_admin)
+class AddressAdmin(admin.ModelAdmin):
+    list_display = ["line1", "postal_code", "city", "polling_station_code"]
+    # Django's map widget loads OpenLayers from a CDN; positions are set by
+    # geocoding and shown on our own Leaflet map instead.
+    readonly_fields = ["point"]
+    search_fields = ["line1", "city", "postal_code"]
+
+
+@admin.register(Household, site=campaign_admin)
+class HouseholdAdmin(admin.ModelAdmin):
+    list_display = ["__str__"]
+    raw_id_fields = ["address"]

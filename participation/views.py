@@ -1,0 +1,7 @@
+from django.shortcuts import render
+
+from .models import SiteSettings
+
+
+def home(request):
+    return render(request, "participation/home.html", {"site": SiteSettings.current()})
