@@ -14,3 +14,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 app = TenantAwareCeleryApp("terrain")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "summarise-contacts-hourly": {
+        "task": "crm.tasks.summarise_contacts_everywhere",
+        "schedule": 60 * 60,
+    },
+}

@@ -53,7 +53,7 @@ TENANT_APPS = [
     "participation",
 ]
 
-INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
+INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS] + ["demo"]
 
 TENANT_MODEL = "campaigns.Campaign"
 TENANT_DOMAIN_MODEL = "campaigns.Domain"
@@ -104,7 +104,7 @@ TEMPLATES = [
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
-DATABASES = {"default": env.db("DATABASE_URL", default="postgres:///terrain")}
+DATABASES = {"default": env.db("DATABASE_URL", default="postgres://terrain:terrain@localhost:5432/terrain")}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 ORIGINAL_BACKEND = "django.contrib.gis.db.backends.postgis"
@@ -169,7 +169,13 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Front-end libraries come from npm (package.json + lock, installed by the Makefile)
+# and are served from our own static files under /static/vendor/.
+NODE_MODULES = BASE_DIR / "node_modules"
+VENDOR_STATIC = {"htmx": NODE_MODULES / "htmx.org" / "dist", "leaflet": NODE_MODULES / "leaflet" / "dist"}
+STATICFILES_DIRS = [BASE_DIR / "static"] + [
+    (f"vendor/{name}", path) for name, path in VENDOR_STATIC.items() if path.is_dir()
+]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 STORAGES = {

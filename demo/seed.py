@@ -1,0 +1,107 @@
+"""Build the demo campaign: accounts for every role and a town's worth of people."""
+
+import secrets
+from dataclasses import dataclass
+
+from django.contrib.gis.geos import Point
+from django.db import connection, transaction
+from django_tenants.utils import tenant_context
+
+from bench.synthetic import make_town
+from campaigns.accounts.models import Role, Team, User
+from campaigns.accounts.roles import assign_role
+from campaigns.models import Campaign
+from campaigns.provisioning import campaign_url, create_campaign, delete_campaign
+from crm.models import Address, Contact, Household
+from participation.models import SiteSettings
+
+DEMO_SLUG = "demo"
+DEMO_ACCOUNTS = [
+    ("admin@demo.localhost", "Camille Admin", Role.ADMIN),
+    ("organisatrice@demo.localhost", "Inès Organisatrice", Role.ORGANIZER),
+    ("chef.equipe@demo.localhost", "Théo Chef d'équipe", Role.TEAM_LEADER),
+    ("militant@demo.localhost", "Léa Militante", Role.VOLUNTEER),
+    ("militant2@demo.localhost", "Noé Militant", Role.VOLUNTEER),
+    ("citoyen@demo.localhost", "Françoise Citoyenne", Role.CITIZEN),
+]
+
+
+@dataclass
+class DemoResult:
+    campaign: Campaign
+    url: str
+    logins: list  # (email, role label, password)
+    contacts: int
+
+
+def seed_demo(*, people=5000, seed=2026, reset=False, password=None):
+    """Create the demo campaign if missing (or again with reset) and (re)set its logins."""
+    connection.set_schema_to_public()
+    existing = Campaign.objects.filter(schema_name=DEMO_SLUG).first()
+    if existing and reset:
+        delete_campaign(existing, actor="seed_demo")
+        existing = None
+    if existing is None:
+        create_campaign(
+            slug=DEMO_SLUG,
+            name="Villebourg en commun",
+            preset="municipal-list",
+            admin_email=DEMO_ACCOUNTS[0][0],
+            actor="seed_demo",
+        )
+    campaign = Campaign.objects.get(schema_name=DEMO_SLUG)
+    logins = []
+    with tenant_context(campaign), transaction.atomic():
+        for email, name, role in DEMO_ACCOUNTS:
+            user = User.objects.filter(email=email).first() or User(email=email)
+            user.full_name = name
+            pw = password or secrets.token_urlsafe(9)
+            user.set_password(pw)
+            user.save()
+            assign_role(user, role)
+            logins.append((email, role.label, pw))
+        porte = Team.objects.filter(name="Porte-à-porte").first()
+        if porte:
+            porte.leaders.add(User.objects.get(email="chef.equipe@demo.localhost"))
+            porte.members.add(*User.objects.filter(role=Role.VOLUNTEER))
+        site = SiteSettings.current()
+        site.intro = (
+            "Villebourg en commun est une liste citoyenne pour les municipales. "
+            "Proposez vos idées, rejoignez une équipe de terrain, suivez la campagne."
+        )
+        site.save()
+        if not Contact.objects.exists():
+            _load_town(make_town(seed=seed, people=people))
+        count = Contact.objects.count()
+    return DemoResult(campaign, campaign_url(campaign), logins, count)
+
+
+def _load_town(town):
+    buildings = town.buildings
+    addresses = Address.objects.bulk_create(
+        [
+            Address(
+                line1=b.line1,
+                postal_code=town.postal_code,
+                city=town.name,
+                point=Point(b.lon, b.lat, srid=4326),
+                polling_station_code=b.polling_station,
+            )
+            for b in buildings
+        ],
+        batch_size=2000,
+    )
+    household_rows = [
+        (Household(address=address, label=h["label"]), h["people"])
+        for address, b in zip(addresses, buildings, strict=True)
+        for h in b.households
+    ]
+    households = Household.objects.bulk_create([h for h, _ in household_rows], batch_size=2000)
+    Contact.objects.bulk_create(
+        [
+            Contact(household=household, source="démo : liste électorale synthétique", **person)
+            for household, (_, people) in zip(households, household_rows, strict=True)
+            for person in people
+        ],
+        batch_size=2000,
+    )
