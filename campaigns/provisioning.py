@@ -108,6 +108,32 @@ def sync_template_schema(verbosity=0):
     return True
 
 
+def clone_template(schema_name):
+    """Copy the template schema (tables, data, sequences, functions) to a new schema.
+
+    django-tenants' clone function recreates multi-column unique constraints
+    under PostgreSQL's default names (`<table>_<cols>_key`) instead of Django's
+    (`<table>_<cols>_<hash>_uniq`). A later migration that drops one by name would
+    then fail on cloned campaigns only, so the names are put back as in the template.
+    """
+    CloneSchema().clone_schema(TEMPLATE_SCHEMA, schema_name, "DATA")
+    shape = """
+        SELECT rel.relname, con.contype, pg_get_constraintdef(con.oid), con.conname
+          FROM pg_constraint con JOIN pg_class rel ON rel.oid = con.conrelid
+         WHERE con.connamespace = %s::regnamespace"""
+    with connection.cursor() as cursor:
+        cursor.execute(shape, [TEMPLATE_SCHEMA])
+        wanted = {}
+        for table, kind, definition, name in cursor.fetchall():
+            key = (table, kind, definition.replace(TEMPLATE_SCHEMA, schema_name))
+            wanted[key] = None if key in wanted else name  # ambiguous: leave alone
+        cursor.execute(shape, [schema_name])
+        for table, kind, definition, name in cursor.fetchall():
+            target = wanted.get((table, kind, definition))
+            if target and target != name:
+                cursor.execute(f'ALTER TABLE "{schema_name}"."{table}" RENAME CONSTRAINT "{name}" TO "{target}"')
+
+
 def _clean_hostname(value):
     return (value or "").strip().lower().rstrip(".")
 
@@ -233,7 +259,7 @@ def create_campaign(
             language=language,
             time_zone=time_zone,
         )
-        CloneSchema().clone_schema(TEMPLATE_SCHEMA, slug, "DATA")
+        clone_template(slug)
         Domain.objects.create(domain=f"{slug}.{settings.PLATFORM_DOMAIN}", tenant=campaign, is_primary=True)
         for host in domains:
             Domain.objects.create(domain=host, tenant=campaign, is_primary=False)

@@ -10,3 +10,6 @@ CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
 CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [REDIS_URL]  # noqa: F405
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
+# The test ASGI server serves static files straight from the apps and node_modules.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

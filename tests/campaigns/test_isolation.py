@@ -1,0 +1,113 @@
+"""Two campaigns never see each other's people: ORM, API and admin."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django_tenants.utils import tenant_context
+from rest_framework.authtoken.models import Token
+
+from campaigns.accounts.models import Role
+from crm.models import Contact
+from tests.conftest import host_of, make_user
+
+
+def client_for(campaign, user=None):
+    client = Client(HTTP_HOST=host_of(campaign))
+    if user is not None:
+        with tenant_context(campaign):
+            client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def two_campaigns(campaign_a, campaign_b):
+    with tenant_context(campaign_a):
+        # Ids are per schema: push A's past B's so an A id is not also a B id.
+        Contact.objects.bulk_create([Contact(first_names=f"Filler {i}") for i in range(5)])
+        Contact.objects.filter(first_names__startswith="Filler").delete()
+        contact_a = Contact.objects.create(first_names="Amélie", birth_name="Poulain", email="amelie@a.test")
+    with tenant_context(campaign_b):
+        contact_b = Contact.objects.create(first_names="Benoît", birth_name="Ærø", email="benoit@b.test")
+    admin_a = make_user(campaign_a, Role.ADMIN, "chef@a.test")
+    admin_b = make_user(campaign_b, Role.ADMIN, "chef@b.test")
+    return campaign_a, campaign_b, contact_a, contact_b, admin_a, admin_b
+
+
+def test_contact_created_in_one_campaign_is_invisible_through_the_orm_of_the_other(two_campaigns):
+    a, b, contact_a, contact_b, *_ = two_campaigns
+    with tenant_context(a):
+        assert list(Contact.objects.values_list("email", flat=True)) == ["amelie@a.test"]
+    with tenant_context(b):
+        assert list(Contact.objects.values_list("email", flat=True)) == ["benoit@b.test"]
+        assert not Contact.objects.filter(email="amelie@a.test").exists()
+
+
+def test_user_created_in_one_campaign_does_not_exist_in_the_other(two_campaigns):
+    a, b, *_ = two_campaigns
+    User = get_user_model()
+    with tenant_context(b):
+        assert not User.objects.filter(email="chef@a.test").exists()
+    # The same address may hold separate accounts in two campaigns (two data controllers).
+    make_user(b, Role.CITIZEN, "chef@a.test")
+    with tenant_context(a):
+        assert User.objects.get(email="chef@a.test").role == Role.ADMIN
+
+
+def test_api_lists_only_the_hosts_campaign_contacts(two_campaigns):
+    a, b, contact_a, contact_b, admin_a, admin_b = two_campaigns
+    response = client_for(b, admin_b).get("/api/contacts/")
+    assert response.status_code == 200
+    emails = [c["email"] for c in response.json()["results"]]
+    assert emails == ["benoit@b.test"]
+
+
+def test_api_does_not_serve_another_campaigns_contact_by_id(two_campaigns):
+    a, b, contact_a, contact_b, admin_a, admin_b = two_campaigns
+    response = client_for(b, admin_b).get(f"/api/contacts/{contact_a.pk}/")
+    assert response.status_code == 404
+    assert "amelie" not in response.content.decode()
+
+
+def test_api_token_of_one_campaign_is_refused_on_the_other(two_campaigns):
+    a, b, contact_a, contact_b, admin_a, admin_b = two_campaigns
+    with tenant_context(a):
+        token = Token.objects.create(user=admin_a)
+    ok = Client(HTTP_HOST=host_of(a)).get("/api/contacts/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert ok.status_code == 200
+    assert [c["email"] for c in ok.json()["results"]] == ["amelie@a.test"]
+    refused = Client(HTTP_HOST=host_of(b)).get("/api/contacts/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert refused.status_code == 401
+    assert "amelie" not in refused.content.decode()
+
+
+def test_session_cookie_of_one_campaign_is_not_a_session_on_the_other(two_campaigns):
+    a, b, contact_a, contact_b, admin_a, admin_b = two_campaigns
+    client = client_for(a, admin_a)
+    assert client.get("/api/me/").json()["email"] == "chef@a.test"
+    # Same cookie jar, other campaign's host: no session there.
+    response = client.get("/api/contacts/", HTTP_HOST=host_of(b))
+    assert response.status_code == 401
+    assert "amelie" not in response.content.decode() and "benoit" not in response.content.decode()
+    admin_page = client.get("/admin/crm/contact/", HTTP_HOST=host_of(b))
+    assert admin_page.status_code == 302
+    assert "/admin/login/" in admin_page["Location"]
+
+
+def test_admin_shows_only_the_hosts_campaign_contacts(two_campaigns):
+    a, b, contact_a, contact_b, admin_a, admin_b = two_campaigns
+    page = client_for(b, admin_b).get("/admin/crm/contact/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "benoit@b.test" in html
+    assert "amelie@a.test" not in html
+    other = client_for(b, admin_b).get(f"/admin/crm/contact/{contact_a.pk}/change/")
+    assert other.status_code == 302  # Django admin redirects a missing object to the index
+    assert "amelie@a.test" not in other.content.decode()
+
+
+def test_platform_host_never_lists_campaign_people(two_campaigns):
+    response = Client(HTTP_HOST="localhost").get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "amelie" not in html and "Poulain" not in html
+    assert Client(HTTP_HOST="localhost").get("/api/contacts/").status_code == 404

@@ -1,0 +1,221 @@
+"""Test fixtures. Everything talks to the real PostgreSQL/PostGIS and Redis.
+
+- `campaign_factory` (with `db`): campaigns created inside the test's transaction,
+  rolled back afterwards (PostgreSQL DDL is transactional, schemas included).
+- `committed` : for tests where another process must see the data (a Celery
+  worker, the ASGI server driven by Chromium). Data is committed; campaigns made
+  through `committed.campaign(...)` are dropped at the end.
+"""
+
+import itertools
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django_tenants.utils import get_public_schema_name, tenant_context
+
+from campaigns.models import Campaign, Domain
+from campaigns.provisioning import create_campaign, delete_campaign
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+_counter = itertools.count()
+(ROOT / ".make").mkdir(exist_ok=True)
+
+
+def unique_slug(prefix="c"):
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def host_of(campaign):
+    return f"{campaign.schema_name}.{settings.PLATFORM_DOMAIN}"
+
+
+def ensure_platform():
+    connection.set_schema_to_public()
+    platform, _ = Campaign.objects.get_or_create(schema_name=get_public_schema_name(), defaults={"name": "Terrain"})
+    Domain.objects.get_or_create(domain=settings.PLATFORM_DOMAIN, defaults={"tenant": platform, "is_primary": True})
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("setup_platform", verbosity=0)
+        ensure_platform()
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+@pytest.fixture(autouse=True)
+def _back_to_public():
+    yield
+    # Only resets the search path the next query will use; touches no database.
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def campaign_factory(db):
+    def make(slug=None, name="Campagne de test", **kwargs):
+        result = create_campaign(slug=slug or unique_slug(), name=name, **kwargs)
+        connection.set_schema_to_public()
+        return result
+
+    return make
+
+
+@pytest.fixture
+def campaign_a(campaign_factory):
+    return campaign_factory(unique_slug("a"), name="Campagne A").campaign
+
+
+@pytest.fixture
+def campaign_b(campaign_factory):
+    return campaign_factory(unique_slug("b"), name="Campagne B").campaign
+
+
+def make_user(campaign, role, email=None, password="motdepasse-solide-42"):
+    from campaigns.accounts.models import User
+    from campaigns.accounts.roles import assign_role
+
+    with tenant_context(campaign):
+        user = User.objects.create_user(email or f"{role}-{next(_counter)}@example.org", password)
+        assign_role(user, role)
+    return user
+
+
+class Committed:
+    """Committed data that other processes can see, cleaned up at the end."""
+
+    def __init__(self):
+        self.campaigns = []
+
+    def campaign(self, slug=None, name="Campagne de test", **kwargs):
+        result = create_campaign(slug=slug or unique_slug(), name=name, **kwargs)
+        self.campaigns.append(result.campaign)
+        connection.set_schema_to_public()
+        return result
+
+    def cleanup(self):
+        connection.set_schema_to_public()
+        for campaign in self.campaigns:
+            if Campaign.objects.filter(pk=campaign.pk).exists():
+                delete_campaign(campaign, actor="tests")
+
+
+@pytest.fixture
+def committed(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        ensure_platform()
+        data = Committed()
+        try:
+            yield data
+        finally:
+            data.cleanup()
+            connection.close()
+
+
+def database_url_for_tests():
+    """DATABASE_URL of the test database, for processes the tests start."""
+    s = connection.settings_dict
+    auth = quote(s["USER"] or "")
+    if s.get("PASSWORD"):
+        auth += ":" + quote(s["PASSWORD"])
+    return f"postgres://{auth}@{s['HOST'] or 'localhost'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def subprocess_env(**extra):
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.test",
+        DATABASE_URL=database_url_for_tests(),
+        TEST_REDIS_URL=settings.REDIS_URL,
+        PYTHONPATH=str(ROOT),
+        **extra,
+    )
+    return env
+
+
+def wait_for(predicate, timeout=30, interval=0.1, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup):
+    """A real Celery worker process on the real Redis broker, using the test database."""
+    log = open(ROOT / ".make" / "test-celery-worker.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO"],
+        cwd=ROOT,
+        env=subprocess_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    from config.celery import app
+
+    def ready():
+        if proc.poll() is not None:
+            raise RuntimeError(f"celery worker exited with {proc.returncode}; see {log.name}")
+        try:
+            return bool(app.control.ping(timeout=0.5))
+        except Exception:
+            return False
+
+    wait_for(ready, timeout=60, what="celery worker")
+    yield proc
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup):
+    """uvicorn serving config.asgi (HTTP and WebSocket) on 127.0.0.1 against the test database."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(ROOT / ".make" / "test-asgi-server.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--lifespan",
+            "off",
+        ],
+        cwd=ROOT,
+        env=subprocess_env(PLATFORM_PORT=str(port)),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+    def ready():
+        if proc.poll() is not None:
+            raise RuntimeError(f"uvicorn exited with {proc.returncode}; see {log.name}")
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_for(ready, timeout=60, what="uvicorn")
+    yield port
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
