@@ -50,6 +50,7 @@ migrate: system $(STAMPS)/venv
 	$(PY) manage.py setup_platform
 
 setup: migrate node_modules/.stamp
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
 	$(PY) manage.py collectstatic --noinput -v 0
 
 seed: setup

@@ -30,6 +30,7 @@ if [[ -n "${LOCAL_REDIS:-}" ]] && ! command -v redis-server >/dev/null; then mis
 command -v npm >/dev/null || missing+=(nodejs npm)
 python3 -c "import ensurepip" 2>/dev/null || missing+=(python3-venv)
 command -v psql >/dev/null || missing+=(postgresql-client)
+command -v msgfmt >/dev/null || missing+=(gettext)
 if [[ $want_browser -eq 1 ]]; then
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   # Fonts so that pages render with real glyphs in screenshots.

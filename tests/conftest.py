@@ -122,6 +122,18 @@ def committed(django_db_setup, django_db_blocker):
             connection.close()
 
 
+@pytest.fixture(scope="session")
+def shared_campaign(django_db_setup, django_db_blocker):
+    """One committed campaign for the whole session, for tests that only need *a*
+    campaign: what they write inside it is rolled back with their `db` transaction."""
+    with django_db_blocker.unblock():
+        data = Committed()
+        campaign = data.campaign(unique_slug("shared"), name="Campagne partagée").campaign
+    yield campaign
+    with django_db_blocker.unblock():
+        data.cleanup()
+
+
 def database_url_for_tests():
     """DATABASE_URL of the test database, for processes the tests start."""
     s = connection.settings_dict

@@ -1,0 +1,89 @@
+"""What each host answers: the demo campaign, the platform, unknown hosts, the API schema."""
+
+import pytest
+import yaml
+from django.test import Client
+from drf_spectacular.validation import validate_schema
+
+from demo.seed import seed_demo
+
+
+@pytest.fixture
+def demo(db):
+    return seed_demo(people=300, password="demo-mot-de-passe")
+
+
+def test_demo_site_answers_home_page_on_demo_localhost(demo):
+    response = Client(HTTP_HOST="demo.localhost").get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Villebourg en commun" in html
+    assert '<html lang="fr">' in html
+
+
+def test_demo_has_a_login_for_each_role_and_town_sized_data(demo):
+    roles = {role for _, role, _ in demo.logins}
+    assert {"Administrateur de campagne", "Organisateur", "Chef d'équipe", "Militant", "Citoyen"} <= {
+        str(r) for r in roles
+    }
+    assert demo.contacts == 300
+    for email, _, password in demo.logins:
+        client = Client(HTTP_HOST="demo.localhost")
+        assert client.post("/accounts/login/", {"username": email, "password": password}).status_code == 302
+
+
+def test_seed_demo_twice_keeps_one_demo_and_resets_the_logins(demo):
+    again = seed_demo(people=300, password="autre-mot-de-passe")
+    assert again.contacts == demo.contacts
+    client = Client(HTTP_HOST="demo.localhost")
+    login = {"username": "militant@demo.localhost", "password": "autre-mot-de-passe"}
+    assert client.post("/accounts/login/", login).status_code == 302
+
+
+@pytest.mark.parametrize("host", ["demo.localhost", "localhost"])
+def test_api_schema_is_a_valid_openapi_3_document(demo, host):
+    response = Client(HTTP_HOST=host).get("/api/schema/")
+    assert response.status_code == 200
+    document = yaml.safe_load(response.content)
+    assert document["openapi"].startswith("3.")
+    validate_schema(document)
+    paths = set(document["paths"])
+    if host == "localhost":
+        assert "/api/campaigns/" in paths and "/api/contacts/" not in paths
+    else:
+        assert "/api/contacts/" in paths and "/api/campaigns/" not in paths
+
+
+def test_swagger_ui_is_served_from_our_own_static_files(demo):
+    response = Client(HTTP_HOST="demo.localhost").get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "swagger-ui" in html
+    assert "cdn." not in html and "unpkg" not in html and "jsdelivr" not in html
+
+
+@pytest.mark.parametrize("host", ["nowhere.localhost", "evil.example.com", "localhost.evil.com"])
+def test_unknown_host_gets_a_clear_404_page(db, host):
+    response = Client(HTTP_HOST=host).get("/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Aucune campagne à cette adresse" in html
+
+
+def test_unknown_host_api_call_is_a_404_not_a_500(db):
+    response = Client(HTTP_HOST="nowhere.localhost").post("/api/contacts/", {"email": "x@y.z"})
+    assert response.status_code == 404
+
+
+def test_english_is_available(demo):
+    client = Client(HTTP_HOST="demo.localhost")
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html = client.get("/accounts/login/").content.decode()
+    assert '<html lang="en">' in html
+    assert "Sign in" in html
+
+
+def test_healthz_reports_database_and_cache(db):
+    response = Client(HTTP_HOST="localhost").get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "cache": "ok"}
