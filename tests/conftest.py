@@ -47,11 +47,22 @@ def ensure_platform():
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(request, django_test_environment, django_db_blocker):
+    """Always build the test database. pytest-django builds it only when some
+    collected test asks for `db`; a run of only `committed` tests would otherwise
+    write to the development database."""
+    from django.test.utils import setup_databases, teardown_databases
+
     with django_db_blocker.unblock():
+        db_cfg = setup_databases(verbosity=request.config.option.verbose, interactive=False, aliases={"default"})
+        assert connection.settings_dict["NAME"].startswith("test_")
         call_command("setup_platform", verbosity=0)
         ensure_platform()
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    yield
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        teardown_databases(db_cfg, verbosity=request.config.option.verbose)
 
 
 @pytest.fixture(autouse=True)
