@@ -100,6 +100,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         campaign = self.scope.get("campaign")
         user = self.scope.get("user")
+        # Refusals accept then close with a code (4404 no campaign here, 4403 not
+        # allowed) so the page can tell "sign in again" from a network cut and
+        # stop reconnecting; a rejected handshake would look like any failure.
+        await self.accept()
         if campaign is None or campaign.schema_name == get_public_schema_name():
             await self.close(code=4404)
             return
@@ -108,7 +112,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group = group_for(campaign.schema_name)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
         await self.send_json({"event": "hello", "payload": {"campaign": campaign.schema_name}})
 
     async def disconnect(self, code):
