@@ -85,10 +85,11 @@ FLAT_LABELS = ["", "Bât. A", "Bât. B", "Appt 1", "Appt 2", "Appt 3", "1er éta
 
 
 def french_mobile(rng):
-    """A valid French mobile number in E.164 (06 or 07 5x-8x ranges)."""
+    """A valid French mobile number in E.164. 063x and 069x hold reserved blocks,
+    which phonenumbers rejects, so they are left out."""
     if rng.random() < 0.7:
-        return "+336" + "".join(rng.choices("0123456789", k=8))
-    return "+337" + rng.choice("5678") + "".join(rng.choices("0123456789", k=7))
+        return "+336" + rng.choice("01245678") + "".join(rng.choices("0123456789", k=7))
+    return "+337" + rng.choice("3456789") + "".join(rng.choices("0123456789", k=7))
 
 
 def person(rng, today=None):

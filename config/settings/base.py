@@ -183,7 +183,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# EMAIL_URL (e.g. smtp+tls://user:password@smtp.example.org:587) configures SMTP;
+# without it, mails are printed on the console.
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+if "EMAIL_URL" in env.ENVIRON:
+    vars().update(env.email_url("EMAIL_URL"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Terrain <noreply@localhost>")
 
 REST_FRAMEWORK = {

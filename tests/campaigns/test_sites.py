@@ -87,3 +87,11 @@ def test_healthz_reports_database_and_cache(db):
     response = Client(HTTP_HOST="localhost").get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"database": "ok", "cache": "ok"}
+
+
+def test_pages_forbid_third_party_scripts_through_csp(demo):
+    response = Client(HTTP_HOST="demo.localhost").get("/")
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
