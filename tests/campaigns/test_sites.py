@@ -95,3 +95,12 @@ def test_pages_forbid_third_party_scripts_through_csp(demo):
     assert "default-src 'self'" in policy
     assert "script-src 'self'" in policy
     assert "frame-ancestors 'none'" in policy
+
+
+def test_campaign_answers_on_an_extra_domain_too(campaign_factory, settings):
+    settings.ALLOWED_HOSTS = [".localhost", "orleans-en-commun.fr"]
+    campaign = campaign_factory(name="Orléans en commun", domains=["orleans-en-commun.fr"]).campaign
+    response = Client(HTTP_HOST="orleans-en-commun.fr").get("/")
+    assert response.status_code == 200
+    assert "Orléans en commun" in response.content.decode()
+    assert Client(HTTP_HOST=f"{campaign.schema_name}.localhost").get("/").status_code == 200
