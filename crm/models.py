@@ -1,19 +1,34 @@
-"""The campaign's people and where they live."""
+"""The campaign's people: one contact base fed by voter files, sign-ups, the field
+and the public site. Lives in each campaign's schema."""
 
+import secrets
+
+from django.conf import settings
 from django.contrib.gis.db import models
-from django.db.models.functions import Lower
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+    PHONE = "phone", _("Téléphone")
+    DOOR = "door", _("Porte-à-porte")
 
 
 class Address(models.Model):
     """A building: one point on the map, possibly many households."""
 
     line1 = models.CharField(_("adresse"), max_length=200)
-    line2 = models.CharField(_("complément"), max_length=200, blank=True)
     postal_code = models.CharField(_("code postal"), max_length=10, blank=True)
     city = models.CharField(_("ville"), max_length=120, blank=True)
+    # Normalised "line1|postal code|city" (no accents, case or extra spaces):
+    # one building, one row, however the files spell it.
+    key = models.CharField(max_length=400, unique=True, editable=False)
     point = models.PointField(_("position"), srid=4326, null=True, blank=True)
-    polling_station_code = models.CharField(_("bureau de vote"), max_length=20, blank=True)
+    geocoded_by = models.CharField(_("localisée par"), max_length=20, blank=True)
+    polling_station_code = models.CharField(_("bureau de vote"), max_length=20, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("adresse")
@@ -23,17 +38,98 @@ class Address(models.Model):
     def __str__(self):
         return ", ".join(p for p in (self.line1, f"{self.postal_code} {self.city}".strip()) if p)
 
+    def save(self, *args, **kwargs):
+        from .normalise import address_key
+
+        self.key = address_key(self.line1, self.postal_code, self.city)
+        super().save(*args, **kwargs)
+
 
 class Household(models.Model):
     address = models.ForeignKey(Address, on_delete=models.CASCADE, related_name="households")
-    label = models.CharField(_("logement"), max_length=80, blank=True, help_text=_("Étage, porte, boîte…"))
+    label = models.CharField(_("logement"), max_length=120, blank=True, help_text=_("Étage, porte, boîte…"))
 
     class Meta:
         verbose_name = _("foyer")
         verbose_name_plural = _("foyers")
+        constraints = [models.UniqueConstraint(fields=["address", "label"], name="crm_household_unique_label")]
 
     def __str__(self):
         return f"{self.address} {self.label}".strip()
+
+
+class Tag(models.Model):
+    name = models.CharField(_("nom"), max_length=80, unique=True)
+
+    class Meta:
+        verbose_name = _("étiquette")
+        verbose_name_plural = _("étiquettes")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ImportJob(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("En attente")
+        RUNNING = "running", _("En cours")
+        DONE = "done", _("Terminé")
+        FAILED = "failed", _("Échec")
+
+    created = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file_name = models.CharField(_("fichier"), max_length=255)
+    file_path = models.CharField(max_length=500, help_text="Where the uploaded file is kept while importing.")
+    source = models.CharField(_("origine"), max_length=120, blank=True)
+    mapping = models.JSONField(default=dict, blank=True)
+    encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=4, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    merged_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    located_count = models.PositiveIntegerField(default=0)
+    report_path = models.CharField(max_length=500, blank=True)
+    error = models.TextField(blank=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def progress(self):
+        """0-100 for the progress bar."""
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(99, int(100 * self.processed_rows / self.total_rows))
+
+
+class SavedMapping(models.Model):
+    """A column mapping kept to import the next file of the same shape."""
+
+    name = models.CharField(_("nom"), max_length=120, unique=True)
+    mapping = models.JSONField(default=dict)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("correspondance de colonnes")
+        verbose_name_plural = _("correspondances de colonnes")
+
+    def __str__(self):
+        return self.name
 
 
 class Contact(models.Model):
@@ -42,6 +138,9 @@ class Contact(models.Model):
         MALE = "M", _("Homme")
         UNKNOWN = "", _("Non renseigné")
 
+    # Fields that reveal political opinions: special-category data under the GDPR.
+    SENSITIVE_FIELDS = ("support_level", "opinion_notes")
+
     birth_name = models.CharField(_("nom de naissance"), max_length=120, blank=True)
     usage_name = models.CharField(_("nom d'usage"), max_length=120, blank=True)
     first_names = models.CharField(_("prénoms"), max_length=200, blank=True)
@@ -49,22 +148,54 @@ class Contact(models.Model):
     birth_date = models.DateField(_("date de naissance"), null=True, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("téléphone"), max_length=20, blank=True, help_text=_("Format E.164"))
+    other_emails = ArrayField(models.EmailField(), default=list, blank=True, verbose_name=_("autres e-mails"))
+    other_phones = ArrayField(
+        models.CharField(max_length=20), default=list, blank=True, verbose_name=_("autres téléphones")
+    )
     household = models.ForeignKey(Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="contacts", verbose_name=_("étiquettes"))
+    custom_fields = models.JSONField(_("champs libres"), default=dict, blank=True)
     source = models.CharField(_("origine"), max_length=120, blank=True)
+    import_job = models.ForeignKey(ImportJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Consent per channel: None = never asked, True = given, False = refused or withdrawn.
+    consent_email = models.BooleanField(_("accord e-mail"), null=True, blank=True)
+    consent_sms = models.BooleanField(_("accord SMS"), null=True, blank=True)
+    consent_phone = models.BooleanField(_("accord téléphone"), null=True, blank=True)
+    consent_door = models.BooleanField(_("accord porte-à-porte"), null=True, blank=True)
+    support_level = models.PositiveSmallIntegerField(
+        _("niveau de soutien"), null=True, blank=True, help_text=_("1 = opposé … 5 = très favorable (sensible)")
+    )
+    opinion_notes = models.TextField(_("notes d'opinion"), blank=True, help_text=_("Donnée sensible"))
+    last_contacted_at = models.DateTimeField(_("dernier contact"), null=True, blank=True)
+    # Derived, for matching and accent-insensitive search (see crm/normalise.py).
+    name_key = models.CharField(max_length=250, blank=True, editable=False, db_index=True)
+    search_text = models.TextField(blank=True, editable=False)
     created = models.DateTimeField(_("créé le"), auto_now_add=True)
     updated = models.DateTimeField(_("modifié le"), auto_now=True)
 
     class Meta:
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
-        ordering = ["usage_name", "birth_name", "first_names"]
+        ordering = ["usage_name", "birth_name", "first_names", "id"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(phone="") | models.Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"),
                 name="crm_contact_phone_e164",
             ),
+            models.CheckConstraint(
+                condition=models.Q(support_level__isnull=True) | models.Q(support_level__range=(1, 5)),
+                name="crm_contact_support_level_1_5",
+            ),
         ]
-        indexes = [models.Index(Lower("email"), name="crm_contact_email_ci")]
+        indexes = [
+            models.Index(fields=["email"], name="crm_contact_email", condition=~models.Q(email="")),
+            models.Index(fields=["phone"], name="crm_contact_phone", condition=~models.Q(phone="")),
+            models.Index(fields=["name_key", "birth_date"], name="crm_contact_name_birth"),
+            GinIndex(fields=["search_text"], name="crm_contact_search_trgm", opclasses=["gin_trgm_ops"]),
+            GinIndex(fields=["other_emails"], name="crm_contact_other_emails"),
+            GinIndex(fields=["other_phones"], name="crm_contact_other_phones"),
+            GinIndex(fields=["custom_fields"], name="crm_contact_custom_fields"),
+        ]
 
     def __str__(self):
         return f"{self.first_names} {self.last_name}".strip() or self.email or f"#{self.pk}"
@@ -72,6 +203,140 @@ class Contact(models.Model):
     @property
     def last_name(self):
         return self.usage_name or self.birth_name
+
+    def save(self, *args, **kwargs):
+        from .normalise import name_key, search_text
+
+        self.email = (self.email or "").strip().lower()
+        self.name_key = name_key(self.birth_name, self.first_names)
+        self.search_text = search_text(self.first_names, self.birth_name, self.usage_name, self.email)
+        super().save(*args, **kwargs)
+
+
+class ConsentEvent(models.Model):
+    """Every consent given or withdrawn, with where it came from. Never edited."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="consent_events")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    granted = models.BooleanField()
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    source = models.CharField(max_length=120, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("consentement")
+        verbose_name_plural = _("journal des consentements")
+
+    def __str__(self):
+        return f"{self.contact_id} {self.channel} {'+' if self.granted else '-'}"
+
+
+class Interaction(models.Model):
+    """One line of a contact's timeline: imports, merges, field reports, messages,
+    contributions. Later apps add their kinds."""
+
+    class Kind(models.TextChoices):
+        IMPORTED = "imported", _("Importé")
+        UPDATED_BY_IMPORT = "import_update", _("Complété par un import")
+        MERGED = "merged", _("Fusionné")
+        CONSENT = "consent", _("Consentement")
+        NOTE = "note", _("Note")
+        EDITED = "edited", _("Modifié")
+        FIELD_REPORT = "field_report", _("Visite de terrain")
+        MESSAGE = "message", _("Message")
+        CONTRIBUTION = "contribution", _("Contribution")
+        EXPORTED = "exported", _("Données exportées")
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="interactions")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    summary = models.CharField(max_length=300, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    # Counts as a contact for "last contacted" and retention (a visit, a call, a message).
+    is_contact = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+
+    def __str__(self):
+        return f"{self.contact_id} {self.kind} {self.at:%Y-%m-%d}"
+
+
+class SuppressionEntry(models.Model):
+    """An erased person's e-mail or phone, kept only as a salted hash so that no
+    later import or send brings them back."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        PHONE = "phone", _("Téléphone")
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    value_hash = models.CharField(max_length=64)
+    reason = models.CharField(max_length=120, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("liste d'exclusion")
+        verbose_name_plural = _("liste d'exclusion")
+        constraints = [models.UniqueConstraint(fields=["kind", "value_hash"], name="crm_suppression_unique")]
+
+    def __str__(self):
+        return f"{self.kind}:{self.value_hash[:12]}…"
+
+
+def new_salt():
+    return secrets.token_hex(16)
+
+
+class CrmSettings(models.Model):
+    """Per-campaign CRM settings (one row)."""
+
+    suppression_salt = models.CharField(max_length=64, default=new_salt, editable=False)
+    retention_months = models.PositiveSmallIntegerField(
+        _("durée de conservation sans interaction (mois)"),
+        null=True,
+        blank=True,
+        help_text=_("Vide : pas de purge automatique."),
+    )
+
+    class Meta:
+        verbose_name = _("réglages du fichier")
+        verbose_name_plural = _("réglages du fichier")
+
+    def __str__(self):
+        return str(_("Réglages du fichier"))
+
+    @classmethod
+    def current(cls):
+        return cls.objects.order_by("pk").first() or cls.objects.create()
+
+
+class Segment(models.Model):
+    """A saved search over the contact base (see crm/segments.py for the filters)."""
+
+    name = models.CharField(_("nom"), max_length=120, unique=True)
+    filters = models.JSONField(default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+
+    def __str__(self):
+        return self.name
 
 
 class ContactSummary(models.Model):
@@ -87,3 +352,6 @@ class ContactSummary(models.Model):
         get_latest_by = "computed_at"
         verbose_name = _("synthèse des contacts")
         verbose_name_plural = _("synthèses des contacts")
+
+    def __str__(self):
+        return f"{self.computed_at:%Y-%m-%d %H:%M}: {self.contacts}"

@@ -1,19 +1,20 @@
 """Business logic for contacts. Views, serializers, commands and tasks call these."""
 
-import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from .phones import InvalidPhone, PhoneNormaliser
+
+_normalisers = {}
 
 
 def normalise_phone(raw, region="FR"):
     """Return `raw` in E.164, or raise ValidationError naming the value."""
+    normaliser = _normalisers.get(region) or _normalisers.setdefault(region, PhoneNormaliser(region))
     try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
-        raise ValidationError(_("« %(raw)s » n'est pas un numéro de téléphone valide.") % {"raw": raw})
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return normaliser.normalise(raw)
+    except InvalidPhone:
+        raise ValidationError(_("« %(raw)s » n'est pas un numéro de téléphone valide.") % {"raw": raw}) from None
 
 
 def summarise_contacts():

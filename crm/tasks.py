@@ -19,3 +19,13 @@ def summarise_contacts_everywhere():
         with tenant_context(campaign):
             summarise_contacts.delay()
     return campaigns.count()
+
+
+@shared_task
+def run_import(job_id):
+    """Import an uploaded file in the background; the UI polls its progress."""
+    from .importing.pipeline import run_import as run
+    from .models import ImportJob
+
+    job = run(ImportJob.objects.get(pk=job_id))
+    return {"status": job.status, "created": job.created_count}

@@ -1,0 +1,216 @@
+"""Running an import job: sniff, clean rows into COPY, merge, report.
+
+    job = create_job(file_path=..., file_name=..., mapping=None, actor=user)
+    run_import(job)            # in a Celery task (crm.tasks.run_import) or a command
+
+The whole job is one transaction: the staging table is temporary and the merge is
+set-based, so a crash anywhere leaves the contact base as it was. Progress goes to
+the cache (visible to the UI while the transaction is still open).
+"""
+
+import csv
+import logging
+import os
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from campaigns.accounts.models import AuditEntry
+from crm.models import CrmSettings, ImportJob
+
+from .mapping import guess_mapping, validate_mapping
+from .merge import copy_statement, create_staging, merge
+from .rows import RowCleaner
+from .sniff import NotATable, iter_rows, sniff
+
+log = logging.getLogger(__name__)
+PROGRESS_EVERY = 5000
+
+
+class ImportRefused(ValueError):
+    """The file or mapping cannot be imported at all; nothing was changed."""
+
+
+def progress_key(job_id):
+    return f"crm:import-progress:{job_id}"
+
+
+def read_progress(job):
+    """(processed rows, total rows) of a running job, from the cache."""
+    value = cache.get(progress_key(job.pk))
+    return tuple(value) if value else (job.processed_rows, job.total_rows)
+
+
+def reports_dir():
+    path = Path(settings.MEDIA_ROOT) / connection.schema_name / "import-reports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def create_job(*, file_path, file_name=None, mapping=None, source="", actor=None):
+    return ImportJob.objects.create(
+        file_path=str(file_path),
+        file_name=file_name or Path(file_path).name,
+        mapping=mapping or {},
+        source=source or _("import « %(name)s »") % {"name": file_name or Path(file_path).name},
+        created_by=actor,
+    )
+
+
+def preview(file_path, *, rows=5, mapping=None):
+    """What the wizard shows before importing: shape, guessed mapping, first rows."""
+    shape = sniff(file_path)
+    sample = []
+    for number, values in iter_rows(file_path, shape):
+        if number == 1:
+            continue
+        sample.append(values)
+        if len(sample) >= rows:
+            break
+    return {
+        "kind": shape.kind,
+        "encoding": shape.encoding,
+        "delimiter": shape.delimiter,
+        "headers": shape.headers,
+        "mapping": mapping or guess_mapping(shape.headers),
+        "rows": sample,
+    }
+
+
+def count_rows(path, shape):
+    if shape.kind == "xlsx":
+        from openpyxl import load_workbook
+
+        workbook = load_workbook(path, read_only=True)
+        try:
+            return max(0, (workbook.worksheets[0].max_row or 1) - 1)
+        finally:
+            workbook.close()
+    with open(path, "rb") as fh:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+        fh.seek(-1, os.SEEK_END)
+        if fh.read(1) != b"\n":
+            lines += 1
+    return max(0, lines - 1)
+
+
+def run_import(job, *, region=None, on_progress=None):
+    """Import the job's file into the current campaign. Returns the finished job."""
+    campaign = getattr(connection, "tenant", None)
+    region = region or getattr(campaign, "phone_region", "FR") or "FR"
+    job.status = ImportJob.Status.RUNNING
+    job.started = timezone.now()
+    job.save(update_fields=["status", "started"])
+    try:
+        with transaction.atomic():
+            counts = _run(job, region, on_progress)
+    except (ImportRefused, NotATable) as exc:
+        return _fail(job, str(exc))
+    except Exception as exc:
+        log.exception("import %s failed", job.pk)
+        _fail(job, _("Erreur inattendue, rien n'a été importé : %(error)s") % {"error": exc})
+        raise
+    finally:
+        cache.delete(progress_key(job.pk))
+    job.status = ImportJob.Status.DONE
+    job.finished = timezone.now()
+    job.save()
+    AuditEntry.objects.create(
+        actor=job.created_by,
+        action="contacts.imported",
+        target_type="import",
+        target_id=str(job.pk),
+        data={"file": job.file_name, **counts},
+    )
+    return job
+
+
+def _fail(job, message):
+    job.status = ImportJob.Status.FAILED
+    job.error = message
+    job.finished = timezone.now()
+    job.created_count = job.merged_count = job.rejected_count = job.located_count = 0
+    job.save()
+    return job
+
+
+def _run(job, region, on_progress):
+    path = job.file_path
+    shape = sniff(path, encoding=job.encoding or None, delimiter=job.delimiter or None)
+    headers = shape.headers
+    mapping = job.mapping or guess_mapping(headers)
+    problems = validate_mapping(mapping, headers)
+    if problems:
+        raise ImportRefused(" ".join(str(p) for p in problems))
+    job.mapping, job.encoding, job.delimiter = mapping, shape.encoding, shape.delimiter
+    job.total_rows = count_rows(path, shape)
+    job.save(update_fields=["mapping", "encoding", "delimiter", "total_rows"])
+
+    cleaner = RowCleaner(
+        headers,
+        mapping,
+        region=region,
+        salt=CrmSettings.current().suppression_salt,
+        pad_short_rows=shape.kind == "xlsx",
+    )
+    report_path = reports_dir() / f"import-{job.pk}-rejected.csv"
+    rejected_rows = 0
+    processed = 0
+    last_report = time.monotonic()
+    with connection.cursor() as cursor:
+        create_staging(cursor)
+        with (
+            open(report_path, "w", encoding="utf-8-sig", newline="") as report_file,
+            cursor.copy(copy_statement()) as copy,
+        ):
+            report = csv.writer(report_file, delimiter=";")
+            report.writerow([_("ligne"), _("colonne"), _("valeur"), _("raison")])
+            rows = iter_rows(path, shape)
+            next(rows, None)  # header
+            for number, values in rows:
+                row, errors = cleaner.clean(number, values)
+                if row is not None:
+                    copy.write_row(row)
+                elif errors:
+                    rejected_rows += 1
+                    for column, value, reason in errors:
+                        report.writerow([number, column, value, reason])
+                processed += 1
+                if processed % PROGRESS_EVERY == 0:
+                    cache.set(progress_key(job.pk), (processed, job.total_rows), 3600)
+                    if on_progress and time.monotonic() - last_report > 1:
+                        on_progress(processed, job.total_rows)
+                        last_report = time.monotonic()
+            cache.set(progress_key(job.pk), (processed, job.total_rows), 3600)
+        counts = merge(
+            cursor,
+            job_id=job.pk,
+            source=job.source,
+            file_name=job.file_name,
+            actor_id=job.created_by_id,
+        )
+        if counts.suppressed_rows:
+            with open(report_path, "a", encoding="utf-8", newline="") as report_file:
+                report = csv.writer(report_file, delimiter=";")
+                for number in counts.suppressed_rows:
+                    report.writerow([number, "", "", _("personne effacée à sa demande (liste d'exclusion)")])
+
+    job.processed_rows = processed
+    job.created_count = counts.created
+    job.merged_count = counts.merged
+    job.rejected_count = rejected_rows + len(counts.suppressed_rows)
+    job.located_count = counts.located
+    job.report_path = str(report_path)
+    if on_progress:
+        on_progress(processed, job.total_rows)
+    return {
+        "created": job.created_count,
+        "merged": job.merged_count,
+        "rejected": job.rejected_count,
+        "located": job.located_count,
+    }

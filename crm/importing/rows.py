@@ -1,0 +1,234 @@
+"""Cleaning one row: from the file's strings to typed, normalised values, or the
+list of what is wrong with it (column, value, reason)."""
+
+import datetime as dt
+import hashlib
+import re
+
+from django.utils.translation import gettext as _
+from psycopg.types.json import Jsonb
+
+from crm.normalise import address_key, name_key, search_text
+from crm.phones import InvalidPhone, PhoneNormaliser
+
+from .mapping import CUSTOM_PREFIX
+
+STAGING_COLUMNS = [
+    ("row_no", "integer"),
+    ("birth_name", "text"),
+    ("usage_name", "text"),
+    ("first_names", "text"),
+    ("sex", "text"),
+    ("birth_date", "date"),
+    ("email", "text"),
+    ("phone", "text"),
+    ("email_hash", "text"),
+    ("phone_hash", "text"),
+    ("name_key", "text"),
+    ("search_text", "text"),
+    ("line1", "text"),
+    ("line2", "text"),
+    ("postal_code", "text"),
+    ("city", "text"),
+    ("addr_key", "text"),
+    ("polling_station", "text"),
+    ("lon", "double precision"),
+    ("lat", "double precision"),
+    ("tags", "text[]"),
+    ("custom", "jsonb"),
+    ("consent_email", "boolean"),
+    ("consent_sms", "boolean"),
+    ("consent_phone", "boolean"),
+    ("consent_door", "boolean"),
+    ("support_level", "smallint"),
+]
+
+_EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>.]{2,}$")
+_DATE = re.compile(r"^(\d{1,4})[/.\-](\d{1,2})[/.\-](\d{1,4})$")
+_TRUE = {"oui", "o", "yes", "y", "1", "true", "vrai", "x", "ok"}
+_FALSE = {"non", "n", "no", "0", "false", "faux"}
+_FEMALE = {"f", "femme", "mme", "madame", "mlle", "mademoiselle", "female", "w", "woman", "ms", "mrs"}
+_MALE = {"m", "h", "homme", "m.", "mr", "monsieur", "male", "man", "masculin"}
+_TAG_SPLIT = re.compile(r"\s*[,|]\s*")
+
+
+def value_hash(salt, value):
+    return hashlib.sha256(f"{salt}:{value}".encode()).hexdigest()
+
+
+class RowCleaner:
+    def __init__(self, headers, mapping, *, region="FR", salt="", today=None, pad_short_rows=False):
+        self.headers = headers
+        self.width = len(headers)
+        self.pad_short_rows = pad_short_rows
+        self.salt = salt
+        self.phones = PhoneNormaliser(region)
+        self.today = today or dt.date.today()
+        self.index = {}
+        self.custom = []
+        for i, header in enumerate(headers):
+            target = mapping.get(header, "")
+            if target.startswith(CUSTOM_PREFIX):
+                self.custom.append((i, target[len(CUSTOM_PREFIX) :]))
+            elif target:
+                self.index[target] = i
+        self.header_of = {field: headers[i] for field, i in self.index.items()}
+
+    def clean(self, number, values):
+        """(staging row, None) for a good row, (None, [(column, value, reason)]) for a bad
+        one, (None, None) for a blank row."""
+        if len(values) != self.width:
+            if not any(v.strip() for v in values):
+                return None, None
+            if len(values) < self.width and self.pad_short_rows:
+                values = values + [""] * (self.width - len(values))
+            elif len(values) < self.width:
+                return None, [
+                    (
+                        "",
+                        "",
+                        _("ligne tronquée : %(n)d colonnes au lieu de %(m)d") % {"n": len(values), "m": self.width},
+                    )
+                ]
+            else:
+                return None, [
+                    (
+                        "",
+                        "",
+                        _(
+                            "%(n)d colonnes au lieu de %(m)d (séparateur dans une valeur non "
+                            "protégée par des guillemets ?)"
+                        )
+                        % {"n": len(values), "m": self.width},
+                    )
+                ]
+        get = self._getter(values)
+        if not any(v.strip() for v in values):
+            return None, None
+        errors = []
+
+        birth_name, usage_name, first_names = get("birth_name"), get("usage_name"), get("first_names")
+        if not (birth_name or usage_name or first_names):
+            errors.append((self.header_of.get("birth_name", ""), "", _("nom manquant")))
+
+        birth_date = None
+        raw_date = get("birth_date")
+        if raw_date:
+            birth_date = self._date(raw_date)
+            if birth_date is None:
+                errors.append((self.header_of["birth_date"], raw_date, _("date impossible")))
+
+        email = get("email").lower()
+        if email and not _EMAIL.match(email):
+            errors.append((self.header_of["email"], email, _("n'est pas une adresse e-mail")))
+
+        phone = ""
+        raw_phone = get("phone")
+        if raw_phone:
+            try:
+                phone = self.phones.normalise(raw_phone)
+            except InvalidPhone:
+                errors.append((self.header_of["phone"], raw_phone, _("n'est pas un numéro de téléphone")))
+
+        lon = lat = None
+        raw_lon, raw_lat = get("longitude"), get("latitude")
+        if raw_lon or raw_lat:
+            try:
+                lon, lat = float(raw_lon.replace(",", ".")), float(raw_lat.replace(",", "."))
+                if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                    raise ValueError
+            except ValueError:
+                column = self.header_of.get("longitude") or self.header_of.get("latitude")
+                errors.append((column, f"{raw_lon} {raw_lat}", _("coordonnées impossibles")))
+
+        consents = []
+        for field in ("consent_email", "consent_sms", "consent_phone", "consent_door"):
+            raw = get(field).lower()
+            if not raw:
+                consents.append(None)
+            elif raw in _TRUE:
+                consents.append(True)
+            elif raw in _FALSE:
+                consents.append(False)
+            else:
+                consents.append(None)
+                errors.append((self.header_of[field], raw, _("attendu : oui ou non")))
+
+        support = None
+        raw_support = get("support_level")
+        if raw_support:
+            if raw_support.isdigit() and 1 <= int(raw_support) <= 5:
+                support = int(raw_support)
+            else:
+                errors.append((self.header_of["support_level"], raw_support, _("attendu : un nombre de 1 à 5")))
+
+        if errors:
+            return None, errors
+
+        sex = get("sex").lower().rstrip(".")
+        sex = "F" if sex in _FEMALE else "M" if sex in _MALE else ""
+        line1, postal_code, city = get("line1"), get("postal_code"), get("city")
+        if postal_code.isdigit() and len(postal_code) == 4:
+            postal_code = "0" + postal_code  # spreadsheets drop the leading zero of 01000-09999
+        raw_tags = get("tags")
+        tags = [t for t in _TAG_SPLIT.split(raw_tags) if t] if raw_tags else []
+        custom = {name: values[i].strip() for i, name in self.custom if values[i].strip()}
+        return (
+            number,
+            birth_name,
+            usage_name,
+            first_names,
+            sex,
+            birth_date,
+            email,
+            phone,
+            value_hash(self.salt, email) if email else "",
+            value_hash(self.salt, phone) if phone else "",
+            name_key(birth_name, first_names),
+            search_text(first_names, birth_name, usage_name, email),
+            line1,
+            get("line2"),
+            postal_code,
+            city,
+            address_key(line1, postal_code, city) if line1 else "",
+            get("polling_station"),
+            lon,
+            lat,
+            tags,
+            Jsonb(custom),
+            *consents,
+            support,
+        ), None
+
+    def _getter(self, values):
+        index = self.index
+
+        def get(field):
+            i = index.get(field)
+            return values[i].strip() if i is not None else ""
+
+        return get
+
+    def _date(self, raw):
+        match = _DATE.match(raw)
+        if not match:
+            try:
+                return self._plausible(dt.date.fromisoformat(raw[:10]))
+            except ValueError:
+                return None
+        a, b, c = match.groups()
+        if len(a) == 4:  # 1980-01-31
+            year, month, day = int(a), int(b), int(c)
+        else:  # French order: 31/01/1980
+            day, month, year = int(a), int(b), int(c)
+            if len(c) == 2:
+                year += 2000 if year <= self.today.year % 100 else 1900
+        try:
+            return self._plausible(dt.date(year, month, day))
+        except ValueError:
+            return None
+
+    def _plausible(self, date):
+        if date > self.today or date.year < self.today.year - 120:
+            return None
+        return date

@@ -1,0 +1,136 @@
+"""What is this file? Kind (CSV or XLSX), encoding and delimiter, and its rows."""
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+SAMPLE_BYTES = 1 << 20
+DELIMITERS = [";", ",", "\t", "|"]
+
+
+class NotATable(ValueError):
+    """The file cannot be read as a table. The message says why, for the person."""
+
+
+@dataclass
+class FileShape:
+    kind: str  # "csv" or "xlsx"
+    encoding: str = ""
+    delimiter: str = ""
+    headers: list = None
+
+
+def sniff(path, encoding=None, delimiter=None):
+    with open(path, "rb") as fh:
+        head = fh.read(SAMPLE_BYTES)
+    if not head.strip():
+        raise NotATable(_("Le fichier est vide."))
+    if head[:4] == b"PK\x03\x04":
+        if not zipfile.is_zipfile(path):
+            raise NotATable(_("Le fichier ressemble à un classeur Excel mais il est abîmé."))
+        shape = FileShape(kind="xlsx")
+        shape.headers = next(iter_xlsx_rows(path), (None, []))[1]
+        if not any(h.strip() for h in shape.headers):
+            raise NotATable(_("La première ligne du classeur (les en-têtes) est vide."))
+        return shape
+    if b"\x00" in head:
+        raise NotATable(_("Ce fichier n'est pas un tableau (CSV ou XLSX) : il contient des données binaires."))
+    encoding = encoding or detect_encoding(head)
+    text = head.decode(encoding, errors="replace")
+    if len(head) == SAMPLE_BYTES:
+        text = text[: text.rfind("\n") + 1] or text  # drop the cut last line
+    delimiter = delimiter or detect_delimiter(text)
+    headers = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    if len([h for h in headers if h.strip()]) < 1:
+        raise NotATable(_("La première ligne (les en-têtes) est vide."))
+    if len(headers) < 2:
+        raise NotATable(
+            _(
+                "Une seule colonne trouvée : le séparateur n'est ni « ; », ni « , », ni tabulation, "
+                "ou ce n'est pas un tableau."
+            )
+        )
+    return FileShape(kind="csv", encoding=encoding, delimiter=delimiter, headers=headers)
+
+
+def detect_encoding(head):
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        # The sample may end inside a multi-byte character: ignore only that tail.
+        head.decode("utf-8") if len(head) < SAMPLE_BYTES else head[:-4].decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # Windows-1252 leaves five bytes undefined; a file using them is Latin-1.
+    if any(b in head for b in (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")):
+        return "latin-1"
+    return "cp1252"
+
+
+def detect_delimiter(text):
+    lines = [line for line in text.splitlines()[:50] if line.strip()]
+    best, best_score = ";", -1
+    for delimiter in DELIMITERS:
+        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+        if not counts or counts[0] < 2:
+            continue
+        # Columns in the header, and how many lines agree with it.
+        score = counts[0] * 1000 + sum(1 for c in counts if c == counts[0])
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def iter_rows(path, shape):
+    """Yield (row number as a spreadsheet shows it, [values]) for every row, header included."""
+    if shape.kind == "xlsx":
+        yield from iter_xlsx_rows(path)
+        return
+    with open(path, encoding=shape.encoding, errors="strict", newline="") as fh:
+        reader = csv.reader(fh, delimiter=shape.delimiter)
+        try:
+            yield from enumerate(reader, start=1)
+        except UnicodeDecodeError as exc:
+            raise NotATable(
+                _("Le fichier mélange plusieurs encodages (octet illisible vers la position %(pos)d).")
+                % {"pos": exc.start}
+            ) from None
+        except csv.Error as exc:
+            raise NotATable(_("Ligne %(row)d : %(error)s") % {"row": reader.line_num, "error": exc}) from None
+
+
+def iter_xlsx_rows(path):
+    import datetime as dt
+
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:
+        raise NotATable(_("Classeur Excel illisible : %(error)s") % {"error": exc}) from None
+    try:
+        sheet = workbook.worksheets[0]
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            row = []
+            for value in values:
+                if value is None:
+                    row.append("")
+                elif isinstance(value, dt.datetime):
+                    row.append(value.date().isoformat() if value.time() == dt.time() else value.isoformat())
+                elif isinstance(value, dt.date):
+                    row.append(value.isoformat())
+                elif isinstance(value, float) and value.is_integer():
+                    row.append(str(int(value)))
+                else:
+                    row.append(str(value))
+            while row and row[-1] == "":
+                row.pop()
+            yield number, row
+    finally:
+        workbook.close()

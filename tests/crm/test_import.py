@@ -1,0 +1,325 @@
+"""Importing contact files: every rule of the import, on small files written here."""
+
+import csv
+import io
+
+import pytest
+from django.core.management import call_command
+from django_tenants.utils import tenant_context
+from openpyxl import Workbook
+
+from crm.importing import pipeline
+from crm.importing.pipeline import create_job, preview, run_import
+from crm.models import Address, ConsentEvent, Contact, ImportJob, Interaction, Tag
+
+HEADER = [
+    "Nom de naissance",
+    "Nom d'usage",
+    "Prénoms",
+    "Sexe",
+    "Date de naissance",
+    "Adresse 1",
+    "Adresse 2",
+    "Code postal",
+    "Ville",
+    "Code du b.vote",
+    "Mobile",
+    "Email",
+]
+PEOPLE = [
+    [
+        "LEFÈVRE",
+        "",
+        "Élodie Françoise",
+        "F",
+        "31/01/1980",
+        "12 rue de l'Église",
+        "Appt 3",
+        "45000",
+        "Orléans",
+        "0012",
+        "06 12 34 56 78",
+        "elodie@exemple.fr",
+    ],
+    ["D'ALMEIDA", "MŒRS", "Zoë", "F", "02/03/1975", "4 bis avenue Jean Jaurès", "", "45000", "Orléans", "0012", "", ""],
+    [
+        "GARÇON",
+        "",
+        "Loïc",
+        "M",
+        "1990-12-24",
+        "4 bis avenue Jean Jaurès",
+        "",
+        "45000",
+        "Orléans",
+        "0012",
+        "+33 7 81 23 45 67",
+        "loic@exemple.fr",
+    ],
+]
+
+
+def write_csv(path, rows, *, encoding="utf-8", delimiter=";", newline="\r\n", header=HEADER):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=newline)
+    writer.writerow(header)
+    writer.writerows(rows)
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    return path
+
+
+def do_import(campaign, path, **kwargs):
+    with tenant_context(campaign):
+        job = run_import(create_job(file_path=path, **kwargs))
+        job.refresh_from_db()
+        return job
+
+
+def report_rows(job):
+    with open(job.report_path, encoding="utf-8-sig") as fh:
+        return list(csv.reader(fh, delimiter=";"))[1:]
+
+
+@pytest.fixture
+def campaign(shared_campaign, db):
+    return shared_campaign
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+@pytest.mark.parametrize("delimiter", [";", ",", "\t"])
+@pytest.mark.parametrize("newline", ["\r\n", "\n"])
+def test_each_encoding_and_delimiter_is_detected_and_accents_round_trip(
+    campaign, tmp_path, encoding, delimiter, newline
+):
+    path = write_csv(tmp_path / "liste.csv", PEOPLE, encoding=encoding, delimiter=delimiter, newline=newline)
+    job = do_import(campaign, path)
+    assert job.status == "done", job.error
+    assert (job.created_count, job.merged_count, job.rejected_count) == (3, 0, 0)
+    with tenant_context(campaign):
+        elodie = Contact.objects.get(email="elodie@exemple.fr")
+        assert (elodie.birth_name, elodie.first_names) == ("LEFÈVRE", "Élodie Françoise")
+        assert elodie.household.address.line1 == "12 rue de l'Église"
+        assert elodie.household.label == "Appt 3"
+        assert elodie.birth_date.isoformat() == "1980-01-31"
+        assert elodie.phone == "+33612345678"
+        zoe = Contact.objects.get(first_names="Zoë")
+        assert (zoe.birth_name, zoe.usage_name) == ("D'ALMEIDA", "MŒRS")
+        assert Contact.objects.get(first_names="Loïc").birth_name == "GARÇON"
+
+
+def test_latin1_file_is_read_as_latin1(campaign, tmp_path):
+    rows = [
+        ["GARÇON", "", "Loïc", "M", "", "", "", "", "", "", "", ""],
+        ["MÜLLER", "", "Ångström", "", "", "", "", "", "", "", "", ""],
+    ]
+    raw = io.StringIO()
+    csv.writer(raw, delimiter=";").writerows([HEADER, *rows])
+    path = tmp_path / "latin1.csv"
+    # \x90 is undefined in Windows-1252: only Latin-1 reads this file.
+    path.write_bytes(raw.getvalue().encode("latin-1") + "BIZARRE\x90;;X;;;;;;;;;\r\n".encode("latin-1"))
+    job = do_import(campaign, path)
+    assert job.encoding == "latin-1"
+    with tenant_context(campaign):
+        assert Contact.objects.filter(first_names="Ångström", birth_name="MÜLLER").exists()
+
+
+def test_xlsx_files_import_too(campaign, tmp_path):
+    import datetime as dt
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["First Name", "Last Name", "Mobile", "Zip", "City", "Date of birth"])
+    sheet.append(["Chloé", "Bénard", "0612345678", 45000, "Orléans", dt.datetime(1988, 5, 17)])
+    sheet.append(["Noël", "Faÿ", None, "01000", "Bourg-en-Bresse", "17/05/1990"])
+    path = tmp_path / "inscrits.xlsx"
+    workbook.save(path)
+    job = do_import(campaign, path)
+    assert job.status == "done", job.error
+    assert job.created_count == 2
+    with tenant_context(campaign):
+        chloe = Contact.objects.get(first_names="Chloé")
+        assert (chloe.birth_name, chloe.phone, str(chloe.birth_date)) == ("Bénard", "+33612345678", "1988-05-17")
+
+
+def test_mapping_is_guessed_from_french_and_english_headers(tmp_path):
+    path = write_csv(
+        tmp_path / "x.csv",
+        PEOPLE[:1],
+        header=[
+            "Nom de naissance",
+            "Nom d'usage",
+            "Prénoms",
+            "Sexe",
+            "Date de naissance",
+            "Adresse 1",
+            "Adresse 2",
+            "Code postal",
+            "Ville",
+            "Code du b.vote",
+            "Mobile",
+            "Email",
+        ],
+    )
+    shown = preview(path)
+    assert shown["mapping"] == {
+        "Nom de naissance": "birth_name",
+        "Nom d'usage": "usage_name",
+        "Prénoms": "first_names",
+        "Sexe": "sex",
+        "Date de naissance": "birth_date",
+        "Adresse 1": "line1",
+        "Adresse 2": "line2",
+        "Code postal": "postal_code",
+        "Ville": "city",
+        "Code du b.vote": "polling_station",
+        "Mobile": "phone",
+        "Email": "email",
+    }
+    assert shown["rows"][0][2] == "Élodie Françoise"
+    english = ["First Name", "Last Name", "Mobile", "Zip", "E-mail", "Favourite colour"]
+    path = write_csv(tmp_path / "en.csv", [["a", "b", "", "", "", "blue"]], header=english)
+    assert preview(path)["mapping"] == {
+        "First Name": "first_names",
+        "Last Name": "birth_name",
+        "Mobile": "phone",
+        "Zip": "postal_code",
+        "E-mail": "email",
+        "Favourite colour": "custom:Favourite colour",
+    }
+
+
+def test_unmapped_columns_become_custom_fields(campaign, tmp_path):
+    path = write_csv(tmp_path / "x.csv", [["Durand", "Léa", "Vélo"]], header=["Nom", "Prénom", "Centre d'intérêt"])
+    do_import(campaign, path)
+    with tenant_context(campaign):
+        assert Contact.objects.get(birth_name="Durand").custom_fields == {"Centre d'intérêt": "Vélo"}
+
+
+def test_each_bad_row_is_reported_with_its_row_and_column_and_good_rows_are_imported(campaign, tmp_path):
+    rows = [
+        PEOPLE[0],  # row 2: good
+        ["", "", "", "F", "01/01/1970", "", "", "", "", "", "", "anonyme@x.fr"],  # row 3: no name
+        ["MARTIN", "", "Paul", "M", "31/02/1980", "", "", "", "", "", "", ""],  # row 4: 31 February
+        ["PETIT", "", "Anne", "F", "", "", "", "", "", "", "06 12", ""],  # row 5: not a phone
+        ["ROUX", "", "Marc"],  # row 6: truncated
+        ["BLANC", "", "Inès", "F", "", "", "", "", "", "", "", "pas-un-mail"],  # row 7: not an e-mail
+        PEOPLE[2],  # row 8: good
+    ]
+    job = do_import(campaign, write_csv(tmp_path / "x.csv", rows))
+    assert (job.created_count, job.rejected_count) == (2, 5)
+    reported = {(r[0], r[1]): (r[2], r[3]) for r in report_rows(job)}
+    assert reported[("3", "Nom de naissance")][1] == "nom manquant"
+    assert reported[("4", "Date de naissance")] == ("31/02/1980", "date impossible")
+    assert reported[("5", "Mobile")] == ("06 12", "n'est pas un numéro de téléphone")
+    assert "ligne tronquée" in reported[("6", "")][1]
+    assert reported[("7", "Email")][1] == "n'est pas une adresse e-mail"
+    with tenant_context(campaign):
+        assert set(Contact.objects.values_list("first_names", flat=True)) == {"Élodie Françoise", "Loïc"}
+
+
+def test_importing_the_same_file_twice_creates_nothing_new(campaign, tmp_path):
+    path = write_csv(tmp_path / "x.csv", PEOPLE)
+    first = do_import(campaign, path)
+    with tenant_context(campaign):
+        before = (Contact.objects.count(), Address.objects.count(), Interaction.objects.count())
+    second = do_import(campaign, path)
+    assert (first.created_count, second.created_count, second.merged_count) == (3, 0, 3)
+    with tenant_context(campaign):
+        assert (Contact.objects.count(), Address.objects.count(), Interaction.objects.count()) == before
+
+
+def test_a_second_file_completes_known_people_without_duplicating_them(campaign, tmp_path):
+    do_import(campaign, write_csv(tmp_path / "a.csv", PEOPLE))
+    newer = [["LEFEVRE", "", "Elodie", "", "31/01/1980", "", "", "", "", "", "07 81 00 00 01", ""]]
+    job = do_import(campaign, write_csv(tmp_path / "b.csv", newer))
+    assert (job.created_count, job.merged_count) == (0, 1)  # same folded name and birth date
+    with tenant_context(campaign):
+        elodie = Contact.objects.get(email="elodie@exemple.fr")
+        assert elodie.phone == "+33612345678"
+        assert elodie.other_phones == ["+33781000001"]
+        assert elodie.interactions.filter(kind="import_update").exists()
+
+
+def test_same_person_twice_in_one_file_is_one_contact(campaign, tmp_path):
+    job = do_import(campaign, write_csv(tmp_path / "x.csv", [PEOPLE[0], PEOPLE[0]]))
+    assert (job.created_count, job.merged_count) == (1, 1)
+
+
+def test_people_at_one_building_share_its_address_and_point(campaign, tmp_path):
+    header = [*HEADER, "Longitude", "Latitude"]
+    rows = [PEOPLE[1] + ["1,9093", "47,9029"], PEOPLE[2] + ["", ""]]
+    job = do_import(campaign, write_csv(tmp_path / "x.csv", rows, header=header))
+    assert job.located_count == 2
+    with tenant_context(campaign):
+        zoe, loic = Contact.objects.get(first_names="Zoë"), Contact.objects.get(first_names="Loïc")
+        assert zoe.household == loic.household  # same building, same (blank) dwelling
+        assert zoe.household.address.point.coords == pytest.approx((1.9093, 47.9029))
+
+
+def test_tags_and_consents_are_recorded(campaign, tmp_path):
+    header = ["Nom", "Prénom", "Email", "Tags", "Accord SMS", "Accord e-mail"]
+    rows = [["Durand", "Léa", "lea@x.fr", "bénévole, quartier nord", "oui", "non"]]
+    do_import(campaign, write_csv(tmp_path / "x.csv", rows, header=header))
+    with tenant_context(campaign):
+        lea = Contact.objects.get(email="lea@x.fr")
+        assert set(lea.tags.values_list("name", flat=True)) == {"bénévole", "quartier nord"}
+        assert (lea.consent_sms, lea.consent_email, lea.consent_phone) == (True, False, None)
+        assert set(ConsentEvent.objects.filter(contact=lea).values_list("channel", "granted")) == {
+            ("sms", True),
+            ("email", False),
+        }
+        assert Tag.objects.filter(name="bénévole").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "vide"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binaires"),
+        (b"juste une ligne de texte sans colonnes\n", "Une seule colonne"),
+        (b"PK\x03\x04 pas vraiment un zip", "abîmé"),
+    ],
+)
+def test_a_file_that_is_not_a_table_is_refused_and_nothing_changes(campaign, tmp_path, content, message):
+    with tenant_context(campaign):
+        before = Contact.objects.count()
+    path = tmp_path / "photo.csv"
+    path.write_bytes(content)
+    job = do_import(campaign, path)
+    assert job.status == ImportJob.Status.FAILED
+    assert message in job.error
+    with tenant_context(campaign):
+        assert Contact.objects.count() == before
+
+
+def test_a_mapping_without_any_identity_column_is_refused(campaign, tmp_path):
+    path = write_csv(tmp_path / "x.csv", [["a", "b"]], header=["Couleur", "Animal"])
+    job = do_import(campaign, path)
+    assert job.status == ImportJob.Status.FAILED
+    assert "Aucune colonne de nom" in job.error
+
+
+def test_a_crash_in_the_middle_leaves_no_half_imported_rows(campaign, tmp_path, monkeypatch):
+    real_merge = pipeline.merge
+
+    def merge_then_crash(cursor, **kwargs):
+        real_merge(cursor, **kwargs)  # contacts, addresses, tags... all written
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pipeline, "merge", merge_then_crash)
+    with tenant_context(campaign):
+        before = (Contact.objects.count(), Address.objects.count(), Tag.objects.count())
+    with pytest.raises(OSError, match="disk full"):
+        do_import(campaign, write_csv(tmp_path / "x.csv", PEOPLE))
+    with tenant_context(campaign):
+        assert (Contact.objects.count(), Address.objects.count(), Tag.objects.count()) == before
+        job = ImportJob.objects.latest("created")
+        assert job.status == ImportJob.Status.FAILED and "disk full" in job.error
+
+
+def test_command_prints_the_summary_line_and_report_path(campaign, tmp_path, capsys):
+    path = write_csv(tmp_path / "x.csv", [*PEOPLE, ["", "", "", "", "", "", "", "", "", "", "", "x@y.fr"]])
+    call_command("import_contacts", "--campaign", campaign.schema_name, str(path))
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-2] == "created=3 merged=0 rejected=1"
+    assert lines[-1].endswith("-rejected.csv")
