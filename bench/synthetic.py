@@ -81,6 +81,7 @@ STREET_NAMES = [
     "Georges Brassens",
     "de l'Hôtel de Ville",
 ]
+HOUSEHOLD_SIZES = [1, 1, 1, 2, 2, 2, 2, 3, 4]
 FLAT_LABELS = ["", "Bât. A", "Bât. B", "Appt 1", "Appt 2", "Appt 3", "1er étage", "2e étage", "RDC"]
 
 
@@ -92,7 +93,7 @@ def french_mobile(rng):
     return "+337" + rng.choice("3456789") + "".join(rng.choices("0123456789", k=7))
 
 
-def person(rng, today=None):
+def person(rng, today=None, email_rate=0.45, phone_rate=0.55):
     """One adult: names with their accents, sex, birth date, maybe an e-mail and a phone."""
     today = today or dt.date(2026, 1, 1)
     sex = rng.choice("FM")
@@ -103,7 +104,7 @@ def person(rng, today=None):
     usage_name = rng.choice(LAST_NAMES) if sex == "F" and rng.random() < 0.35 else ""
     age_days = rng.randint(18 * 365, 95 * 365)
     email = ""
-    if rng.random() < 0.45:
+    if rng.random() < email_rate:
         local = f"{_ascii(first.split()[0])}.{_ascii(usage_name or birth_name)}".lower().replace(" ", "-")
         email = f"{local}{rng.randint(1, 999)}@{rng.choice(['exemple.fr', 'courriel.fr', 'mail.test'])}"
     return {
@@ -113,7 +114,7 @@ def person(rng, today=None):
         "usage_name": usage_name,
         "birth_date": today - dt.timedelta(days=age_days),
         "email": email,
-        "phone": french_mobile(rng) if rng.random() < 0.55 else "",
+        "phone": french_mobile(rng) if rng.random() < phone_rate else "",
     }
 
 
@@ -297,8 +298,9 @@ def random_points_in(commune, n, np_rng):
     return np.concatenate(out_x), np.concatenate(out_y)
 
 
-def write_voter_file(path, *, rows, communes_path, seed=45, encoding="cp1252", delimiter=";"):
-    """Write `rows` voters spread over the communes by area. Returns the row count."""
+def write_voter_file(path, *, rows, communes_path, seed=45, encoding="cp1252", delimiter=";", email_rate=0.6):
+    """Write `rows` voters spread over the communes by area, 60 % with an e-mail and
+    phones written the many ways people type them. Returns the row count."""
     rng = random.Random(seed)
     np_rng = np.random.default_rng(seed)
     communes = load_communes(communes_path)
@@ -317,36 +319,60 @@ def write_voter_file(path, *, rows, communes_path, seed=45, encoding="cp1252", d
             code, name = commune[0], commune[1]
             xs, ys = random_points_in(commune, int(count), np_rng)
             postal = f"45{code[2:]}" if len(code) == 5 else code
-            for i in range(int(count)):
-                p = person(rng)
-                writer.writerow(
-                    [
-                        f"{code[2:]}{1 + i % 5:02d}",
-                        p["birth_name"].upper(),
-                        p["usage_name"].upper(),
-                        p["first_names"],
-                        p["sex"],
-                        p["birth_date"].strftime("%d/%m/%Y"),
-                        f"{rng.randint(1, 120)} {rng.choice(STREET_KINDS).lower()} {rng.choice(STREET_NAMES)}",
-                        rng.choice(FLAT_LABELS),
-                        postal,
-                        name,
-                        _french_format(p["phone"]),
-                        p["email"],
-                        f"{xs[i]:.6f}",
-                        f"{ys[i]:.6f}",
-                    ]
-                )
-                written += 1
+            # Voters come by household, as in a real list: 1 to 4 people at one
+            # address and dwelling, often sharing a family name (about 1.9 per household).
+            i = 0
+            while i < count:
+                size = min(int(count) - i, rng.choice(HOUSEHOLD_SIZES))
+                street = f"{rng.randint(1, 120)} {rng.choice(STREET_KINDS).lower()} {rng.choice(STREET_NAMES)}"
+                flat = rng.choice(FLAT_LABELS)
+                family = rng.choice(LAST_NAMES)
+                x, y = xs[i], ys[i]  # one building, one point
+                for _ in range(size):
+                    p = person(rng, email_rate=email_rate)
+                    if rng.random() < 0.6:
+                        p["birth_name"] = family
+                    writer.writerow(
+                        [
+                            f"{code[2:]}{1 + i % 5:02d}",
+                            p["birth_name"].upper(),
+                            p["usage_name"].upper(),
+                            p["first_names"],
+                            p["sex"],
+                            p["birth_date"].strftime("%d/%m/%Y"),
+                            street,
+                            flat,
+                            postal,
+                            name,
+                            written_phone(rng, p["phone"]),
+                            p["email"],
+                            f"{x:.6f}",
+                            f"{y:.6f}",
+                        ]
+                    )
+                    i += 1
+                    written += 1
     return written
 
 
-def _french_format(e164):
-    """+33612345678 -> 06 12 34 56 78, as people type it in spreadsheets."""
+def written_phone(rng, e164):
+    """+33612345678 as people type it: 06 12 34 56 78, 06.12.34.56.78, +33 6 12 34 56 78..."""
     if not e164:
         return ""
     national = "0" + e164[3:]
-    return " ".join(national[i : i + 2] for i in range(0, 10, 2))
+    pairs = [national[i : i + 2] for i in range(0, 10, 2)]
+    style = rng.randrange(6)
+    if style == 0:
+        return " ".join(pairs)
+    if style == 1:
+        return national
+    if style == 2:
+        return ".".join(pairs)
+    if style == 3:
+        return "+33 " + national[1] + " " + " ".join(pairs[1:])
+    if style == 4:
+        return e164
+    return "0033 " + national[1:]
 
 
 def main(argv=None):

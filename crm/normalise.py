@@ -6,6 +6,7 @@ computed here (the importer passes them to SQL ready-made).
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
@@ -34,13 +35,26 @@ def fold(text):
     """Lowercase ASCII with accents and ligatures removed: 'Œuvre Élodie' -> 'oeuvre elodie'."""
     if not text:
         return ""
+    if text.isascii():
+        return _SPACES.sub(" ", text.lower()).strip()
+    return _fold_accented(text)
+
+
+# Names, streets and towns repeat a lot in a voter file: remember the folded forms.
+@lru_cache(maxsize=1 << 17)
+def _fold_accented(text):
     text = text.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae").replace("Æ", "AE").replace("ß", "ss")
     decomposed = unicodedata.normalize("NFKD", text)
     return _SPACES.sub(" ", "".join(c for c in decomposed if not unicodedata.combining(c)).lower()).strip()
 
 
+@lru_cache(maxsize=1 << 17)
+def _words(text):
+    return tuple(_NOT_WORD.sub(" ", fold(text)).split())
+
+
 def words(text):
-    return _NOT_WORD.sub(" ", fold(text)).split()
+    return list(_words(text)) if text else []
 
 
 def name_key(birth_name, first_names):

@@ -1,14 +1,21 @@
 """The set-based half of an import: from the staging table into the contact base.
 
 Every statement works on the whole file at once; nothing loops over rows in Python.
-Runs inside the import's transaction, so a failure anywhere leaves nothing behind.
+Intermediate results go to new temporary tables (CREATE TABLE AS) rather than
+UPDATEs of the staging table, which would rewrite every row. Runs inside the
+import's transaction, so a failure anywhere leaves nothing behind.
 """
 
+import logging
+import time
 from dataclasses import dataclass, field
 
+from .bulk import deferred_indexes
 from .rows import STAGING_COLUMNS
 
+log = logging.getLogger(__name__)
 STAGING = "import_staging"
+TEMP_TABLES = (STAGING, "import_dups", "import_match", "import_new", "import_rows", "import_homeless")
 CONSENTS = ("consent_email", "consent_sms", "consent_phone", "consent_door")
 # Text fields an import may fill in when the contact has them blank.
 FILLABLE = ("birth_name", "usage_name", "first_names", "sex")
@@ -25,12 +32,9 @@ class MergeCounts:
 def create_staging(cursor):
     columns = ", ".join(f"{name} {kind}" for name, kind in STAGING_COLUMNS)
     # ON COMMIT DROP cleans up; this covers an import nested in an outer transaction.
-    cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
-    cursor.execute(
-        f"""CREATE TEMP TABLE {STAGING} ({columns},
-                contact_id bigint, new_id bigint, canonical_row integer, needs_household boolean DEFAULT false
-            ) ON COMMIT DROP"""
-    )
+    for table in TEMP_TABLES:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    cursor.execute(f"CREATE TEMP TABLE {STAGING} ({columns}) ON COMMIT DROP")
 
 
 def copy_statement():
@@ -49,136 +53,216 @@ def _consent_after(column, contact="c", row="s"):
 
 def merge(cursor, *, job_id, source, file_name, actor_id):
     counts = MergeCounts()
-    x = cursor.execute
+
+    def x(sql, params=None):
+        started = time.perf_counter()
+        cursor.execute(sql, params)
+        log.debug("%.2fs %s", time.perf_counter() - started, " ".join(sql.split())[:90])
+
+    def scalar(sql, params=None):
+        x(sql, params)
+        return cursor.fetchone()[0]
+
     x(f"CREATE INDEX ON {STAGING} (row_no)")
     x(f"ANALYZE {STAGING}")
 
     # 1. People erased earlier stay erased: their rows are dropped and reported.
-    x(
-        f"""DELETE FROM {STAGING} s
-             WHERE (s.email_hash <> '' AND s.email_hash IN
-                       (SELECT value_hash FROM crm_suppressionentry WHERE kind = 'email'))
-                OR (s.phone_hash <> '' AND s.phone_hash IN
-                       (SELECT value_hash FROM crm_suppressionentry WHERE kind = 'phone'))
-         RETURNING s.row_no"""
-    )
-    counts.suppressed_rows = sorted(r[0] for r in cursor.fetchall())
+    if scalar("SELECT EXISTS (SELECT 1 FROM crm_suppressionentry)"):
+        x(
+            f"""DELETE FROM {STAGING} s
+                 WHERE (s.email_hash <> '' AND s.email_hash IN
+                           (SELECT value_hash FROM crm_suppressionentry WHERE kind = 'email'))
+                    OR (s.phone_hash <> '' AND s.phone_hash IN
+                           (SELECT value_hash FROM crm_suppressionentry WHERE kind = 'phone'))
+             RETURNING s.row_no"""
+        )
+        counts.suppressed_rows = sorted(r[0] for r in cursor.fetchall())
 
     # 2. The same person twice in one file: later rows merge into the first one.
     x(
-        f"""WITH keyed AS (
-              SELECT row_no,
-                     CASE WHEN email <> '' THEN min(row_no) OVER (PARTITION BY email) END AS by_email,
-                     CASE WHEN phone <> '' THEN min(row_no) OVER (PARTITION BY phone) END AS by_phone,
-                     CASE WHEN name_key <> '' AND birth_date IS NOT NULL
-                          THEN min(row_no) OVER (PARTITION BY name_key, birth_date) END AS by_name
-                FROM {STAGING})
-            UPDATE {STAGING} s SET canonical_row = LEAST(k.row_no, k.by_email, k.by_phone, k.by_name)
-              FROM keyed k WHERE k.row_no = s.row_no"""
+        f"""CREATE TEMP TABLE import_dups ON COMMIT DROP AS
+            SELECT row_no, min(first_row) AS canonical FROM (
+                SELECT s.row_no, g.first_row FROM {STAGING} s JOIN (
+                    SELECT email, min(row_no) AS first_row FROM {STAGING} WHERE email <> ''
+                     GROUP BY email HAVING count(*) > 1) g USING (email)
+                 WHERE s.row_no > g.first_row
+                UNION ALL
+                SELECT s.row_no, g.first_row FROM {STAGING} s JOIN (
+                    SELECT phone, min(row_no) AS first_row FROM {STAGING} WHERE phone <> ''
+                     GROUP BY phone HAVING count(*) > 1) g USING (phone)
+                 WHERE s.row_no > g.first_row
+                UNION ALL
+                SELECT s.row_no, g.first_row FROM {STAGING} s JOIN (
+                    SELECT name_key, birth_date, min(row_no) AS first_row FROM {STAGING}
+                     WHERE name_key <> '' AND birth_date IS NOT NULL
+                     GROUP BY name_key, birth_date HAVING count(*) > 1) g USING (name_key, birth_date)
+                 WHERE s.row_no > g.first_row
+            ) d GROUP BY row_no"""
     )
 
     # 3. Already in the base? Same e-mail, else same phone, else same name and birth
     #    date, else same name at the same address.
-    x(
-        f"""UPDATE {STAGING} s SET contact_id = c.id FROM crm_contact c
-             WHERE s.canonical_row = s.row_no AND s.email <> '' AND c.email = s.email"""
-    )
-    x(
-        f"""UPDATE {STAGING} s SET contact_id = c.id FROM crm_contact c
-             WHERE s.canonical_row = s.row_no AND s.contact_id IS NULL AND s.phone <> '' AND c.phone = s.phone"""
-    )
-    x(
-        f"""UPDATE {STAGING} s SET contact_id = c.id FROM crm_contact c
-             WHERE s.canonical_row = s.row_no AND s.contact_id IS NULL AND s.name_key <> ''
-               AND s.birth_date IS NOT NULL AND c.name_key = s.name_key AND c.birth_date = s.birth_date"""
-    )
-    x(
-        f"""UPDATE {STAGING} s SET contact_id = c.id
-              FROM crm_contact c JOIN crm_household h ON h.id = c.household_id
-                   JOIN crm_address a ON a.id = h.address_id
-             WHERE s.canonical_row = s.row_no AND s.contact_id IS NULL AND s.name_key <> ''
-               AND s.addr_key <> '' AND c.name_key = s.name_key AND a.key = s.addr_key"""
-    )
+    base_is_empty = not scalar("SELECT EXISTS (SELECT 1 FROM crm_contact)")
+    if base_is_empty:
+        x("CREATE TEMP TABLE import_match (row_no integer, contact_id bigint) ON COMMIT DROP")
+    else:
+        x(
+            f"""CREATE TEMP TABLE import_match ON COMMIT DROP AS
+                SELECT s.row_no, COALESCE(e.id, p.id, n.id) AS contact_id
+                  FROM {STAGING} s
+                  LEFT JOIN (SELECT email, min(id) AS id FROM crm_contact WHERE email <> ''
+                              GROUP BY email) e ON s.email <> '' AND e.email = s.email
+                  LEFT JOIN (SELECT phone, min(id) AS id FROM crm_contact WHERE phone <> ''
+                              GROUP BY phone) p ON s.phone <> '' AND p.phone = s.phone
+                  LEFT JOIN (SELECT name_key, birth_date, min(id) AS id FROM crm_contact
+                              WHERE name_key <> '' AND birth_date IS NOT NULL
+                              GROUP BY name_key, birth_date) n
+                         ON s.name_key <> '' AND n.name_key = s.name_key AND n.birth_date = s.birth_date
+                 WHERE COALESCE(e.id, p.id, n.id) IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM import_dups d WHERE d.row_no = s.row_no)"""
+        )
+        x(
+            f"""INSERT INTO import_match (row_no, contact_id)
+                SELECT s.row_no, min(c.id) FROM {STAGING} s
+                  JOIN crm_address a ON a.key = s.addr_key
+                  JOIN crm_household h ON h.address_id = a.id
+                  JOIN crm_contact c ON c.household_id = h.id AND c.name_key = s.name_key
+                 WHERE s.addr_key <> '' AND s.name_key <> ''
+                   AND NOT EXISTS (SELECT 1 FROM import_match m WHERE m.row_no = s.row_no)
+                   AND NOT EXISTS (SELECT 1 FROM import_dups d WHERE d.row_no = s.row_no)
+                 GROUP BY s.row_no"""
+        )
+    x("CREATE INDEX ON import_match (row_no)")
 
     # 4. New people get their ids now, so every later statement can refer to them.
     x(
-        f"""UPDATE {STAGING} SET new_id = nextval(pg_get_serial_sequence('crm_contact', 'id')),
-                                needs_household = addr_key <> ''
-             WHERE canonical_row = row_no AND contact_id IS NULL"""
+        f"""CREATE TEMP TABLE import_new ON COMMIT DROP AS
+            SELECT s.row_no, nextval(pg_get_serial_sequence('crm_contact', 'id')) AS id
+              FROM {STAGING} s
+             WHERE NOT EXISTS (SELECT 1 FROM import_dups d WHERE d.row_no = s.row_no)
+               AND NOT EXISTS (SELECT 1 FROM import_match m WHERE m.row_no = s.row_no)"""
     )
-    x(
-        f"""UPDATE {STAGING} s SET needs_household = true FROM crm_contact c
-             WHERE s.new_id IS NULL AND s.contact_id = c.id AND c.household_id IS NULL AND s.addr_key <> ''"""
-    )
+    x("CREATE INDEX ON import_new (row_no)")
+    x("ANALYZE import_new")
+    counts.created = scalar("SELECT count(*) FROM import_new")
 
-    # 5. Buildings and households (one building, many households).
+    # 5. Buildings and households (one building, many households), for new people and
+    #    for known people who had no address yet.
     x(
-        f"""INSERT INTO crm_address (line1, postal_code, city, key, point, geocoded_by, polling_station_code)
-            SELECT DISTINCT ON (addr_key) line1, postal_code, city, addr_key,
-                   CASE WHEN lon IS NOT NULL THEN ST_SetSRID(ST_MakePoint(lon, lat), 4326) END,
-                   CASE WHEN lon IS NOT NULL THEN 'file' ELSE '' END,
-                   polling_station
-              FROM {STAGING} WHERE needs_household
-             ORDER BY addr_key, lon IS NULL, row_no
-            ON CONFLICT (key) DO UPDATE SET
-                   point = COALESCE(crm_address.point, EXCLUDED.point),
-                   geocoded_by = CASE WHEN crm_address.point IS NULL THEN EXCLUDED.geocoded_by
-                                      ELSE crm_address.geocoded_by END,
-                   polling_station_code = COALESCE(NULLIF(crm_address.polling_station_code, ''),
-                                                   EXCLUDED.polling_station_code)
-             WHERE (crm_address.point IS NULL AND EXCLUDED.point IS NOT NULL)
-                OR (crm_address.polling_station_code = '' AND EXCLUDED.polling_station_code <> '')"""
+        """CREATE TEMP TABLE import_homeless ON COMMIT DROP AS
+            SELECT m.row_no FROM import_match m JOIN crm_contact c ON c.id = m.contact_id
+             WHERE c.household_id IS NULL"""
     )
-    x(
-        f"""INSERT INTO crm_household (address_id, label)
-            SELECT DISTINCT a.id, s.line2 FROM {STAGING} s JOIN crm_address a ON a.key = s.addr_key
-             WHERE s.needs_household
-            ON CONFLICT (address_id, label) DO NOTHING"""
-    )
+    wanting_home = f"""(SELECT s.* FROM {STAGING} s JOIN import_new n USING (row_no) WHERE s.addr_key <> ''
+                        UNION ALL
+                        SELECT s.* FROM {STAGING} s JOIN import_homeless h USING (row_no)
+                         WHERE s.addr_key <> '')"""
+    with deferred_indexes(cursor, "crm_address", counts.created):
+        x(
+            f"""INSERT INTO crm_address (line1, postal_code, city, key, point, geocoded_by, polling_station_code)
+                SELECT DISTINCT ON (addr_key) line1, postal_code, city, addr_key,
+                       CASE WHEN lon IS NOT NULL THEN ST_SetSRID(ST_MakePoint(lon, lat), 4326) END,
+                       CASE WHEN lon IS NOT NULL THEN 'file' ELSE '' END,
+                       polling_station
+                  FROM {wanting_home} w
+                 ORDER BY addr_key, lon IS NULL, row_no
+                ON CONFLICT (key) DO UPDATE SET
+                       point = COALESCE(crm_address.point, EXCLUDED.point),
+                       geocoded_by = CASE WHEN crm_address.point IS NULL THEN EXCLUDED.geocoded_by
+                                          ELSE crm_address.geocoded_by END,
+                       polling_station_code = COALESCE(NULLIF(crm_address.polling_station_code, ''),
+                                                       EXCLUDED.polling_station_code)
+                 WHERE (crm_address.point IS NULL AND EXCLUDED.point IS NOT NULL)
+                    OR (crm_address.polling_station_code = '' AND EXCLUDED.polling_station_code <> '')"""
+        )
+    x("ANALYZE crm_address")
+    with deferred_indexes(cursor, "crm_household", counts.created):
+        x(
+            f"""INSERT INTO crm_household (address_id, label)
+                SELECT DISTINCT a.id, w.line2 FROM {wanting_home} w JOIN crm_address a ON a.key = w.addr_key
+                ON CONFLICT (address_id, label) DO NOTHING"""
+        )
+    x("ANALYZE crm_household")
 
     # 6. New contacts.
+    with deferred_indexes(cursor, "crm_contact", counts.created):
+        x(
+            f"""INSERT INTO crm_contact (id, birth_name, usage_name, first_names, sex, birth_date, email, phone,
+                       other_emails, other_phones, household_id, custom_fields, source, import_job_id,
+                       consent_email, consent_sms, consent_phone, consent_door, support_level, opinion_notes,
+                       name_key, search_text, created, updated)
+                SELECT n.id, s.birth_name, s.usage_name, s.first_names, s.sex, s.birth_date, s.email, s.phone,
+                       '{{}}', '{{}}', h.id, s.custom, %(source)s, %(job)s,
+                       s.consent_email, s.consent_sms, s.consent_phone, s.consent_door, s.support_level, '',
+                       s.name_key, s.search_text, now(), now()
+                  FROM {STAGING} s JOIN import_new n USING (row_no)
+                  LEFT JOIN crm_address a ON s.addr_key <> '' AND a.key = s.addr_key
+                  LEFT JOIN crm_household h ON h.address_id = a.id AND h.label = s.line2""",
+            {"source": source, "job": job_id},
+        )
+
+    # Every row of the file and the contact it ended up in.
     x(
-        f"""INSERT INTO crm_contact (id, birth_name, usage_name, first_names, sex, birth_date, email, phone,
-                   other_emails, other_phones, household_id, custom_fields, source, import_job_id,
-                   consent_email, consent_sms, consent_phone, consent_door, support_level, opinion_notes,
-                   name_key, search_text, created, updated)
-            SELECT s.new_id, s.birth_name, s.usage_name, s.first_names, s.sex, s.birth_date, s.email, s.phone,
-                   '{{}}', '{{}}', h.id, s.custom, %(source)s, %(job)s,
-                   s.consent_email, s.consent_sms, s.consent_phone, s.consent_door, s.support_level, '',
-                   s.name_key, s.search_text, now(), now()
-              FROM {STAGING} s
-              LEFT JOIN crm_address a ON s.addr_key <> '' AND a.key = s.addr_key
-              LEFT JOIN crm_household h ON h.address_id = a.id AND h.label = s.line2
-             WHERE s.new_id IS NOT NULL""",
-        {"source": source, "job": job_id},
+        """CREATE TEMP TABLE import_rows ON COMMIT DROP AS
+           SELECT row_no, id AS contact_id, true AS is_new FROM import_new
+           UNION ALL SELECT row_no, contact_id, false FROM import_match
+           UNION ALL SELECT d.row_no, COALESCE(n.id, m.contact_id), false
+                       FROM import_dups d LEFT JOIN import_new n ON n.row_no = d.canonical
+                       LEFT JOIN import_match m ON m.row_no = d.canonical"""
     )
-    counts.created = cursor.rowcount
-    x(f"UPDATE {STAGING} SET contact_id = new_id WHERE new_id IS NOT NULL")
-    x(
-        f"""UPDATE {STAGING} s SET contact_id = c.contact_id FROM {STAGING} c
-             WHERE s.canonical_row <> s.row_no AND s.contact_id IS NULL AND c.row_no = s.canonical_row"""
-    )
-    x(f"SELECT count(*) FROM {STAGING} WHERE new_id IS NULL AND contact_id IS NOT NULL")
-    counts.merged = cursor.fetchone()[0]
+    counts.merged = scalar("SELECT count(*) FROM import_rows WHERE NOT is_new AND contact_id IS NOT NULL")
 
     # 7. People already known: record consent changes, then fill what was blank.
-    known = f"""(SELECT DISTINCT ON (contact_id) * FROM {STAGING}
-                  WHERE contact_id IS NOT NULL AND new_id IS NULL ORDER BY contact_id, row_no)"""
+    known = f"""(SELECT DISTINCT ON (m.contact_id) m.contact_id, s.*
+                   FROM import_match m JOIN {STAGING} s USING (row_no)
+                  ORDER BY m.contact_id, m.row_no)"""
     for column in CONSENTS:
         channel = column.removeprefix("consent_")
+        params = {"channel": channel, "source": source, "actor": actor_id}
         x(
             f"""INSERT INTO crm_consentevent (contact_id, channel, granted, at, source, actor_id)
-                SELECT c.id, %(channel)s, {_consent_after(column)}, now(), %(source)s, %(actor)s
-                  FROM crm_contact c JOIN {known} s ON s.contact_id = c.id
-                 WHERE {_consent_after(column)} IS DISTINCT FROM c.{column}""",
-            {"channel": channel, "source": source, "actor": actor_id},
+                SELECT n.id, %(channel)s, s.{column}, now(), %(source)s, %(actor)s
+                  FROM {STAGING} s JOIN import_new n USING (row_no) WHERE s.{column} IS NOT NULL""",
+            params,
         )
+        if not base_is_empty:
+            x(
+                f"""INSERT INTO crm_consentevent (contact_id, channel, granted, at, source, actor_id)
+                    SELECT c.id, %(channel)s, {_consent_after(column)}, now(), %(source)s, %(actor)s
+                      FROM crm_contact c JOIN {known} s ON s.contact_id = c.id
+                     WHERE {_consent_after(column)} IS DISTINCT FROM c.{column}""",
+                params,
+            )
+    if not base_is_empty:
+        _fill_known_contacts(x, known, job_id=job_id, actor_id=actor_id, file_name=file_name)
         x(
-            f"""INSERT INTO crm_consentevent (contact_id, channel, granted, at, source, actor_id)
-                SELECT new_id, %(channel)s, {column}, now(), %(source)s, %(actor)s
-                  FROM {STAGING} WHERE new_id IS NOT NULL AND {column} IS NOT NULL""",
-            {"channel": channel, "source": source, "actor": actor_id},
+            f"""UPDATE crm_contact c SET household_id = h.id
+                  FROM import_homeless hl JOIN import_match m USING (row_no) JOIN {STAGING} s USING (row_no)
+                       JOIN crm_address a ON a.key = s.addr_key
+                       JOIN crm_household h ON h.address_id = a.id AND h.label = s.line2
+                 WHERE c.id = m.contact_id AND c.household_id IS NULL"""
         )
+
+    # 8. Tags.
+    if scalar(f"SELECT EXISTS (SELECT 1 FROM {STAGING} WHERE cardinality(tags) > 0)"):
+        x(f"INSERT INTO crm_tag (name) SELECT DISTINCT unnest(tags) FROM {STAGING} ON CONFLICT (name) DO NOTHING")
+        x(
+            f"""INSERT INTO crm_contact_tags (contact_id, tag_id)
+                SELECT DISTINCT r.contact_id, t.id FROM {STAGING} s JOIN import_rows r USING (row_no)
+                       CROSS JOIN LATERAL unnest(s.tags) AS n(name) JOIN crm_tag t ON t.name = n.name
+                 WHERE r.contact_id IS NOT NULL
+                ON CONFLICT DO NOTHING"""
+        )
+
+    counts.located = scalar(
+        """SELECT count(*) FROM (SELECT DISTINCT r.contact_id FROM import_rows r
+                  JOIN crm_contact c ON c.id = r.contact_id JOIN crm_household h ON h.id = c.household_id
+                  JOIN crm_address a ON a.id = h.address_id WHERE a.point IS NOT NULL) located"""
+    )
+    return counts
+
+
+def _fill_known_contacts(x, known, *, job_id, actor_id, file_name):
     fills = [f"{f} = CASE WHEN c.{f} = '' THEN s.{f} ELSE c.{f} END" for f in FILLABLE]
     changed = [f"(c.{f} = '' AND s.{f} <> '')" for f in FILLABLE]
     fills += [
@@ -216,37 +300,3 @@ def merge(cursor, *, job_id, source, file_name, actor_id):
               FROM updated""",
         {"actor": actor_id, "summary": f"Complété par l'import « {file_name} »", "job": job_id},
     )
-    x(
-        f"""UPDATE crm_contact c SET household_id = h.id
-              FROM {STAGING} s JOIN crm_address a ON a.key = s.addr_key
-                   JOIN crm_household h ON h.address_id = a.id AND h.label = s.line2
-             WHERE s.needs_household AND s.new_id IS NULL AND c.id = s.contact_id AND c.household_id IS NULL"""
-    )
-
-    # 8. Tags, timeline.
-    x(
-        f"""INSERT INTO crm_tag (name) SELECT DISTINCT unnest(tags) FROM {STAGING}
-             WHERE contact_id IS NOT NULL ON CONFLICT (name) DO NOTHING"""
-    )
-    x(
-        f"""INSERT INTO crm_contact_tags (contact_id, tag_id)
-            SELECT DISTINCT s.contact_id, t.id FROM {STAGING} s
-                   CROSS JOIN LATERAL unnest(s.tags) AS n(name) JOIN crm_tag t ON t.name = n.name
-             WHERE s.contact_id IS NOT NULL
-            ON CONFLICT DO NOTHING"""
-    )
-    x(
-        f"""INSERT INTO crm_interaction (contact_id, kind, at, actor_id, summary, data, is_contact)
-            SELECT new_id, 'imported', now(), %(actor)s, %(summary)s,
-                   jsonb_build_object('import', %(job)s::bigint, 'row', row_no), false
-              FROM {STAGING} WHERE new_id IS NOT NULL""",
-        {"actor": actor_id, "summary": f"Importé depuis « {file_name} »", "job": job_id},
-    )
-
-    x(
-        f"""SELECT count(DISTINCT s.contact_id) FROM {STAGING} s
-              JOIN crm_contact c ON c.id = s.contact_id JOIN crm_household h ON h.id = c.household_id
-              JOIN crm_address a ON a.id = h.address_id WHERE a.point IS NOT NULL"""
-    )
-    counts.located = cursor.fetchone()[0]
-    return counts

@@ -161,7 +161,7 @@ def _run(job, region, on_progress):
     report_path = reports_dir() / f"import-{job.pk}-rejected.csv"
     rejected_rows = 0
     processed = 0
-    last_report = time.monotonic()
+    last_report = started = time.monotonic()
     with connection.cursor() as cursor:
         create_staging(cursor)
         with (
@@ -187,6 +187,7 @@ def _run(job, region, on_progress):
                         on_progress(processed, job.total_rows)
                         last_report = time.monotonic()
             cache.set(progress_key(job.pk), (processed, job.total_rows), 3600)
+        log.debug("%.2fs read, cleaned and copied %d rows", time.monotonic() - started, processed)
         counts = merge(
             cursor,
             job_id=job.pk,
