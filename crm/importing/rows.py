@@ -11,7 +11,7 @@ from psycopg.types.json import Jsonb
 from crm.normalise import address_key, name_key, search_text
 from crm.phones import InvalidPhone, PhoneNormaliser
 
-from .mapping import CUSTOM_PREFIX
+from .mapping import CUSTOM_PREFIX, FIELDS
 
 STAGING_COLUMNS = [
     ("row_no", "integer"),
@@ -73,6 +73,9 @@ class RowCleaner:
             elif target:
                 self.index[target] = i
         self.header_of = {field: headers[i] for field, i in self.index.items()}
+        # Position of each field in a row of stripped values with "" appended at the
+        # end, where absent fields point: one list index per field, no branching.
+        self.pos = {field: self.index.get(field, self.width) for field in FIELDS}
 
     def clean(self, number, values):
         """(staging row, None) for a good row, (None, [(column, value, reason)]) for a bad
@@ -102,9 +105,15 @@ class RowCleaner:
                         % {"n": len(values), "m": self.width},
                     )
                 ]
-        get = self._getter(values)
-        if not any(v.strip() for v in values):
+        v = [value.strip() for value in values]
+        if not any(v):
             return None, None
+        v.append("")
+        pos = self.pos
+
+        def get(field):
+            return v[pos[field]]
+
         errors = []
 
         birth_name, usage_name, first_names = get("birth_name"), get("usage_name"), get("first_names")
@@ -172,7 +181,7 @@ class RowCleaner:
             postal_code = "0" + postal_code  # spreadsheets drop the leading zero of 01000-09999
         raw_tags = get("tags")
         tags = [t for t in _TAG_SPLIT.split(raw_tags) if t] if raw_tags else []
-        custom = {name: values[i].strip() for i, name in self.custom if values[i].strip()}
+        custom = {name: v[i] for i, name in self.custom if v[i]}
         return (
             number,
             birth_name,
@@ -199,15 +208,6 @@ class RowCleaner:
             *consents,
             support,
         ), None
-
-    def _getter(self, values):
-        index = self.index
-
-        def get(field):
-            i = index.get(field)
-            return values[i].strip() if i is not None else ""
-
-        return get
 
     def _date(self, raw):
         match = _DATE.match(raw)
