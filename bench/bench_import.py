@@ -1,0 +1,115 @@
+"""Importing a voter file, against a raw COPY of the same file measured in the same run.
+
+    python bench/bench_import.py [--rows 1000000]
+
+Prints:
+  BENCH import_1m <s> s baseline=<raw COPY s> ratio=<x>       first import into an empty campaign
+  BENCH reimport_1m <s> s baseline=<raw COPY s> ratio=<x>     the same file again (must create nothing)
+  BENCH import_1m_peak_rss <MB> MB baseline=1024 ratio=<x>    peak memory of the importing process
+The file (phones in mixed formats, 60 % with e-mail, points inside the communes of
+Loiret) is generated once into bench/data/ by bench/synthetic.py.
+"""
+
+import argparse
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+
+from bench.synthetic import write_voter_file  # noqa: E402
+from campaigns.models import Campaign  # noqa: E402
+from campaigns.provisioning import create_campaign, delete_campaign  # noqa: E402
+
+COMMUNES = ROOT.parent / "shared" / "data" / "geo" / "communes-45-loiret.geojson"
+
+
+def label(rows):
+    return f"{rows // 1_000_000}m" if rows % 1_000_000 == 0 else f"{rows // 1000}k"
+
+
+def raw_copy_seconds(path):
+    """COPY of the file, parsed by PostgreSQL, into an unindexed table of text columns."""
+    with open(path, encoding="cp1252") as fh:
+        width = len(fh.readline().split(";"))
+    columns = ", ".join(f"c{i} text" for i in range(width))
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS public.bench_raw_copy")
+        cursor.execute(f"CREATE TABLE public.bench_raw_copy ({columns})")
+        started = time.perf_counter()
+        with (
+            open(path, "rb") as fh,
+            cursor.copy(
+                "COPY public.bench_raw_copy FROM STDIN "
+                "WITH (FORMAT csv, DELIMITER ';', HEADER true, ENCODING 'WIN1252')"
+            ) as copy,
+        ):
+            while data := fh.read(1 << 20):
+                copy.write(data)
+        elapsed = time.perf_counter() - started
+        cursor.execute("DROP TABLE public.bench_raw_copy")
+    return elapsed
+
+
+def timed_import(slug, path):
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "manage.py", "import_contacts", "--campaign", slug, str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(f"import failed: {result.stderr[-2000:]}")
+    counts = dict(re.findall(r"(created|merged|rejected)=(\d+)", result.stdout))
+    return elapsed, {k: int(v) for k, v in counts.items()}
+
+
+def report(name, value, unit, baseline):
+    print(f"BENCH {name} {value:.3f} {unit} baseline={baseline:.3f} ratio={value / baseline:.3f}", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    name = label(args.rows)
+    path = ROOT / "bench" / "data" / f"voters-{name}.csv"
+    if not path.exists():
+        print(f"generating {path} ...", file=sys.stderr)
+        write_voter_file(path, rows=args.rows, communes_path=COMMUNES)
+    baseline = raw_copy_seconds(path)
+    slug = f"bench-import-{uuid.uuid4().hex[:6]}"
+    create_campaign(slug=slug, name="Bench import", actor="bench")
+    try:
+        first, counts = timed_import(slug, path)
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        report(f"import_{name}", first, "s", baseline)
+        print(f"# created={counts['created']} merged={counts['merged']} rejected={counts['rejected']}", flush=True)
+        again, counts = timed_import(slug, path)
+        report(f"reimport_{name}", again, "s", baseline)
+        print(f"# created={counts['created']} (must be 0)", flush=True)
+        report(f"import_{name}_peak_rss", peak_mb, "MB", 1024)
+        if counts["created"]:
+            sys.exit("re-import created contacts")
+    finally:
+        connection.set_schema_to_public()
+        delete_campaign(Campaign.objects.get(schema_name=slug), actor="bench")
+
+
+if __name__ == "__main__":
+    main()
