@@ -13,6 +13,7 @@ from campaigns.accounts.roles import assign_role
 from campaigns.models import Campaign
 from campaigns.provisioning import campaign_url, create_campaign, delete_campaign
 from crm.models import Address, Contact, Household
+from crm.normalise import address_key, name_key, search_text
 from participation.models import SiteSettings
 
 DEMO_SLUG = "demo"
@@ -84,6 +85,7 @@ def _load_town(town):
                 line1=b.line1,
                 postal_code=town.postal_code,
                 city=town.name,
+                key=address_key(b.line1, town.postal_code, town.name),
                 point=Point(b.lon, b.lat, srid=4326),
                 polling_station_code=b.polling_station,
             )
@@ -97,9 +99,18 @@ def _load_town(town):
         for h in b.households
     ]
     households = Household.objects.bulk_create([h for h, _ in household_rows], batch_size=2000)
+    # bulk_create skips Contact.save(): derive the matching and search keys here.
     Contact.objects.bulk_create(
         [
-            Contact(household=household, source="démo : liste électorale synthétique", **person)
+            Contact(
+                household=household,
+                source="démo : liste électorale synthétique",
+                name_key=name_key(person["birth_name"], person["first_names"]),
+                search_text=search_text(
+                    person["first_names"], person["birth_name"], person["usage_name"], person["email"]
+                ),
+                **person,
+            )
             for household, (_, people) in zip(households, household_rows, strict=True)
             for person in people
         ],
