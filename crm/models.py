@@ -167,6 +167,9 @@ class Contact(models.Model):
     )
     opinion_notes = models.TextField(_("notes d'opinion"), blank=True, help_text=_("Donnée sensible"))
     last_contacted_at = models.DateTimeField(_("dernier contact"), null=True, blank=True)
+    # Set when the person was erased: the row stays, empty of personal data, so that
+    # counts and results keep adding up.
+    erased_at = models.DateTimeField(_("effacé le"), null=True, blank=True, db_index=True)
     # Derived, for matching and accent-insensitive search (see crm/normalise.py).
     name_key = models.CharField(max_length=250, blank=True, editable=False, db_index=True)
     search_text = models.TextField(blank=True, editable=False)
@@ -249,6 +252,7 @@ class Interaction(models.Model):
         MESSAGE = "message", _("Message")
         CONTRIBUTION = "contribution", _("Contribution")
         EXPORTED = "exported", _("Données exportées")
+        ERASED = "erased", _("Effacé")
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="interactions")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -1,0 +1,164 @@
+"""The rights of the people in the base (GDPR): see everything held, be erased and
+stay erased, and be forgotten after a period without contact.
+
+Each campaign is the data controller. Erasure keeps the contact row, emptied of
+personal data, so totals and results still add up; the person's e-mail addresses and
+phone numbers survive only as salted hashes in the suppression list, which every
+import and every send checks.
+"""
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from campaigns.accounts.models import AuditEntry
+
+from .importing.rows import value_hash
+from .models import Contact, CrmSettings, Interaction, SuppressionEntry
+
+
+def export_contact(contact, *, actor):
+    """Everything the campaign holds about one person, as JSON-ready data."""
+    household = contact.household
+    address = household.address if household else None
+    data = {
+        "contact": {
+            "id": contact.pk,
+            "birth_name": contact.birth_name,
+            "usage_name": contact.usage_name,
+            "first_names": contact.first_names,
+            "sex": contact.sex,
+            "birth_date": contact.birth_date.isoformat() if contact.birth_date else None,
+            "email": contact.email,
+            "other_emails": contact.other_emails,
+            "phone": contact.phone,
+            "other_phones": contact.other_phones,
+            "custom_fields": contact.custom_fields,
+            "source": contact.source,
+            "support_level": contact.support_level,
+            "opinion_notes": contact.opinion_notes,
+            "consents": {
+                "email": contact.consent_email,
+                "sms": contact.consent_sms,
+                "phone": contact.consent_phone,
+                "door": contact.consent_door,
+            },
+            "last_contacted_at": contact.last_contacted_at.isoformat() if contact.last_contacted_at else None,
+            "created": contact.created.isoformat(),
+            "updated": contact.updated.isoformat(),
+        },
+        "address": {
+            "line1": address.line1,
+            "dwelling": household.label,
+            "postal_code": address.postal_code,
+            "city": address.city,
+            "polling_station": address.polling_station_code,
+            "point": list(address.point.coords) if address.point else None,
+        }
+        if address
+        else None,
+        "tags": sorted(contact.tags.values_list("name", flat=True)),
+        "consent_log": [
+            {"channel": e.channel, "granted": e.granted, "at": e.at.isoformat(), "source": e.source}
+            for e in contact.consent_events.order_by("at")
+        ],
+        "timeline": [
+            {"kind": i.kind, "at": i.at.isoformat(), "summary": i.summary, "data": i.data}
+            for i in contact.interactions.order_by("at")
+        ],
+    }
+    AuditEntry.objects.create(
+        actor=actor, action="contact.exported", target_type="contact", target_id=str(contact.pk), data={}
+    )
+    return data
+
+
+def suppression_hashes(emails=(), phones=()):
+    salt = CrmSettings.current().suppression_salt
+    return [("email", value_hash(salt, e.strip().lower())) for e in emails if e] + [
+        ("phone", value_hash(salt, p)) for p in phones if p
+    ]
+
+
+def is_suppressed(*, email="", phone=""):
+    """True if this address or number belongs to an erased person. Every channel asks."""
+    wanted = suppression_hashes([email] if email else [], [phone] if phone else [])
+    query = Q()
+    for kind, digest in wanted:
+        query |= Q(kind=kind, value_hash=digest)
+    return bool(wanted) and SuppressionEntry.objects.filter(query).exists()
+
+
+@transaction.atomic
+def erase_contact(contact, *, actor, reason="request"):
+    """Remove a person's personal data for good; keep an anonymous row for the totals."""
+    for kind, digest in suppression_hashes(
+        [contact.email, *contact.other_emails], [contact.phone, *contact.other_phones]
+    ):
+        SuppressionEntry.objects.get_or_create(kind=kind, value_hash=digest, defaults={"reason": reason})
+    contact.tags.clear()
+    contact.consent_events.all().delete()
+    contact.interactions.update(summary="", data={}, actor=None)
+    Contact.objects.filter(pk=contact.pk).update(
+        birth_name="",
+        usage_name="",
+        first_names="",
+        sex="",
+        birth_date=None,
+        email="",
+        phone="",
+        other_emails=[],
+        other_phones=[],
+        household=None,
+        custom_fields={},
+        source="",
+        import_job=None,
+        consent_email=None,
+        consent_sms=None,
+        consent_phone=None,
+        consent_door=None,
+        opinion_notes="",
+        name_key="",
+        search_text="",
+        erased_at=timezone.now(),
+        updated=timezone.now(),
+    )
+    Interaction.objects.create(contact=contact, kind=Interaction.Kind.ERASED, summary="")
+    AuditEntry.objects.create(
+        actor=actor,
+        action="contact.erased",
+        target_type="contact",
+        target_id=str(contact.pk),
+        data={"reason": reason},
+    )
+    contact.refresh_from_db()
+    return contact
+
+
+def inactive_contacts(months, *, now=None):
+    """People with no contact (visit, call, message) and no new data for `months`."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=round(months * 30.44))
+    recent = Interaction.objects.filter(contact=OuterRef("pk"), at__gte=cutoff, is_contact=True)
+    return (
+        Contact.objects.filter(erased_at__isnull=True, created__lt=cutoff, updated__lt=cutoff)
+        .filter(Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=cutoff))
+        .exclude(Exists(recent))
+    )
+
+
+def apply_retention(*, dry_run=True, actor=None, now=None):
+    """Erase the people kept past the campaign's retention period. With dry_run, only
+    say who would go. Returns (count, ids)."""
+    months = CrmSettings.current().retention_months
+    if not months:
+        return 0, []
+    ids = list(inactive_contacts(months, now=now).values_list("pk", flat=True))
+    if not dry_run:
+        for contact in Contact.objects.filter(pk__in=ids):
+            erase_contact(contact, actor=actor, reason=f"retention {months} months")
+        AuditEntry.objects.create(
+            actor=actor, action="contacts.retention_purge", target_type="contact", data={"count": len(ids)}
+        )
+    return len(ids), ids

@@ -1,0 +1,128 @@
+"""Segments: saved searches over the contact base.
+
+A segment's filters are a JSON object; every key is optional and they combine with AND:
+
+    {"search": "dupont",                 name or e-mail, ignoring accents and case
+     "tags": ["bénévole"], "tags_mode": "all" | "any",
+     "exclude_tags": ["ne pas appeler"],
+     "polygon": {GeoJSON Polygon or MultiPolygon, WGS 84},
+     "polling_stations": ["0012"],
+     "support_min": 4, "support_max": 5,
+     "consent": {"sms": true, "email": true},      true = consented, false = refused
+     "contacted_since": "2026-01-01", "not_contacted_since": "2026-10-01",
+     "never_contacted": true,
+     "source": "liste électorale",
+     "custom": {"Quartier": "Nord"},
+     "has_email": true, "has_phone": true}
+"""
+
+import datetime as dt
+import json
+
+from django.contrib.gis.geos import GEOSException, GEOSGeometry
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext as _
+
+from .models import Contact, Tag
+from .normalise import words
+
+CHANNELS = ("email", "sms", "phone", "door")
+KNOWN_KEYS = {
+    "search", "tags", "tags_mode", "exclude_tags", "polygon", "polling_stations", "support_min", "support_max",
+    "consent", "contacted_since", "not_contacted_since", "never_contacted", "source", "custom", "has_email",
+    "has_phone",
+}  # fmt: skip
+
+
+class BadFilters(ValueError):
+    def __init__(self, errors):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+def _date(value, key, errors):
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        errors[key] = _("« %(v)s » n'est pas une date AAAA-MM-JJ.") % {"v": value}
+
+
+def contacts_matching(filters):
+    """The contacts a segment's filters select (erased people never)."""
+    if not isinstance(filters, dict):
+        raise BadFilters({"filters": _("Les filtres doivent être un objet JSON.")})
+    errors = {}
+    for key in set(filters) - KNOWN_KEYS:
+        errors[key] = _("Filtre inconnu. Filtres possibles : %(keys)s.") % {"keys": ", ".join(sorted(KNOWN_KEYS))}
+    qs = Contact.objects.filter(erased_at__isnull=True)
+
+    if search := filters.get("search"):
+        for word in words(str(search)):
+            qs = qs.filter(search_text__contains=word)
+    tags = filters.get("tags") or []
+    if tags:
+        if not isinstance(tags, list):
+            errors["tags"] = _("Une liste d'étiquettes est attendue.")
+        else:
+            known = dict(Tag.objects.filter(name__in=tags).values_list("name", "pk"))
+            for name in set(tags) - set(known):
+                errors.setdefault("tags", _("Étiquette inconnue : « %(t)s ».") % {"t": name})
+            if filters.get("tags_mode", "all") == "any":
+                qs = qs.filter(Exists(Contact.tags.through.objects.filter(
+                    contact_id=OuterRef("pk"), tag_id__in=known.values())))  # fmt: skip
+            else:
+                for tag_id in known.values():
+                    qs = qs.filter(
+                        Exists(Contact.tags.through.objects.filter(contact_id=OuterRef("pk"), tag_id=tag_id))
+                    )
+    if exclude := filters.get("exclude_tags"):
+        qs = qs.exclude(Exists(Contact.tags.through.objects.filter(contact_id=OuterRef("pk"), tag__name__in=exclude)))
+    if polygon := filters.get("polygon"):
+        try:
+            geometry = GEOSGeometry(json.dumps(polygon) if isinstance(polygon, dict) else str(polygon), srid=4326)
+            if geometry.geom_type not in ("Polygon", "MultiPolygon"):
+                raise GEOSException(geometry.geom_type)
+            qs = qs.filter(household__address__point__within=geometry)
+        except (GEOSException, ValueError, TypeError):
+            errors["polygon"] = _("Un polygone GeoJSON (Polygon ou MultiPolygon, WGS 84) est attendu.")
+    if stations := filters.get("polling_stations"):
+        qs = qs.filter(household__address__polling_station_code__in=stations)
+    for key, lookup in (("support_min", "gte"), ("support_max", "lte")):
+        if filters.get(key) is not None:
+            value = filters[key]
+            if not isinstance(value, int) or not 1 <= value <= 5:
+                errors[key] = _("Un nombre de 1 à 5 est attendu.")
+            else:
+                qs = qs.filter(**{f"support_level__{lookup}": value})
+    consent = filters.get("consent") or {}
+    for channel, wanted in consent.items():
+        if channel not in CHANNELS or not isinstance(wanted, bool):
+            errors["consent"] = _('Attendu : {"sms": true, ...} avec les canaux email, sms, phone, door.')
+            break
+        qs = qs.filter(**{f"consent_{channel}": wanted})
+    since = _date(filters["contacted_since"], "contacted_since", errors) if filters.get("contacted_since") else None
+    if since:
+        qs = qs.filter(last_contacted_at__date__gte=since)
+    before = (
+        _date(filters["not_contacted_since"], "not_contacted_since", errors)
+        if filters.get("not_contacted_since")
+        else None
+    )
+    if before:
+        qs = qs.filter(Q(last_contacted_at__isnull=True) | Q(last_contacted_at__date__lt=before))
+    if filters.get("never_contacted"):
+        qs = qs.filter(last_contacted_at__isnull=True)
+    if source := filters.get("source"):
+        qs = qs.filter(source__icontains=source)
+    if custom := filters.get("custom"):
+        if not isinstance(custom, dict):
+            errors["custom"] = _('Attendu : {"champ": "valeur"}.')
+        else:
+            qs = qs.filter(custom_fields__contains=custom)
+    if filters.get("has_email") is not None:
+        qs = qs.exclude(email="") if filters["has_email"] else qs.filter(email="")
+    if filters.get("has_phone") is not None:
+        qs = qs.exclude(phone="") if filters["has_phone"] else qs.filter(phone="")
+    if errors:
+        raise BadFilters(errors)
+    return qs

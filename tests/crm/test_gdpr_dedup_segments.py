@@ -1,0 +1,145 @@
+"""Erasure and suppression, retention, export of a person's data, duplicates and
+merging, segments and exports."""
+
+import csv
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from campaigns.accounts.models import AuditEntry, Role
+from crm import dedup, gdpr
+from crm.exports import export_contacts
+from crm.models import Address, ConsentEvent, Contact, CrmSettings, Household, Interaction, Tag
+from crm.segments import BadFilters, contacts_matching
+from tests.conftest import SHARED, make_user
+from tests.crm.test_import import PEOPLE, do_import, write_csv
+
+
+@pytest.fixture
+def campaign(shared_campaign, db):
+    return shared_campaign
+
+
+@pytest.fixture
+def admin(campaign):
+    return make_user(campaign, Role.ADMIN)
+
+
+def test_erasure_empties_the_contact_and_a_reimport_does_not_bring_them_back(campaign, admin, tmp_path):
+    path = write_csv(tmp_path / "liste.csv", PEOPLE)
+    do_import(campaign, path)
+    with tenant_context(campaign):
+        elodie = Contact.objects.get(email="elodie@exemple.fr")
+        elodie.tags.add(Tag.objects.create(name="sympathisante"))
+        total = Contact.objects.count()
+        gdpr.erase_contact(elodie, actor=admin)
+        elodie.refresh_from_db()
+        assert (elodie.birth_name, elodie.first_names, elodie.email, elodie.phone) == ("", "", "", "")
+        assert elodie.erased_at and elodie.household is None and not elodie.tags.exists()
+        assert Contact.objects.count() == total  # totals still add up
+        assert gdpr.is_suppressed(email="Elodie@exemple.fr") and gdpr.is_suppressed(phone="+33612345678")
+        assert AuditEntry.objects.filter(action="contact.erased", target_id=str(elodie.pk)).exists()
+    job = do_import(campaign, path)
+    assert job.created_count == 0 and job.rejected_count == 1
+    with tenant_context(campaign):
+        assert not Contact.objects.filter(email="elodie@exemple.fr").exists()
+        assert not Contact.objects.filter(first_names="Élodie Françoise").exists()
+
+
+def test_a_person_gets_everything_held_about_them(campaign, admin, tmp_path):
+    do_import(campaign, write_csv(tmp_path / "liste.csv", PEOPLE))
+    with tenant_context(campaign):
+        loic = Contact.objects.get(email="loic@exemple.fr")
+        ConsentEvent.objects.create(contact=loic, channel="sms", granted=True, source="formulaire")
+        data = json.loads(json.dumps(gdpr.export_contact(loic, actor=admin)))
+        assert data["contact"]["first_names"] == "Loïc"
+        assert data["address"]["line1"] == "4 bis avenue Jean Jaurès"
+        assert data["consent_log"][0]["channel"] == "sms"
+        assert AuditEntry.objects.filter(action="contact.exported", actor=admin).exists()
+
+
+def test_retention_dry_run_lists_then_purge_erases_only_inactive_people(campaign, admin):
+    with tenant_context(campaign):
+        settings_row = CrmSettings.current()
+        settings_row.retention_months = 6
+        settings_row.save()
+        old = Contact.objects.create(birth_name="Ancien", email="ancien@x.fr")
+        active = Contact.objects.create(birth_name="Actif", email="actif@x.fr")
+        long_ago = timezone.now() - dt.timedelta(days=400)
+        Contact.objects.filter(pk__in=[old.pk, active.pk]).update(created=long_ago, updated=long_ago)
+        Interaction.objects.create(contact=active, kind="field_report", is_contact=True)
+        count, ids = gdpr.apply_retention(dry_run=True)
+        assert ids == [old.pk]
+        assert Contact.objects.get(pk=old.pk).erased_at is None
+        gdpr.apply_retention(dry_run=False, actor=admin)
+        assert Contact.objects.get(pk=old.pk).erased_at is not None
+        assert Contact.objects.get(pk=active.pk).erased_at is None
+
+
+def test_duplicates_are_found_and_merging_keeps_every_record(campaign, admin):
+    with tenant_context(campaign):
+        address = Address.objects.create(line1="3 rue des Lilas", postal_code="45000", city="Orléans")
+        home = Household.objects.create(address=address)
+        a = Contact.objects.create(birth_name="Lefèvre", first_names="Hélène", email="helene@x.fr", household=home)
+        b = Contact.objects.create(birth_name="LEFEVRE", first_names="Helene", phone="+33612345678", household=home)
+        c = Contact.objects.create(birth_name="Martin", first_names="Jean", email="helene@x.fr")
+        pairs = dedup.find_duplicates()
+        assert dedup.DuplicatePair(a.pk, c.pk, "email") in pairs
+        assert any(p.keep_id == a.pk and p.other_id == b.pk and p.reason == "similar_name_same_address" for p in pairs)
+
+        b.tags.add(Tag.objects.create(name="porte-à-porte"))
+        ConsentEvent.objects.create(contact=b, channel="sms", granted=True)
+        Interaction.objects.create(contact=b, kind="field_report", summary="Favorable")
+        kept = dedup.merge_contacts(a, b, actor=admin)
+        assert not Contact.objects.filter(pk=b.pk).exists()
+        assert kept.phone == "+33612345678" and kept.email == "helene@x.fr"
+        assert list(kept.tags.values_list("name", flat=True)) == ["porte-à-porte"]
+        assert kept.consent_events.filter(channel="sms", granted=True).exists()
+        assert set(kept.interactions.values_list("kind", flat=True)) == {"field_report", "merged"}
+        assert AuditEntry.objects.filter(action="contacts.merged", target_id=str(a.pk)).exists()
+
+
+def test_segment_filters_combine(campaign):
+    with tenant_context(campaign):
+        volunteer = Tag.objects.create(name="bénévole")
+        inside = Address.objects.create(line1="1 place du Martroi", postal_code="45000", city="Orléans",
+                                        point="SRID=4326;POINT(1.9039 47.9029)")  # fmt: skip
+        outside = Address.objects.create(line1="1 rue de Tours", postal_code="41000", city="Blois",
+                                         point="SRID=4326;POINT(1.3359 47.5861)")  # fmt: skip
+        a = Contact.objects.create(birth_name="Élan", consent_sms=True, support_level=5,
+                                   household=Household.objects.create(address=inside))  # fmt: skip
+        a.tags.add(volunteer)
+        b = Contact.objects.create(birth_name="Bleu", consent_sms=True, support_level=5,
+                                   household=Household.objects.create(address=outside))  # fmt: skip
+        b.tags.add(volunteer)
+        Contact.objects.create(birth_name="Cerise", consent_sms=False, household=a.household)
+        orleans = next(
+            f["geometry"]
+            for f in json.loads((SHARED / "data/geo/communes-45-loiret.geojson").read_text())["features"]
+            if f["properties"]["code"] == "45234"
+        )
+        filters = {"polygon": orleans, "consent": {"sms": True}, "tags": ["bénévole"]}
+        assert list(contacts_matching(filters)) == [a]
+        assert set(contacts_matching({"support_min": 5})) == {a, b}
+        assert list(contacts_matching({"search": "elan"})) == [a]
+        with pytest.raises(BadFilters) as bad:
+            contacts_matching({"support_min": 9, "couleur": "rouge", "tags": ["inconnue"]})
+        assert set(bad.value.errors) == {"support_min", "couleur", "tags"}
+
+
+def test_export_is_logged_and_hides_sensitive_fields_unless_asked(campaign, admin):
+    with tenant_context(campaign):
+        Contact.objects.create(birth_name="Œdipe", first_names="Zoé", support_level=4, opinion_notes="hésite")
+        out = export_contacts(Contact.objects.all(), actor=admin)
+        table = list(csv.reader(io.TextIOWrapper(out, encoding="utf-8-sig"), delimiter=";"))
+        assert table[1][1] == "Œdipe" and "Niveau de soutien" not in table[0]
+        out = export_contacts(Contact.objects.all(), actor=admin, include_sensitive=True, fmt="xlsx")
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(out).active
+        assert [c.value for c in sheet[1]][-2:] == ["Niveau de soutien", "Notes d'opinion"]
+        assert AuditEntry.objects.filter(action="contacts.exported", data__sensitive=True).count() == 1
