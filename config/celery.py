@@ -20,4 +20,8 @@ app.conf.beat_schedule = {
         "task": "crm.tasks.summarise_contacts_everywhere",
         "schedule": 60 * 60,
     },
+    "apply-retention-daily": {
+        "task": "crm.tasks.apply_retention_everywhere",
+        "schedule": 24 * 60 * 60,
+    },
 }

@@ -7,16 +7,21 @@ from rest_framework.routers import DefaultRouter
 from campaigns.accounts.api import MeView
 from config.admin_sites import campaign_admin
 from config.urls_common import common_patterns
-from crm.api import ContactViewSet
+from crm import api as crm_api
 from participation import views as participation_views
 
 router = DefaultRouter()
-router.register("contacts", ContactViewSet, basename="contact")
+router.register("contacts", crm_api.ContactViewSet, basename="contact")
+router.register("imports", crm_api.ImportViewSet, basename="import")
+router.register("mappings", crm_api.SavedMappingViewSet, basename="mapping")
+router.register("tags", crm_api.TagViewSet, basename="tag")
+router.register("segments", crm_api.SegmentViewSet, basename="segment")
 
 urlpatterns = [
     path("", participation_views.home, name="home"),
     path("admin/", campaign_admin.urls),
     path("api/me/", MeView.as_view(), name="api-me"),
+    path("api/duplicates/", crm_api.DuplicatesView.as_view(), name="api-duplicates"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

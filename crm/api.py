@@ -1,10 +1,73 @@
-from rest_framework import permissions, serializers, viewsets
+"""The CRM's REST API: contacts (with timeline, GDPR export, erasure, merge),
+duplicates, imports, saved mappings, tags and segments."""
 
-from .models import Contact
+import json
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.http import FileResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from campaigns.accounts.models import AuditEntry
+
+from . import dedup, gdpr
+from .exports import export_contacts
+from .importing.mapping import validate_mapping
+from .importing.pipeline import create_job, preview, read_progress
+from .importing.sniff import NotATable
+from .models import Contact, ImportJob, Interaction, SavedMapping, Segment, Tag
+from .segments import BadFilters, contacts_matching
 from .services import normalise_phone
+
+MAX_UPLOAD_BYTES = 500 * 1024 * 1024
+
+
+class HasPerm(permissions.BasePermission):
+    """Reads need `read_perm`, writes `write_perm` (named rules, campaigns/accounts/rules.py)."""
+
+    read_perm = "crm.read_contacts"
+    write_perm = "crm.write_contacts"
+
+    def has_permission(self, request, view):
+        perm = self.read_perm if request.method in permissions.SAFE_METHODS else self.write_perm
+        return request.user.has_perm(perm)
+
+
+class ContactPermission(HasPerm):
+    pass
+
+
+class AddressSerializer(serializers.Serializer):
+    line1 = serializers.CharField(source="address.line1")
+    dwelling = serializers.CharField(source="label")
+    postal_code = serializers.CharField(source="address.postal_code")
+    city = serializers.CharField(source="address.city")
+    polling_station = serializers.CharField(source="address.polling_station_code")
+    longitude = serializers.SerializerMethodField()
+    latitude = serializers.SerializerMethodField()
+
+    def get_longitude(self, household) -> float | None:
+        point = household.address.point
+        return point.x if point else None
+
+    def get_latitude(self, household) -> float | None:
+        point = household.address.point
+        return point.y if point else None
 
 
 class ContactSerializer(serializers.ModelSerializer):
+    tags = serializers.SlugRelatedField(many=True, slug_field="name", queryset=Tag.objects.all(), required=False)
+    address = AddressSerializer(source="household", read_only=True, allow_null=True)
+
     class Meta:
         model = Contact
         fields = [
@@ -15,12 +78,33 @@ class ContactSerializer(serializers.ModelSerializer):
             "sex",
             "birth_date",
             "email",
+            "other_emails",
             "phone",
+            "other_phones",
+            "address",
+            "tags",
+            "custom_fields",
             "source",
+            "consent_email",
+            "consent_sms",
+            "consent_phone",
+            "consent_door",
+            "support_level",
+            "opinion_notes",
+            "last_contacted_at",
             "created",
             "updated",
         ]
-        read_only_fields = ["id", "created", "updated"]
+        read_only_fields = ["id", "other_emails", "other_phones", "source", "last_contacted_at", "created", "updated"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        # Political opinions: only for roles allowed to see them, and every read is logged.
+        if request is None or not request.user.has_perm("crm.see_sensitive"):
+            for name in Contact.SENSITIVE_FIELDS:
+                fields.pop(name, None)
+        return fields
 
     def validate_phone(self, value):
         if not value:
@@ -29,15 +113,351 @@ class ContactSerializer(serializers.ModelSerializer):
         region = getattr(getattr(request, "tenant", None), "phone_region", "FR")
         return normalise_phone(value, region)
 
+    def validate_support_level(self, value):
+        if value is not None and not 1 <= value <= 5:
+            raise ValidationError(_("Un nombre de 1 à 5 est attendu."))
+        return value
 
-class ContactPermission(permissions.BasePermission):
-    def has_permission(self, request, view):
-        perm = "crm.read_contacts" if request.method in permissions.SAFE_METHODS else "crm.write_contacts"
-        return request.user.has_perm(perm)
+    def validate_email(self, value):
+        value = (value or "").strip().lower()
+        if value and gdpr.is_suppressed(email=value):
+            raise ValidationError(_("Cette personne a demandé l'effacement de ses données."))
+        return value
 
 
-class ContactViewSet(viewsets.ModelViewSet):
+class InteractionSerializer(serializers.ModelSerializer):
+    actor = serializers.StringRelatedField()
+
+    class Meta:
+        model = Interaction
+        fields = ["id", "kind", "at", "actor", "summary", "data"]
+
+
+def log_sensitive_read(request, contacts):
+    if request.user.has_perm("crm.see_sensitive") and contacts:
+        AuditEntry.objects.create(
+            actor=request.user,
+            action="contacts.sensitive_viewed",
+            target_type="contact",
+            target_id=",".join(str(c.pk) for c in contacts[:50]),
+            data={"count": len(contacts), "path": request.path},
+        )
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("search", str, description="Name or e-mail, ignoring accents and case."),
+        OpenApiParameter("segment", int, description="Only the contacts of this segment."),
+        OpenApiParameter("filters", str, description="Segment filters as JSON (see crm/segments.py)."),
+    ]
+)
+class ContactViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     serializer_class = ContactSerializer
     permission_classes = [permissions.IsAuthenticated, ContactPermission]
-    queryset = Contact.objects.all()
-    filterset_fields = ["email", "source"]
+    filterset_fields = ["email", "source", "sex"]
+
+    def get_queryset(self):
+        params = self.request.query_params
+        filters = {}
+        if params.get("segment"):
+            segment = Segment.objects.filter(pk=params["segment"]).first()
+            if segment is None:
+                raise ValidationError({"segment": [_("Segment inconnu.")]})
+            filters.update(segment.filters)
+        if params.get("filters"):
+            try:
+                filters.update(json.loads(params["filters"]))
+            except (json.JSONDecodeError, TypeError, ValueError):
+                raise ValidationError({"filters": [_("JSON illisible.")]}) from None
+        if params.get("search"):
+            filters["search"] = params["search"]
+        try:
+            qs = contacts_matching(filters)
+        except BadFilters as exc:
+            raise ValidationError(exc.errors) from None
+        return qs.select_related("household__address").prefetch_related("tags").order_by("id")
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        log_sensitive_read(request, [Contact(pk=c["id"]) for c in response.data["results"]])
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        log_sensitive_read(request, [self.get_object()])
+        return response
+
+    def perform_create(self, serializer):
+        contact = serializer.save(source=_("saisie manuelle"))
+        Interaction.objects.create(contact=contact, kind=Interaction.Kind.EDITED, actor=self.request.user,
+                                   summary=_("Créé à la main"))  # fmt: skip
+
+    def perform_update(self, serializer):
+        contact = serializer.save()
+        changed = sorted(serializer.validated_data)
+        Interaction.objects.create(
+            contact=contact, kind=Interaction.Kind.EDITED, actor=self.request.user,
+            summary=_("Modifié : %(fields)s") % {"fields": ", ".join(changed)}, data={"fields": changed},
+        )  # fmt: skip
+
+    @extend_schema(responses=InteractionSerializer(many=True))
+    @action(detail=True)
+    def timeline(self, request, pk=None):
+        """Everything that happened to this person, newest first."""
+        contact = self.get_object()
+        items = InteractionSerializer(contact.interactions.select_related("actor"), many=True).data
+        if contact.import_job_id:
+            job = contact.import_job
+            items.append(
+                {"id": None, "kind": "imported", "at": contact.created, "actor": str(job.created_by or ""),
+                 "summary": _("Importé depuis « %(f)s »") % {"f": job.file_name}, "data": {"import": job.pk}}
+            )  # fmt: skip
+        return Response(items)
+
+    @extend_schema(responses=inline_serializer("GdprExport", {"contact": serializers.DictField()}))
+    @action(detail=True, url_path="gdpr-export")
+    def gdpr_export(self, request, pk=None):
+        """Everything the campaign holds about this person (right of access)."""
+        if not request.user.has_perm("crm.export_contacts"):
+            self.permission_denied(request)
+        return Response(gdpr.export_contact(self.get_object(), actor=request.user))
+
+    @extend_schema(request=None, responses={200: ContactSerializer})
+    @action(detail=True, methods=["post"])
+    def erase(self, request, pk=None):
+        """Erase this person's data for good (right to erasure); they stay out of later imports."""
+        if not request.user.has_perm("crm.erase_contacts"):
+            self.permission_denied(request)
+        contact = gdpr.erase_contact(self.get_object(), actor=request.user, reason=request.data.get("reason", ""))
+        return Response(self.get_serializer(contact).data)
+
+    @extend_schema(
+        request=inline_serializer("MergeRequest", {"other": serializers.IntegerField()}),
+        responses={200: ContactSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        """Fold contact `other` into this one, keeping every record of both."""
+        keep = self.get_object()
+        other = Contact.objects.filter(pk=request.data.get("other"), erased_at__isnull=True).first()
+        if other is None or other.pk == keep.pk:
+            raise ValidationError({"other": [_("Indiquez l'identifiant d'un autre contact.")]})
+        return Response(self.get_serializer(dedup.merge_contacts(keep, other, actor=request.user)).data)
+
+
+class DuplicatePairSerializer(serializers.Serializer):
+    keep_id = serializers.IntegerField()
+    other_id = serializers.IntegerField()
+    reason = serializers.CharField()
+    similarity = serializers.FloatField()
+
+
+class DuplicatesView(APIView):
+    """Contacts that are probably the same person, for a human to merge."""
+
+    permission_classes = [permissions.IsAuthenticated, HasPerm]
+    serializer_class = DuplicatePairSerializer
+
+    def get(self, request):
+        return Response(DuplicatePairSerializer(dedup.find_duplicates(), many=True).data)
+
+
+class ImportPermission(HasPerm):
+    read_perm = write_perm = "crm.write_contacts"
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id", "file_name", "source", "status", "mapping", "encoding", "delimiter", "total_rows",
+            "processed_rows", "progress", "created_count", "merged_count", "rejected_count", "located_count",
+            "error", "created", "started", "finished",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_progress(self, job) -> int:
+        if job.status == ImportJob.Status.RUNNING:
+            done, total = read_progress(job)
+            return min(99, int(100 * done / total)) if total else 0
+        return job.progress
+
+
+class UploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    mapping = serializers.JSONField(required=False, help_text='{"column header": "field", ...}')
+    saved_mapping = serializers.CharField(required=False, help_text="Name of a saved mapping to use.")
+    source = serializers.CharField(required=False, allow_blank=True)
+
+
+def keep_upload(uploaded):
+    if uploaded.size > MAX_UPLOAD_BYTES:
+        raise ValidationError({"file": [_("Fichier trop gros (500 Mo au plus).")]})
+    folder = Path(settings.MEDIA_ROOT) / connection.schema_name / "imports" / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    path = folder / Path(uploaded.name).name
+    with open(path, "wb") as fh:
+        for chunk in uploaded.chunks():
+            fh.write(chunk)
+    return path
+
+
+class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Upload a CSV or XLSX file; it is imported in the background. Poll the job for progress."""
+
+    serializer_class = ImportJobSerializer
+    permission_classes = [permissions.IsAuthenticated, ImportPermission]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    queryset = ImportJob.objects.all()
+
+    @extend_schema(request=UploadSerializer, responses={202: ImportJobSerializer})
+    def create(self, request):
+        upload = UploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        data = upload.validated_data
+        mapping = data.get("mapping")
+        if data.get("saved_mapping"):
+            saved = SavedMapping.objects.filter(name=data["saved_mapping"]).first()
+            if saved is None:
+                raise ValidationError({"saved_mapping": [_("Aucune correspondance de ce nom.")]})
+            mapping = saved.mapping
+        path = keep_upload(data["file"])
+        try:
+            shown = preview(path, rows=1)
+        except NotATable as exc:
+            path.unlink()
+            raise ValidationError({"file": [str(exc)]}) from None
+        if mapping is not None:
+            if not isinstance(mapping, dict):
+                raise ValidationError({"mapping": [_("Un objet JSON est attendu.")]})
+            problems = validate_mapping(mapping, shown["headers"])
+            if problems:
+                raise ValidationError({"mapping": [str(p) for p in problems]})
+        job = create_job(
+            file_path=path, file_name=data["file"].name, mapping=mapping, source=data.get("source", ""),
+            actor=request.user,
+        )  # fmt: skip
+        from .tasks import run_import
+
+        transaction.on_commit(lambda: run_import.delay(job.pk))
+        return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=UploadSerializer,
+        responses=inline_serializer(
+            "ImportPreview",
+            {
+                "kind": serializers.CharField(),
+                "encoding": serializers.CharField(),
+                "delimiter": serializers.CharField(),
+                "headers": serializers.ListField(child=serializers.CharField()),
+                "mapping": serializers.DictField(child=serializers.CharField()),
+                "rows": serializers.ListField(child=serializers.ListField(child=serializers.CharField())),
+            },
+        ),
+    )
+    @action(detail=False, methods=["post"])
+    def preview(self, request):
+        """Detected encoding and delimiter, guessed mapping and the first rows, before importing."""
+        upload = UploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        path = keep_upload(upload.validated_data["file"])
+        try:
+            return Response(preview(path, rows=5))
+        except NotATable as exc:
+            raise ValidationError({"file": [str(exc)]}) from None
+        finally:
+            path.unlink()
+
+    @extend_schema(responses={(200, "text/csv"): bytes})
+    @action(detail=True)
+    def report(self, request, pk=None):
+        """The rejected rows, with row number, column and reason (CSV)."""
+        job = self.get_object()
+        if not job.report_path or not Path(job.report_path).exists():
+            raise ValidationError({"report": [_("Pas de rapport pour cet import.")]})
+        return FileResponse(open(job.report_path, "rb"), filename=f"import-{job.pk}-rejets.csv",  # noqa: SIM115
+                            content_type="text/csv")  # fmt: skip
+
+
+class SavedMappingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SavedMapping
+        fields = ["id", "name", "mapping", "created"]
+        read_only_fields = ["id", "created"]
+
+
+class SavedMappingViewSet(viewsets.ModelViewSet):
+    serializer_class = SavedMappingSerializer
+    permission_classes = [permissions.IsAuthenticated, ImportPermission]
+    queryset = SavedMapping.objects.all()
+
+
+class TagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["id", "name"]
+
+
+class TagViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    serializer_class = TagSerializer
+    permission_classes = [permissions.IsAuthenticated, HasPerm]
+    queryset = Tag.objects.all()
+
+
+class SegmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Segment
+        fields = ["id", "name", "filters", "created", "updated"]
+        read_only_fields = ["id", "created", "updated"]
+
+    def validate_filters(self, value):
+        try:
+            contacts_matching(value)
+        except BadFilters as exc:
+            raise ValidationError(exc.errors) from None
+        return value
+
+
+class SegmentViewSet(viewsets.ModelViewSet):
+    serializer_class = SegmentSerializer
+    permission_classes = [permissions.IsAuthenticated, HasPerm]
+    queryset = Segment.objects.all()
+
+    def perform_create(self, serializer):
+        serializer.save(created_by=self.request.user)
+
+    @extend_schema(responses=inline_serializer("SegmentCount", {"count": serializers.IntegerField()}))
+    @action(detail=True)
+    def count(self, request, pk=None):
+        """How many people the segment selects, now."""
+        return Response({"count": contacts_matching(self.get_object().filters).count()})
+
+    @extend_schema(
+        parameters=[OpenApiParameter("file_format", str, enum=["csv", "xlsx"])],
+        responses={(200, "text/csv"): bytes},
+    )
+    @action(detail=True)
+    def export(self, request, pk=None):
+        """Download the segment's contacts (CSV or XLSX). Logged."""
+        if not request.user.has_perm("crm.export_contacts"):
+            self.permission_denied(request)
+        segment = self.get_object()
+        fmt = request.query_params.get("file_format", "csv")
+        if fmt not in ("csv", "xlsx"):
+            raise ValidationError({"file_format": [_("csv ou xlsx.")]})
+        out = export_contacts(
+            contacts_matching(segment.filters), actor=request.user, fmt=fmt,
+            include_sensitive=request.user.has_perm("crm.see_sensitive"), what=str(segment.pk),
+        )  # fmt: skip
+        content_type = "text/csv" if fmt == "csv" else (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
+        return FileResponse(out, filename=f"segment-{segment.pk}.{fmt}", content_type=content_type)

@@ -29,3 +29,15 @@ def run_import(job_id):
 
     job = run(ImportJob.objects.get(pk=job_id))
     return {"status": job.status, "created": job.created_count}
+
+
+@shared_task
+def apply_retention_everywhere():
+    """Daily: erase, in each campaign, the people kept past its retention period."""
+    from .gdpr import apply_retention
+
+    purged = {}
+    for campaign in get_tenant_model().objects.exclude(schema_name="public"):
+        with tenant_context(campaign):
+            purged[campaign.schema_name] = apply_retention(dry_run=False)[0]
+    return purged

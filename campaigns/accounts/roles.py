@@ -26,7 +26,7 @@ ROLE_PERMISSIONS = {
         "accounts.add_team",
         "accounts.change_team",
     ],
-    Role.TEAM_LEADER: ["crm.view_contact", "crm.view_address", "accounts.view_team"],
+    Role.TEAM_LEADER: ["accounts.view_team"],
     Role.VOLUNTEER: [],
     Role.CITIZEN: [],
 }

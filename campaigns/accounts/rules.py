@@ -24,12 +24,20 @@ is_campaign_team = _has_role(*STAFF_ROLES)
 
 can_manage_campaign = is_campaign_admin
 can_manage_team = is_campaign_admin | is_organizer
-can_read_contacts = is_campaign_admin | is_organizer | is_team_leader
+# Team leaders and volunteers see the people of their own turfs only (field
+# operations); the whole base is for the people who run the campaign.
+can_read_contacts = is_campaign_admin | is_organizer
 can_write_contacts = is_campaign_admin | is_organizer
+can_see_sensitive = is_campaign_admin | is_organizer
+can_export_contacts = is_campaign_admin | is_organizer
+can_erase_contacts = is_campaign_admin
 can_follow_live_map = is_campaign_team
 
 rules.add_perm("campaign.manage", can_manage_campaign)
 rules.add_perm("campaign.manage_team", can_manage_team)
 rules.add_perm("crm.read_contacts", can_read_contacts)
 rules.add_perm("crm.write_contacts", can_write_contacts)
+rules.add_perm("crm.see_sensitive", can_see_sensitive)
+rules.add_perm("crm.export_contacts", can_export_contacts)
+rules.add_perm("crm.erase_contacts", can_erase_contacts)
 rules.add_perm("live.follow", can_follow_live_map)

@@ -17,8 +17,11 @@ def campaign(shared_campaign):
 ALLOWED = {
     "campaign.manage": {Role.ADMIN},
     "campaign.manage_team": {Role.ADMIN, Role.ORGANIZER},
-    "crm.read_contacts": {Role.ADMIN, Role.ORGANIZER, Role.TEAM_LEADER},
+    "crm.read_contacts": {Role.ADMIN, Role.ORGANIZER},
     "crm.write_contacts": {Role.ADMIN, Role.ORGANIZER},
+    "crm.see_sensitive": {Role.ADMIN, Role.ORGANIZER},
+    "crm.export_contacts": {Role.ADMIN, Role.ORGANIZER},
+    "crm.erase_contacts": {Role.ADMIN},
     "live.follow": {Role.ADMIN, Role.ORGANIZER, Role.TEAM_LEADER, Role.VOLUNTEER},
 }
 
