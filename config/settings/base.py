@@ -22,6 +22,7 @@ SHARED_APPS = [
     "django_tenants",
     "campaigns",
     "campaigns.accounts",
+    "crm.geocoding",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",

@@ -175,6 +175,14 @@ def merge(cursor, *, job_id, source, file_name, actor_id):
                  WHERE (crm_address.point IS NULL AND EXCLUDED.point IS NOT NULL)
                     OR (crm_address.polling_station_code = '' AND EXCLUDED.polling_station_code <> '')"""
         )
+    # Addresses the file gave no position for: the national address reference, if loaded.
+    if scalar("SELECT EXISTS (SELECT 1 FROM public.geocoding_addressreference)"):
+        x(
+            f"""UPDATE crm_address a SET point = r.point, geocoded_by = 'ban'
+                  FROM public.geocoding_addressreference r, (SELECT DISTINCT addr_key FROM {STAGING}) s
+                 WHERE a.key = s.addr_key AND a.point IS NULL
+                   AND r.match_key = split_part(a.key, '|', 1) || '|' || split_part(a.key, '|', 2)"""
+        )
     x("ANALYZE crm_address")
     with deferred_indexes(cursor, "crm_household", counts.created):
         x(
