@@ -2,11 +2,9 @@
 duplicates, imports, saved mappings, tags and segments."""
 
 import json
-import uuid
 from pathlib import Path
 
-from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -22,13 +20,11 @@ from campaigns.accounts.models import AuditEntry
 from . import dedup, gdpr
 from .exports import export_contacts
 from .importing.mapping import validate_mapping
-from .importing.pipeline import create_job, preview, read_progress
+from .importing.pipeline import UploadTooBig, create_job, preview, read_progress, store_upload
 from .importing.sniff import NotATable
 from .models import Contact, ImportJob, Interaction, SavedMapping, Segment, Tag
 from .segments import BadFilters, contacts_matching
 from .services import normalise_phone
-
-MAX_UPLOAD_BYTES = 500 * 1024 * 1024
 
 
 class HasPerm(permissions.BasePermission):
@@ -298,18 +294,6 @@ class UploadSerializer(serializers.Serializer):
     source = serializers.CharField(required=False, allow_blank=True)
 
 
-def keep_upload(uploaded):
-    if uploaded.size > MAX_UPLOAD_BYTES:
-        raise ValidationError({"file": [_("Fichier trop gros (500 Mo au plus).")]})
-    folder = Path(settings.MEDIA_ROOT) / connection.schema_name / "imports" / uuid.uuid4().hex
-    folder.mkdir(parents=True)
-    path = folder / Path(uploaded.name).name
-    with open(path, "wb") as fh:
-        for chunk in uploaded.chunks():
-            fh.write(chunk)
-    return path
-
-
 class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Upload a CSV or XLSX file; it is imported in the background. Poll the job for progress."""
 
@@ -329,7 +313,10 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             if saved is None:
                 raise ValidationError({"saved_mapping": [_("Aucune correspondance de ce nom.")]})
             mapping = saved.mapping
-        path = keep_upload(data["file"])
+        try:
+            path = store_upload(data["file"])
+        except UploadTooBig as exc:
+            raise ValidationError({"file": [str(exc)]}) from None
         try:
             shown = preview(path, rows=1)
         except NotATable as exc:
@@ -369,7 +356,10 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         """Detected encoding and delimiter, guessed mapping and the first rows, before importing."""
         upload = UploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
-        path = keep_upload(upload.validated_data["file"])
+        try:
+            path = store_upload(upload.validated_data["file"])
+        except UploadTooBig as exc:
+            raise ValidationError({"file": [str(exc)]}) from None
         try:
             return Response(preview(path, rows=5))
         except NotATable as exc:

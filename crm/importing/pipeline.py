@@ -12,6 +12,7 @@ import csv
 import logging
 import os
 import time
+import uuid
 from pathlib import Path
 
 from django.conf import settings
@@ -49,6 +50,26 @@ def read_progress(job):
 def reports_dir():
     path = Path(settings.MEDIA_ROOT) / connection.schema_name / "import-reports"
     path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+MAX_UPLOAD_BYTES = 500 * 1024 * 1024
+
+
+class UploadTooBig(ValueError):
+    pass
+
+
+def store_upload(uploaded):
+    """Keep an uploaded file in the campaign's media folder until it is imported."""
+    if uploaded.size > MAX_UPLOAD_BYTES:
+        raise UploadTooBig(_("Fichier trop gros (500 Mo au plus)."))
+    folder = Path(settings.MEDIA_ROOT) / connection.schema_name / "imports" / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    path = folder / Path(uploaded.name).name
+    with open(path, "wb") as fh:
+        for chunk in uploaded.chunks():
+            fh.write(chunk)
     return path
 
 
