@@ -20,6 +20,7 @@ router.register("segments", crm_api.SegmentViewSet, basename="segment")
 urlpatterns = [
     path("", participation_views.home, name="home"),
     path("admin/", campaign_admin.urls),
+    path("equipe/", include("crm.urls")),
     path("api/me/", MeView.as_view(), name="api-me"),
     path("api/duplicates/", crm_api.DuplicatesView.as_view(), name="api-duplicates"),
     path("api/", include(router.urls)),

@@ -332,6 +332,8 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             file_path=path, file_name=data["file"].name, mapping=mapping, source=data.get("source", ""),
             actor=request.user,
         )  # fmt: skip
+        job.status = ImportJob.Status.QUEUED
+        job.save(update_fields=["status"])
         from .tasks import run_import
 
         transaction.on_commit(lambda: run_import.delay(job.pk))

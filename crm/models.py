@@ -72,7 +72,8 @@ class Tag(models.Model):
 
 class ImportJob(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", _("En attente")
+        PENDING = "pending", _("Colonnes à vérifier")
+        QUEUED = "queued", _("En attente")
         RUNNING = "running", _("En cours")
         DONE = "done", _("Terminé")
         FAILED = "failed", _("Échec")

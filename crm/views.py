@@ -1,0 +1,225 @@
+"""The campaign team's pages for the contact base (under /equipe/)."""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import dedup, gdpr
+from .exports import export_contacts
+from .forms import ContactSearchForm, MappingForm, SegmentForm, UploadForm
+from .importing.mapping import validate_mapping
+from .importing.pipeline import UploadTooBig, create_job, preview, read_progress, store_upload
+from .importing.sniff import NotATable
+from .models import Contact, ImportJob, SavedMapping, Segment
+from .segments import BadFilters, contacts_matching
+
+
+def staff_required(perm):
+    def decorate(view):
+        return login_required(permission_required(perm, raise_exception=True)(view))
+
+    return decorate
+
+
+@staff_required("crm.read_contacts")
+def contact_list(request):
+    form = ContactSearchForm(request.GET or None)
+    filters = form.filters() if form.is_valid() else {}
+    try:
+        contacts = contacts_matching(filters)
+    except BadFilters as exc:
+        messages.error(request, str(exc))
+        contacts = Contact.objects.none()
+    contacts = contacts.select_related("household__address").order_by("usage_name", "birth_name", "first_names", "id")
+    page = Paginator(contacts, 50).get_page(request.GET.get("page"))
+    return render(request, "crm/contact_list.html", {"form": form, "page": page, "total": page.paginator.count})
+
+
+@staff_required("crm.read_contacts")
+def contact_detail(request, pk):
+    contact = get_object_or_404(Contact.objects.select_related("household__address"), pk=pk)
+    timeline = list(contact.interactions.select_related("actor")[:200])
+    show_sensitive = request.user.has_perm("crm.see_sensitive")
+    if show_sensitive:
+        from .api import log_sensitive_read
+
+        log_sensitive_read(request, [contact])
+    return render(
+        request,
+        "crm/contact_detail.html",
+        {"contact": contact, "timeline": timeline, "show_sensitive": show_sensitive,
+         "consents": contact.consent_events.all()[:50]},
+    )  # fmt: skip
+
+
+@staff_required("crm.export_contacts")
+def contact_gdpr_export(request, pk):
+    contact = get_object_or_404(Contact, pk=pk)
+    data = gdpr.export_contact(contact, actor=request.user)
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="contact-{contact.pk}.json"'
+    return response
+
+
+@require_POST
+@staff_required("crm.erase_contacts")
+def contact_erase(request, pk):
+    contact = get_object_or_404(Contact, pk=pk, erased_at__isnull=True)
+    gdpr.erase_contact(contact, actor=request.user, reason=request.POST.get("reason", ""))
+    messages.success(request, _("Les données de ce contact ont été effacées."))
+    return redirect("crm:contact", pk=pk)
+
+
+@staff_required("crm.write_contacts")
+def import_start(request):
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            path = store_upload(form.cleaned_data["file"])
+            preview(path, rows=1)
+        except (UploadTooBig, NotATable) as exc:
+            form.add_error("file", str(exc))
+        else:
+            job = create_job(
+                file_path=path, file_name=form.cleaned_data["file"].name, source=form.cleaned_data["source"],
+                actor=request.user,
+            )  # fmt: skip
+            return redirect("crm:import", pk=job.pk)
+    jobs = ImportJob.objects.select_related("created_by")[:20]
+    return render(request, "crm/import_start.html", {"form": form, "jobs": jobs,
+                                                     "mappings": SavedMapping.objects.all()})  # fmt: skip
+
+
+@staff_required("crm.write_contacts")
+def import_job(request, pk):
+    job = get_object_or_404(ImportJob, pk=pk)
+    if job.status != ImportJob.Status.PENDING:
+        return render(request, "crm/import_job.html", {"job": job, **_progress(job)})
+    try:
+        shown = preview(job.file_path, rows=5)
+    except (NotATable, OSError) as exc:
+        job.status, job.error = ImportJob.Status.FAILED, str(exc)
+        job.save()
+        return render(request, "crm/import_job.html", {"job": job, **_progress(job)})
+    mapping = shown["mapping"]
+    if request.GET.get("saved"):
+        saved = SavedMapping.objects.filter(pk=request.GET["saved"]).first()
+        if saved:
+            mapping = {h: saved.mapping.get(h, "") for h in shown["headers"]}
+    form = MappingForm(request.POST or None, headers=shown["headers"], mapping=mapping)
+    if request.method == "POST" and form.is_valid():
+        chosen = form.mapping()
+        problems = validate_mapping(chosen, shown["headers"])
+        if problems:
+            for problem in problems:
+                form.add_error(None, problem)
+        else:
+            job.mapping = chosen
+            job.status = ImportJob.Status.QUEUED
+            job.save(update_fields=["mapping", "status"])
+            if form.cleaned_data["save_as"]:
+                SavedMapping.objects.update_or_create(name=form.cleaned_data["save_as"], defaults={"mapping": chosen})
+            from .tasks import run_import
+
+            transaction.on_commit(lambda: run_import.delay(job.pk))
+            return redirect("crm:import", pk=job.pk)
+    columns = [(header, form[f"col_{i}"], [row[i] if i < len(row) else "" for row in shown["rows"]])
+               for i, header in enumerate(shown["headers"])]  # fmt: skip
+    return render(
+        request,
+        "crm/import_mapping.html",
+        {"job": job, "shown": shown, "form": form, "columns": columns, "mappings": SavedMapping.objects.all()},
+    )
+
+
+def _progress(job):
+    running = job.status == ImportJob.Status.RUNNING
+    done, total = read_progress(job) if running else (job.processed_rows, job.total_rows)
+    percent = 100 if job.status == ImportJob.Status.DONE else (min(99, 100 * done // total) if total else 0)
+    return {"done": done, "total": total, "percent": percent}
+
+
+@staff_required("crm.write_contacts")
+def import_progress(request, pk):
+    """The progress fragment, polled by the job page (htmx) while the import runs."""
+    job = get_object_or_404(ImportJob, pk=pk)
+    response = render(request, "crm/_import_progress.html", {"job": job, **_progress(job)})
+    if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
+        response["HX-Refresh"] = "true"  # show the full result page
+    return response
+
+
+@staff_required("crm.write_contacts")
+def import_report(request, pk):
+    job = get_object_or_404(ImportJob, pk=pk)
+    if not job.report_path:
+        raise Http404
+    return FileResponse(open(job.report_path, "rb"), as_attachment=True,  # noqa: SIM115
+                        filename=f"import-{job.pk}-rejets.csv")  # fmt: skip
+
+
+@staff_required("crm.write_contacts")
+def duplicates(request):
+    pairs = dedup.find_duplicates(limit=100)
+    contacts = Contact.objects.in_bulk({p.keep_id for p in pairs} | {p.other_id for p in pairs})
+    rows = [(p, contacts[p.keep_id], contacts[p.other_id]) for p in pairs
+            if p.keep_id in contacts and p.other_id in contacts]  # fmt: skip
+    return render(request, "crm/duplicates.html", {"rows": rows})
+
+
+@require_POST
+@staff_required("crm.write_contacts")
+def merge(request):
+    keep = get_object_or_404(Contact, pk=request.POST.get("keep"))
+    other = get_object_or_404(Contact, pk=request.POST.get("other"))
+    if keep.pk == other.pk:
+        raise Http404
+    dedup.merge_contacts(keep, other, actor=request.user)
+    messages.success(request, _("%(a)s et %(b)s ne font plus qu'un.") % {"a": keep, "b": other})
+    return redirect(request.POST.get("next") or reverse("crm:duplicates"))
+
+
+@staff_required("crm.read_contacts")
+def segments(request):
+    form = SegmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        filters = form.filters()
+        try:
+            contacts_matching(filters)
+        except BadFilters as exc:
+            form.add_error(None, str(exc))
+        else:
+            if Segment.objects.filter(name=form.cleaned_data["name"]).exists():
+                form.add_error("name", _("Un segment porte déjà ce nom."))
+            else:
+                Segment.objects.create(name=form.cleaned_data["name"], filters=filters, created_by=request.user)
+                return redirect("crm:segments")
+    rows = []
+    for segment in Segment.objects.all():
+        try:
+            count = contacts_matching(segment.filters).count()
+        except BadFilters:
+            count = None
+        rows.append((segment, count, json.dumps(segment.filters, ensure_ascii=False)))
+    return render(request, "crm/segments.html", {"form": form, "rows": rows})
+
+
+@staff_required("crm.export_contacts")
+def segment_export(request, pk):
+    segment = get_object_or_404(Segment, pk=pk)
+    fmt = request.GET.get("file_format", "csv")
+    if fmt not in ("csv", "xlsx"):
+        return HttpResponse(_("Format inconnu : csv ou xlsx."), status=400)
+    out = export_contacts(
+        contacts_matching(segment.filters), actor=request.user, fmt=fmt,
+        include_sensitive=request.user.has_perm("crm.see_sensitive"), what=str(segment.pk),
+    )  # fmt: skip
+    return FileResponse(out, as_attachment=True, filename=f"segment-{segment.pk}.{fmt}")

@@ -1,0 +1,79 @@
+"""The campaign team's contact pages, through the Django test client."""
+
+import pytest
+from django.test import Client
+from django_tenants.utils import tenant_context
+
+from campaigns.accounts.models import Role
+from crm.models import Contact, Segment, Tag
+from tests.conftest import host_of, make_user
+
+
+@pytest.fixture
+def campaign(shared_campaign, db):
+    return shared_campaign
+
+
+def client_as(campaign, role):
+    client = Client(HTTP_HOST=host_of(campaign))
+    with tenant_context(campaign):
+        client.force_login(make_user(campaign, role))
+    return client
+
+
+@pytest.fixture
+def people(campaign):
+    with tenant_context(campaign):
+        a = Contact.objects.create(birth_name="Lefèvre", first_names="Hélène", email="helene@x.fr", support_level=4)
+        b = Contact.objects.create(birth_name="LEFEVRE", first_names="Helene", email="helene@x.fr")
+        a.tags.add(Tag.objects.create(name="bénévole"))
+    return a, b
+
+
+@pytest.mark.parametrize("path", ["/equipe/contacts/", "/equipe/imports/", "/equipe/doublons/", "/equipe/segments/"])
+def test_volunteers_get_no_staff_page(campaign, people, path):
+    response = client_as(campaign, Role.VOLUNTEER).get(path)
+    assert response.status_code == 403
+    assert "Lefèvre" not in response.content.decode()
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(campaign):
+    response = Client(HTTP_HOST=host_of(campaign)).get("/equipe/contacts/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_contact_list_searches_without_accents_and_links_to_the_contact_page(campaign, people):
+    client = client_as(campaign, Role.ORGANIZER)
+    html = client.get("/equipe/contacts/", {"q": "lefevre", "tag": "bénévole"}).content.decode()
+    assert "1 contact" in html and f"/equipe/contacts/{people[0].pk}/" in html
+    page = client.get(f"/equipe/contacts/{people[0].pk}/").content.decode()
+    assert "Hélène" in page and "Niveau de soutien" in page and "bénévole" in page
+
+
+def test_admin_erases_a_contact_from_its_page(campaign, people):
+    client = client_as(campaign, Role.ADMIN)
+    assert client_as(campaign, Role.ORGANIZER).post(f"/equipe/contacts/{people[0].pk}/effacer/").status_code == 403
+    response = client.post(f"/equipe/contacts/{people[0].pk}/effacer/", {"reason": "demande"}, follow=True)
+    assert "Contact effacé" in response.content.decode()
+    with tenant_context(campaign):
+        assert Contact.objects.get(pk=people[0].pk).email == ""
+
+
+def test_duplicates_page_lists_the_pair_and_merges_it(campaign, people):
+    client = client_as(campaign, Role.ORGANIZER)
+    html = client.get("/equipe/doublons/").content.decode()
+    assert "même e-mail" in html
+    client.post("/equipe/doublons/fusionner/", {"keep": people[0].pk, "other": people[1].pk})
+    with tenant_context(campaign):
+        assert not Contact.objects.filter(pk=people[1].pk).exists()
+
+
+def test_segment_is_created_from_the_form_and_exported(campaign, people):
+    client = client_as(campaign, Role.ORGANIZER)
+    client.post("/equipe/segments/", {"name": "Bénévoles", "tags": ["bénévole"]})
+    with tenant_context(campaign):
+        segment = Segment.objects.get(name="Bénévoles")
+    html = client.get("/equipe/segments/").content.decode()
+    assert "Bénévoles" in html
+    export = client.get(f"/equipe/segments/{segment.pk}/export/", {"file_format": "csv"})
+    assert "Lefèvre" in b"".join(export.streaming_content).decode("utf-8-sig")
