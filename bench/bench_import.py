@@ -6,6 +6,9 @@ Prints:
   BENCH import_1m <s> s baseline=<raw COPY s> ratio=<x>       first import into an empty campaign
   BENCH reimport_1m <s> s baseline=<raw COPY s> ratio=<x>     the same file again (must create nothing)
   BENCH import_1m_peak_rss <MB> MB baseline=1024 ratio=<x>    peak memory of the importing process
+  BENCH segment_count <ms> ms baseline=<ms> ratio=<x>          "inside Orléans (45234), SMS consent, tag T"
+                                                              on the imported base (median of 21); baseline:
+                                                              count(*) of the whole base, same run
 The file (phones in mixed formats, 60 % with e-mail, points inside the communes of
 Loiret) is generated once into bench/data/ by bench/synthetic.py.
 """
@@ -79,6 +82,48 @@ def timed_import(slug, path):
     return elapsed, {k: int(v) for k, v in counts.items()}
 
 
+def segment_count(slug):
+    import json
+    import statistics
+
+    from django_tenants.utils import tenant_context
+
+    from crm.models import Contact
+    from crm.segments import contacts_matching
+
+    campaign = Campaign.objects.get(schema_name=slug)
+    orleans = next(
+        f["geometry"]
+        for f in json.loads(COMMUNES.read_text(encoding="utf-8"))["features"]
+        if f["properties"]["code"] == "45234"
+    )
+    with tenant_context(campaign), connection.cursor() as cursor:
+        # A third consented to SMS, a tenth carry tag T.
+        cursor.execute("UPDATE crm_contact SET consent_sms = (id % 3 = 0)")
+        cursor.execute("INSERT INTO crm_tag (name) VALUES ('T') ON CONFLICT DO NOTHING")
+        cursor.execute(
+            """INSERT INTO crm_contact_tags (contact_id, tag_id)
+               SELECT c.id, t.id FROM crm_contact c, crm_tag t WHERE t.name = 'T' AND c.id % 10 = 0
+               ON CONFLICT DO NOTHING"""
+        )
+        cursor.execute("ANALYZE")
+        filters = {"polygon": orleans, "consent": {"sms": True}, "tags": ["T"]}
+
+        def median_ms(fn, runs=21):
+            times = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                fn()
+                times.append((time.perf_counter() - started) * 1000)
+            return statistics.median(times)
+
+        found = contacts_matching(filters).count()
+        value = median_ms(lambda: contacts_matching(filters).count())
+        baseline = median_ms(lambda: Contact.objects.count())
+    report("segment_count", value, "ms", baseline)
+    print(f"# {found} contacts in the segment", flush=True)
+
+
 def report(name, value, unit, baseline):
     print(f"BENCH {name} {value:.3f} {unit} baseline={baseline:.3f} ratio={value / baseline:.3f}", flush=True)
 
@@ -106,6 +151,7 @@ def main():
         report(f"import_{name}_peak_rss", peak_mb, "MB", 1024)
         if counts["created"]:
             sys.exit("re-import created contacts")
+        segment_count(slug)
     finally:
         connection.set_schema_to_public()
         delete_campaign(Campaign.objects.get(schema_name=slug), actor="bench")
