@@ -143,3 +143,22 @@ def test_export_is_logged_and_hides_sensitive_fields_unless_asked(campaign, admi
         sheet = load_workbook(out).active
         assert [c.value for c in sheet[1]][-2:] == ["Niveau de soutien", "Notes d'opinion"]
         assert AuditEntry.objects.filter(action="contacts.exported", data__sensitive=True).count() == 1
+
+
+def test_retention_command_dry_run_then_for_real(campaign, capsys):
+    from django.core.management import call_command
+
+    with tenant_context(campaign):
+        settings_row = CrmSettings.current()
+        settings_row.retention_months = 12
+        settings_row.save()
+        old = Contact.objects.create(birth_name="Oublié", email="oublie@x.fr")
+        long_ago = timezone.now() - dt.timedelta(days=800)
+        Contact.objects.filter(pk=old.pk).update(created=long_ago, updated=long_ago)
+    call_command("apply_retention", "--campaign", campaign.schema_name, "--dry-run")
+    out = capsys.readouterr().out
+    assert "Oublié" in out and "would_erase=1" in out
+    call_command("apply_retention", "--campaign", campaign.schema_name)
+    assert "erased=1" in capsys.readouterr().out
+    with tenant_context(campaign):
+        assert Contact.objects.get(pk=old.pk).erased_at is not None
