@@ -10,27 +10,33 @@ the cache (visible to the UI while the transaction is still open).
 
 import csv
 import logging
+import multiprocessing
 import os
 import time
 import uuid
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from campaigns.accounts.models import AuditEntry
 from crm.models import CrmSettings, ImportJob
 
+from . import workers
 from .mapping import guess_mapping, validate_mapping
 from .merge import copy_statement, create_staging, merge
-from .rows import RowCleaner
+from .rows import RowCleaner, clean_chunk
 from .sniff import NotATable, iter_rows, sniff
 
 log = logging.getLogger(__name__)
-PROGRESS_EVERY = 5000
+CHUNK_ROWS = 5000
+# Files this big are cleaned by worker processes (one per core) while this one reads.
+PARALLEL_ROWS = 50_000
 
 
 class ImportRefused(ValueError):
@@ -151,6 +157,48 @@ def run_import(job, *, region=None, on_progress=None):
     return job
 
 
+def _chunks(rows, size):
+    chunk = []
+    for item in rows:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def cleaned_chunks(rows, cleaner_kwargs, *, parallel):
+    """Yield (rows read, COPY text, rejects) per chunk of the file, in file order."""
+    processes = max(2, os.cpu_count() or 2)
+    if parallel:
+        try:
+            pool = ProcessPoolExecutor(
+                max_workers=processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=workers.init_worker,
+                initargs=(os.environ.get("DJANGO_SETTINGS_MODULE", ""), translation.get_language(), cleaner_kwargs),
+            )
+        except (OSError, ValueError, AssertionError):  # e.g. no child processes allowed here
+            parallel = False
+    if not parallel:
+        cleaner = RowCleaner(**cleaner_kwargs)
+        for chunk in _chunks(rows, CHUNK_ROWS):
+            yield (len(chunk), *clean_chunk(cleaner, chunk))
+        return
+    with pool:
+        pending = deque()
+        for chunk in _chunks(rows, CHUNK_ROWS):
+            pending.append((len(chunk), pool.submit(workers.clean_in_worker, chunk)))
+            # A few chunks in flight keep every core busy and memory bounded.
+            while len(pending) > 2 * processes:
+                size, future = pending.popleft()
+                yield (size, *future.result())
+        while pending:
+            size, future = pending.popleft()
+            yield (size, *future.result())
+
+
 def _fail(job, message):
     job.status = ImportJob.Status.FAILED
     job.error = message
@@ -172,13 +220,13 @@ def _run(job, region, on_progress):
     job.total_rows = count_rows(path, shape)
     job.save(update_fields=["mapping", "encoding", "delimiter", "total_rows"])
 
-    cleaner = RowCleaner(
-        headers,
-        mapping,
-        region=region,
-        salt=CrmSettings.current().suppression_salt,
-        pad_short_rows=shape.kind == "xlsx",
-    )
+    cleaner_kwargs = {
+        "headers": headers,
+        "mapping": mapping,
+        "region": region,
+        "salt": CrmSettings.current().suppression_salt,
+        "pad_short_rows": shape.kind == "xlsx",
+    }
     report_path = reports_dir() / f"import-{job.pk}-rejected.csv"
     rejected_rows = 0
     processed = 0
@@ -193,21 +241,17 @@ def _run(job, region, on_progress):
             report.writerow([_("ligne"), _("colonne"), _("valeur"), _("raison")])
             rows = iter_rows(path, shape)
             next(rows, None)  # header
-            for number, values in rows:
-                row, errors = cleaner.clean(number, values)
-                if row is not None:
-                    copy.write_row(row)
-                elif errors:
+            for size, text, rejects in cleaned_chunks(rows, cleaner_kwargs, parallel=job.total_rows >= PARALLEL_ROWS):
+                copy.write(text)
+                for number, errors in rejects:
                     rejected_rows += 1
                     for column, value, reason in errors:
                         report.writerow([number, column, value, reason])
-                processed += 1
-                if processed % PROGRESS_EVERY == 0:
-                    cache.set(progress_key(job.pk), (processed, job.total_rows), 3600)
-                    if on_progress and time.monotonic() - last_report > 1:
-                        on_progress(processed, job.total_rows)
-                        last_report = time.monotonic()
-            cache.set(progress_key(job.pk), (processed, job.total_rows), 3600)
+                processed += size
+                cache.set(progress_key(job.pk), (processed, job.total_rows), 3600)
+                if on_progress and time.monotonic() - last_report > 1:
+                    on_progress(processed, job.total_rows)
+                    last_report = time.monotonic()
         log.debug("%.2fs read, cleaned and copied %d rows", time.monotonic() - started, processed)
         counts = merge(
             cursor,

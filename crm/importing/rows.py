@@ -3,10 +3,10 @@ list of what is wrong with it (column, value, reason)."""
 
 import datetime as dt
 import hashlib
+import json
 import re
 
 from django.utils.translation import gettext as _
-from psycopg.types.json import Jsonb
 
 from crm.normalise import address_key, name_key, search_text
 from crm.phones import InvalidPhone, PhoneNormaliser
@@ -50,6 +50,47 @@ _FALSE = {"non", "n", "no", "0", "false", "faux"}
 _FEMALE = {"f", "femme", "mme", "madame", "mlle", "mademoiselle", "female", "w", "woman", "ms", "mrs"}
 _MALE = {"m", "h", "homme", "m.", "mr", "monsieur", "male", "man", "masculin"}
 _TAG_SPLIT = re.compile(r"\s*[,|]\s*")
+
+
+def _copy_escape(text):
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _array_literal(items):
+    return "{" + ",".join('"' + i.replace("\\", "\\\\").replace('"', '\\"') + '"' for i in items) + "}"
+
+
+def copy_text(row):
+    """One staging row as a line of PostgreSQL's COPY text format."""
+    out = []
+    for value in row:
+        if value is None:
+            out.append("\\N")
+        elif value is True:
+            out.append("t")
+        elif value is False:
+            out.append("f")
+        elif isinstance(value, str):
+            out.append(_copy_escape(value))
+        elif isinstance(value, list):
+            out.append(_copy_escape(_array_literal(value)))
+        elif isinstance(value, dict):
+            out.append(_copy_escape(json.dumps(value, ensure_ascii=False)) if value else "{}")
+        else:  # int, float, date
+            out.append(str(value))
+    return "\t".join(out) + "\n"
+
+
+def clean_chunk(cleaner, chunk):
+    """Clean a list of (row number, values): (COPY text, [(row number, errors)])."""
+    lines, rejects = [], []
+    for number, values in chunk:
+        row, errors = cleaner.clean(number, values)
+        if row is not None:
+            lines.append(copy_text(row))
+        elif errors:
+            rejects.append((number, errors))
+    return "".join(lines), rejects
 
 
 def value_hash(salt, value):
@@ -204,7 +245,7 @@ class RowCleaner:
             lon,
             lat,
             tags,
-            Jsonb(custom),
+            custom,
             *consents,
             support,
         ), None

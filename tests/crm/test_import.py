@@ -323,3 +323,23 @@ def test_command_prints_the_summary_line_and_report_path(campaign, tmp_path, cap
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-2] == "created=3 merged=0 rejected=1"
     assert lines[-1].endswith("-rejected.csv")
+
+
+def test_big_files_are_cleaned_in_worker_processes_with_the_same_result(campaign, tmp_path, monkeypatch):
+    from bench.synthetic import write_voter_file
+    from tests.conftest import SHARED
+
+    path = tmp_path / "voters.csv"
+    write_voter_file(path, rows=3000, communes_path=SHARED / "data/geo/communes-45-loiret.geojson", seed=3)
+    bad = path.read_bytes().replace(b"\r\n", b"\r\n;;;;;31/02/1990;;;;;;;;\r\n", 1)  # one bad row, row 2
+    path.write_bytes(bad)
+    inline = do_import(campaign, path)
+    with tenant_context(campaign):
+        Contact.objects.all().delete()
+    monkeypatch.setattr(pipeline, "PARALLEL_ROWS", 1000)
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 500)
+    parallel = do_import(campaign, path)
+    assert (parallel.created_count, parallel.merged_count, parallel.rejected_count) == (
+        inline.created_count, inline.merged_count, inline.rejected_count)  # fmt: skip
+    assert parallel.rejected_count == 1 and parallel.created_count > 2900
+    assert report_rows(parallel) == report_rows(inline)

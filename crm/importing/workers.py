@@ -1,0 +1,25 @@
+"""Entry points of the processes that clean rows in parallel. This module imports no
+models: a spawned process unpickles it before Django is set up."""
+
+import os
+
+from .rows import RowCleaner, clean_chunk
+
+_cleaner = None
+
+
+def init_worker(settings_module, language, cleaner_kwargs):
+    global _cleaner
+    if settings_module:
+        os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
+    import django
+    from django.conf import settings
+    from django.utils import translation
+
+    django.setup()
+    translation.activate(language or settings.LANGUAGE_CODE)
+    _cleaner = RowCleaner(**cleaner_kwargs)
+
+
+def clean_in_worker(chunk):
+    return clean_chunk(_cleaner, chunk)
