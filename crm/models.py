@@ -172,7 +172,7 @@ class Contact(models.Model):
     # counts and results keep adding up.
     erased_at = models.DateTimeField(_("effacé le"), null=True, blank=True, db_index=True)
     # Derived, for matching and accent-insensitive search (see crm/normalise.py).
-    name_key = models.CharField(max_length=250, blank=True, editable=False, db_index=True)
+    name_key = models.CharField(max_length=250, blank=True, editable=False)
     search_text = models.TextField(blank=True, editable=False)
     created = models.DateTimeField(_("créé le"), auto_now_add=True)
     updated = models.DateTimeField(_("modifié le"), auto_now=True)
@@ -196,8 +196,6 @@ class Contact(models.Model):
             models.Index(fields=["phone"], name="crm_contact_phone", condition=~models.Q(phone="")),
             models.Index(fields=["name_key", "birth_date"], name="crm_contact_name_birth"),
             GinIndex(fields=["search_text"], name="crm_contact_search_trgm", opclasses=["gin_trgm_ops"]),
-            GinIndex(fields=["other_emails"], name="crm_contact_other_emails"),
-            GinIndex(fields=["other_phones"], name="crm_contact_other_phones"),
             GinIndex(fields=["custom_fields"], name="crm_contact_custom_fields"),
         ]
 

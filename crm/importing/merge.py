@@ -15,7 +15,7 @@ from .rows import STAGING_COLUMNS
 
 log = logging.getLogger(__name__)
 STAGING = "import_staging"
-TEMP_TABLES = (STAGING, "import_dups", "import_match", "import_new", "import_rows", "import_homeless")
+TEMP_TABLES = (STAGING, "import_dups", "import_match", "import_new", "import_rows", "import_homeless", "import_known")
 CONSENTS = ("consent_email", "consent_sms", "consent_phone", "consent_door")
 # Text fields an import may fill in when the contact has them blank.
 FILLABLE = ("birth_name", "usage_name", "first_names", "sex")
@@ -221,9 +221,15 @@ def merge(cursor, *, job_id, source, file_name, actor_id):
     counts.merged = scalar("SELECT count(*) FROM import_rows WHERE NOT is_new AND contact_id IS NOT NULL")
 
     # 7. People already known: record consent changes, then fill what was blank.
-    known = f"""(SELECT DISTINCT ON (m.contact_id) m.contact_id, s.*
-                   FROM import_match m JOIN {STAGING} s USING (row_no)
-                  ORDER BY m.contact_id, m.row_no)"""
+    if not base_is_empty:
+        x(
+            f"""CREATE TEMP TABLE import_known ON COMMIT DROP AS
+                SELECT DISTINCT ON (m.contact_id) m.contact_id, s.*
+                  FROM import_match m JOIN {STAGING} s USING (row_no)
+                 ORDER BY m.contact_id, m.row_no"""
+        )
+        x("ANALYZE import_known")
+    known = "import_known"
     for column in CONSENTS:
         channel = column.removeprefix("consent_")
         params = {"channel": channel, "source": source, "actor": actor_id}
@@ -238,7 +244,7 @@ def merge(cursor, *, job_id, source, file_name, actor_id):
                 f"""INSERT INTO crm_consentevent (contact_id, channel, granted, at, source, actor_id)
                     SELECT c.id, %(channel)s, {_consent_after(column)}, now(), %(source)s, %(actor)s
                       FROM crm_contact c JOIN {known} s ON s.contact_id = c.id
-                     WHERE {_consent_after(column)} IS DISTINCT FROM c.{column}""",
+                     WHERE s.{column} IS NOT NULL AND {_consent_after(column)} IS DISTINCT FROM c.{column}""",
                 params,
             )
     if not base_is_empty:
