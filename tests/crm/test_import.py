@@ -142,24 +142,7 @@ def test_xlsx_files_import_too(campaign, tmp_path):
 
 
 def test_mapping_is_guessed_from_french_and_english_headers(tmp_path):
-    path = write_csv(
-        tmp_path / "x.csv",
-        PEOPLE[:1],
-        header=[
-            "Nom de naissance",
-            "Nom d'usage",
-            "Prénoms",
-            "Sexe",
-            "Date de naissance",
-            "Adresse 1",
-            "Adresse 2",
-            "Code postal",
-            "Ville",
-            "Code du b.vote",
-            "Mobile",
-            "Email",
-        ],
-    )
+    path = write_csv(tmp_path / "x.csv", PEOPLE[:1])  # HEADER: a French voter-file export
     shown = preview(path)
     assert shown["mapping"] == {
         "Nom de naissance": "birth_name",
