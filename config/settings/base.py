@@ -186,6 +186,10 @@ STORAGES = {
 
 # EMAIL_URL (e.g. smtp+tls://user:password@smtp.example.org:587) configures SMTP;
 # without it, mails are printed on the console.
+# Optional online geocoder (the French address API, e.g. https://api-adresse.data.gouv.fr)
+# for addresses the offline BAN reference misses. Off by default: it sends addresses out.
+GEOCODER_ONLINE_URL = env("GEOCODER_ONLINE_URL", default="")
+
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 if "EMAIL_URL" in env.ENVIRON:
     vars().update(env.email_url("EMAIL_URL"))

@@ -25,6 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from campaigns.accounts.models import AuditEntry
+from crm.geocoding import online as online_geocoding
 from crm.models import CrmSettings, ImportJob
 
 from . import workers
@@ -144,6 +145,8 @@ def run_import(job, *, region=None, on_progress=None):
         raise
     finally:
         cache.delete(progress_key(job.pk))
+    if online_geocoding.enabled():
+        _geocode_online(job)
     job.status = ImportJob.Status.DONE
     job.finished = timezone.now()
     job.save()
@@ -197,6 +200,15 @@ def cleaned_chunks(rows, cleaner_kwargs, *, parallel):
         while pending:
             size, future = pending.popleft()
             yield (size, *future.result())
+
+
+def _geocode_online(job):
+    """After the import committed: ask the online geocoder for what is still unlocated."""
+    from crm.models import Address, Contact
+
+    unlocated = Address.objects.filter(point__isnull=True, households__members__import_job=job).distinct()
+    located_ids = online_geocoding.geocode_missing_addresses(list(unlocated.values_list("pk", flat=True)))
+    job.located_count += Contact.objects.filter(import_job=job, household__address__in=located_ids).count()
 
 
 def _fail(job, message):
