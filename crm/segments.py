@@ -6,6 +6,7 @@ A segment's filters are a JSON object; every key is optional and they combine wi
      "tags": ["bénévole"], "tags_mode": "all" | "any",
      "exclude_tags": ["ne pas appeler"],
      "polygon": {GeoJSON Polygon or MultiPolygon, WGS 84},
+     "zones": [zone ids],                          inside any of these zones
      "polling_stations": ["0012"],
      "support_min": 4, "support_max": 5,
      "consent": {"sms": true, "email": true},      true = consented, false = refused
@@ -28,7 +29,7 @@ from .normalise import words
 
 CHANNELS = ("email", "sms", "phone", "door")
 KNOWN_KEYS = {
-    "search", "tags", "tags_mode", "exclude_tags", "polygon", "polling_stations", "support_min", "support_max",
+    "search", "zones", "tags", "tags_mode", "exclude_tags", "polygon", "polling_stations", "support_min", "support_max",
     "consent", "contacted_since", "not_contacted_since", "never_contacted", "source", "custom", "has_email",
     "has_phone",
 }  # fmt: skip
@@ -85,6 +86,16 @@ def contacts_matching(filters):
             qs = qs.filter(household__address__point__within=geometry)
         except (GEOSException, ValueError, TypeError):
             errors["polygon"] = _("Un polygone GeoJSON (Polygon ou MultiPolygon, WGS 84) est attendu.")
+    if zones := filters.get("zones"):
+        from crm.field.models import Zone
+
+        if not isinstance(zones, list) or not all(isinstance(z, int) for z in zones):
+            errors["zones"] = _("Une liste d'identifiants de zones est attendue.")
+        else:
+            found = Zone.objects.filter(pk__in=zones)
+            if found.count() != len(set(zones)):
+                errors["zones"] = _("Zone inconnue dans %(ids)s.") % {"ids": zones}
+            qs = qs.filter(Exists(found.filter(geometry__contains=OuterRef("household__address__point"))))
     if stations := filters.get("polling_stations"):
         qs = qs.filter(household__address__polling_station_code__in=stations)
     for key, lookup in (("support_min", "gte"), ("support_max", "lte")):

@@ -51,6 +51,7 @@ TENANT_APPS = [
     "axes",
     "rest_framework.authtoken",
     "crm",
+    "crm.field",
     "participation",
 ]
 

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FieldConfig(AppConfig):
+    """Field operations: zones (and, with the field-operations issue, turfs, actions,
+    walk lists and reports)."""
+
+    name = "crm.field"
+    label = "field"
+    verbose_name = _("Terrain")

@@ -1,0 +1,132 @@
+"""Importing zones from GeoJSON: real administrative files as they are (several parts,
+holes, shared borders), broken polygons repaired or refused with the feature's index
+and the reason, and nothing created when the file itself is wrong."""
+
+import json
+from dataclasses import dataclass, field
+
+from django.contrib.gis.gdal import CoordTransform, SpatialReference
+from django.contrib.gis.gdal.error import GDALException
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from campaigns.accounts.models import AuditEntry
+
+from .models import Zone
+
+WGS84_NAMES = {"urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:EPSG::4326", "EPSG:4326", "epsg:4326"}
+
+
+class BadZoneFile(ValueError):
+    """The file cannot be imported at all; nothing was created."""
+
+
+@dataclass
+class ZoneImport:
+    created: int = 0
+    updated: int = 0
+    warnings: list = field(default_factory=list)  # "feature 12 (Orléans): ..."
+    refused: list = field(default_factory=list)
+
+
+def _source_srid(data):
+    crs = data.get("crs")
+    if not crs:
+        return 4326, False
+    name = (crs.get("properties") or {}).get("name", "")
+    if name in WGS84_NAMES:
+        return 4326, True
+    try:
+        return SpatialReference(name).srid or int(name.rsplit(":", 1)[-1]), True
+    except (GDALException, ValueError):
+        raise BadZoneFile(_("Système de coordonnées « %(crs)s » inconnu.") % {"crs": name}) from None
+
+
+def _label(index, props, name_field):
+    name = props.get(name_field) if isinstance(props, dict) else None
+    return _("objet %(i)d (%(name)s)") % {"i": index, "name": name} if name else _("objet %(i)d") % {"i": index}
+
+
+def import_zones(raw, *, name_field="nom", code_field="code", kind=Zone.Kind.ZONE, actor=None):
+    """Create or update (by code) one zone per GeoJSON feature. Raises BadZoneFile."""
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadZoneFile(_("Ce fichier n'est pas du GeoJSON (JSON illisible : %(e)s).") % {"e": exc}) from None
+    if not isinstance(data, dict) or data.get("type") not in ("FeatureCollection", "Feature"):
+        raise BadZoneFile(_("Ce fichier n'est pas du GeoJSON : « FeatureCollection » attendu."))
+    features = data["features"] if data["type"] == "FeatureCollection" else [data]
+    if not isinstance(features, list) or not features:
+        raise BadZoneFile(_("Le fichier ne contient aucun objet (features vide)."))
+    srid, declared = _source_srid(data)
+    transform = CoordTransform(SpatialReference(srid), SpatialReference(4326)) if srid != 4326 else None
+    result = ZoneImport()
+    zones = []
+    for index, feature in enumerate(features):
+        props = feature.get("properties") or {} if isinstance(feature, dict) else {}
+        label = _label(index, props, name_field)
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        if not geometry:
+            result.refused.append(f"{label} : {_('pas de géométrie')}")
+            continue
+        try:
+            geom = GEOSGeometry(json.dumps(geometry))
+            geom.srid = srid  # GeoJSON input always claims WGS 84; the file's crs says otherwise
+        except (GEOSException, GDALException, ValueError, TypeError) as exc:
+            result.refused.append(f"{label} : {_('géométrie illisible')} ({exc})")
+            continue
+        if geom.geom_type not in ("Polygon", "MultiPolygon"):
+            result.refused.append(f"{label} : {_('un polygone est attendu, pas %(t)s') % {'t': geom.geom_type}}")
+            continue
+        if not declared:
+            x0, y0, x1, y1 = geom.extent
+            if not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= 90 and -90 <= y1 <= 90):
+                raise BadZoneFile(
+                    _(
+                        "%(label)s : coordonnées hors des longitudes/latitudes (ex. %(x).0f, %(y).0f). Le fichier "
+                        "est dans une autre projection (Lambert 93 ?) sans la déclarer : exportez-le en WGS 84 "
+                        "(EPSG:4326) ou ajoutez son « crs »."
+                    )
+                    % {"label": label, "x": x0, "y": y0}
+                )
+        if transform:
+            geom.transform(transform)
+        if not geom.valid:
+            reason = geom.valid_reason
+            repaired = geom.make_valid()
+            polygons = [g for g in (repaired if repaired.geom_type == "GeometryCollection" else [repaired])
+                        if g.geom_type in ("Polygon", "MultiPolygon") and not g.empty]  # fmt: skip
+            if not polygons:
+                result.refused.append(f"{label} : {_('polygone invalide, irréparable')} ({reason})")
+                continue
+            geom = polygons[0]
+            for extra in polygons[1:]:
+                geom = geom.union(extra)
+            result.warnings.append(f"{label} : {_('polygone invalide réparé')} ({reason})")
+        if geom.geom_type == "Polygon":
+            geom = MultiPolygon(geom, srid=4326)
+        geom.srid = 4326
+        name = str(props.get(name_field) or props.get("name") or props.get(code_field) or f"Zone {index + 1}")
+        zones.append((str(props.get(code_field) or ""), name[:200], geom))
+    if not zones:
+        raise BadZoneFile(_("Aucune zone importable : ") + " ; ".join(result.refused[:5]))
+    with transaction.atomic():
+        for code, name, geom in zones:
+            if code:
+                _zone, created = Zone.objects.update_or_create(
+                    kind=kind, code=code, defaults={"name": name, "geometry": geom}
+                )
+            else:
+                Zone.objects.create(kind=kind, name=name, geometry=geom)
+                created = True
+            if created:
+                result.created += 1
+            else:
+                result.updated += 1
+        AuditEntry.objects.create(
+            actor=actor, action="zones.imported", target_type="zone",
+            data={"created": result.created, "updated": result.updated, "refused": len(result.refused),
+                  "schema": connection.schema_name},
+        )  # fmt: skip
+    return result
