@@ -8,6 +8,7 @@ from campaigns.accounts.api import MeView
 from config.admin_sites import campaign_admin
 from config.urls_common import common_patterns
 from crm import api as crm_api
+from crm.field.api import ZoneViewSet
 from participation import views as participation_views
 
 router = DefaultRouter()
@@ -16,6 +17,7 @@ router.register("imports", crm_api.ImportViewSet, basename="import")
 router.register("mappings", crm_api.SavedMappingViewSet, basename="mapping")
 router.register("tags", crm_api.TagViewSet, basename="tag")
 router.register("segments", crm_api.SegmentViewSet, basename="segment")
+router.register("zones", ZoneViewSet, basename="zone")
 
 urlpatterns = [
     path("", participation_views.home, name="home"),

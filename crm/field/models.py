@@ -16,6 +16,8 @@ class Zone(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     geometry = models.MultiPolygonField(_("contour"), srid=4326)
     indicators = models.JSONField(_("indicateurs"), default=dict, blank=True)
+    # Derived from the indicators and the campaign's weights (crm/field/targeting.py).
+    score = models.FloatField(_("score de priorité"), null=True, blank=True, db_index=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -33,3 +35,21 @@ class Zone(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.code})" if self.code else self.name
+
+
+class TargetingWeights(models.Model):
+    """How much each indicator counts in the zones' priority score (one row)."""
+
+    weights = models.JSONField(default=dict, blank=True, help_text='{"indicator": weight, ...}')
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("pondération du ciblage")
+        verbose_name_plural = _("pondération du ciblage")
+
+    def __str__(self):
+        return str(_("Pondération du ciblage"))
+
+    @classmethod
+    def current(cls):
+        return cls.objects.order_by("pk").first() or cls.objects.create()

@@ -1,0 +1,30 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django_tenants.utils import tenant_context
+
+from campaigns.models import Campaign
+from crm.field.targeting import BadIndicators, import_indicators
+
+
+class Command(BaseCommand):
+    help = "Attach numbers to zones from a CSV keyed by zone code (registered voters, turnout, scores...)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--campaign", required=True)
+        parser.add_argument("file")
+        parser.add_argument("--key-field", default="code")
+
+    def handle(self, *args, **options):
+        campaign = Campaign.objects.filter(schema_name=options["campaign"]).exclude(schema_name="public").first()
+        if campaign is None:
+            raise CommandError(f"No campaign '{options['campaign']}'.")
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"File not found: {path}")
+        with tenant_context(campaign):
+            try:
+                count = import_indicators(path.read_bytes(), key_field=options["key_field"])
+            except BadIndicators as exc:
+                raise CommandError(f"{path.name}: nothing changed.\n" + "\n".join(exc.problems)) from None
+        self.stdout.write(f"zones={count}")
