@@ -19,6 +19,9 @@ class ZoneSerializer(GeoFeatureModelSerializer):
     class Meta:
         model = Zone
         geo_field = "geometry"
+        # The id stays among the properties: drf-spectacular's GeoJSON extension cannot
+        # build the request schema (where the id is read-only) with a top-level id.
+        id_field = False
         fields = ["id", "name", "code", "kind", "priority", "notes", "indicators", "score"]
         read_only_fields = ["id", "indicators", "score"]
 
