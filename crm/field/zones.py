@@ -68,16 +68,16 @@ def import_zones(raw, *, name_field="nom", code_field="code", kind=Zone.Kind.ZON
         label = _label(index, props, name_field)
         geometry = feature.get("geometry") if isinstance(feature, dict) else None
         if not geometry:
-            result.refused.append(f"{label} : {_('pas de géométrie')}")
+            result.refused.append(label + " : " + _("pas de géométrie"))
             continue
         try:
             geom = GEOSGeometry(json.dumps(geometry))
             geom.srid = srid  # GeoJSON input always claims WGS 84; the file's crs says otherwise
         except (GEOSException, GDALException, ValueError, TypeError) as exc:
-            result.refused.append(f"{label} : {_('géométrie illisible')} ({exc})")
+            result.refused.append(label + " : " + _("géométrie illisible (%(e)s)") % {"e": exc})
             continue
         if geom.geom_type not in ("Polygon", "MultiPolygon"):
-            result.refused.append(f"{label} : {_('un polygone est attendu, pas %(t)s') % {'t': geom.geom_type}}")
+            result.refused.append(label + " : " + _("un polygone est attendu, pas %(t)s") % {"t": geom.geom_type})
             continue
         if not declared:
             x0, y0, x1, y1 = geom.extent
@@ -98,12 +98,12 @@ def import_zones(raw, *, name_field="nom", code_field="code", kind=Zone.Kind.ZON
             polygons = [g for g in (repaired if repaired.geom_type == "GeometryCollection" else [repaired])
                         if g.geom_type in ("Polygon", "MultiPolygon") and not g.empty]  # fmt: skip
             if not polygons:
-                result.refused.append(f"{label} : {_('polygone invalide, irréparable')} ({reason})")
+                result.refused.append(label + " : " + _("polygone invalide, irréparable (%(r)s)") % {"r": reason})
                 continue
             geom = polygons[0]
             for extra in polygons[1:]:
                 geom = geom.union(extra)
-            result.warnings.append(f"{label} : {_('polygone invalide réparé')} ({reason})")
+            result.warnings.append(label + " : " + _("polygone invalide réparé (%(r)s)") % {"r": reason})
         if geom.geom_type == "Polygon":
             geom = MultiPolygon(geom, srid=4326)
         geom.srid = 4326
