@@ -3,7 +3,7 @@
 import secrets
 from dataclasses import dataclass
 
-from django.contrib.gis.geos import Point
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.db import connection, transaction
 from django_tenants.utils import tenant_context
 
@@ -12,6 +12,7 @@ from campaigns.accounts.models import Role, Team, User
 from campaigns.accounts.roles import assign_role
 from campaigns.models import Campaign
 from campaigns.provisioning import campaign_url, create_campaign, delete_campaign
+from crm.field.models import Zone
 from crm.models import Address, Contact, Household
 from crm.normalise import address_key, name_key, search_text
 from participation.models import SiteSettings
@@ -72,9 +73,26 @@ def seed_demo(*, people=5000, seed=2026, reset=False, password=None):
         )
         site.save()
         if not Contact.objects.exists():
-            _load_town(make_town(seed=seed, people=people))
+            town = make_town(seed=seed, people=people)
+            _load_town(town)
+            _load_zones(town)
         count = Contact.objects.count()
     return DemoResult(campaign, campaign_url(campaign), logins, count)
+
+
+def _load_zones(town):
+    """The town's outline and its polling-station areas, as zones."""
+    Zone.objects.create(
+        kind=Zone.Kind.COMMUNE, code="DEMO", name=town.name, geometry=MultiPolygon(Polygon(town.outline), srid=4326)
+    )
+    for station in town.polling_stations:
+        Zone.objects.create(
+            kind=Zone.Kind.POLLING_STATION,
+            code=station["code"],
+            name=station["name"],
+            geometry=MultiPolygon(Polygon(station["polygon"]), srid=4326),
+            priority=1 + int(station["code"]) % 3,
+        )
 
 
 def _load_town(town):

@@ -104,3 +104,16 @@ def test_campaign_answers_on_an_extra_domain_too(campaign_factory, settings):
     assert response.status_code == 200
     assert "Orléans en commun" in response.content.decode()
     assert Client(HTTP_HOST=f"{campaign.schema_name}.localhost").get("/").status_code == 200
+
+
+def test_demo_town_has_polling_station_zones_holding_its_people(demo):
+    from django_tenants.utils import tenant_context
+
+    from crm.field.models import Zone
+    from crm.segments import contacts_matching
+
+    with tenant_context(demo.campaign):
+        stations = Zone.objects.filter(kind=Zone.Kind.POLLING_STATION)
+        assert stations.count() == 4
+        counts = [contacts_matching({"zones": [z.pk]}).count() for z in stations]
+        assert sum(counts) == demo.contacts and all(counts)
