@@ -1,7 +1,7 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django_tenants.utils import tenant_context
 
-from campaigns.models import Campaign
+from campaigns.commands import campaign_or_error
 from crm.gdpr import apply_retention
 from crm.models import Contact, CrmSettings
 
@@ -14,9 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="List who would be erased; change nothing.")
 
     def handle(self, *args, **options):
-        campaign = Campaign.objects.filter(schema_name=options["campaign"]).exclude(schema_name="public").first()
-        if campaign is None:
-            raise CommandError(f"No campaign '{options['campaign']}'.")
+        campaign = campaign_or_error(options["campaign"])
         with tenant_context(campaign):
             months = CrmSettings.current().retention_months
             if not months:

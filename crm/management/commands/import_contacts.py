@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import tenant_context
 
-from campaigns.models import Campaign
+from campaigns.commands import campaign_or_error, existing_file
 from crm.importing.pipeline import create_job, run_import
 from crm.models import ImportJob, SavedMapping
 
@@ -26,12 +26,8 @@ class Command(BaseCommand):
         parser.add_argument("--source", default="", help="Where these people come from (shown on each contact).")
 
     def handle(self, *args, **options):
-        campaign = Campaign.objects.filter(schema_name=options["campaign"]).exclude(schema_name="public").first()
-        if campaign is None:
-            raise CommandError(f"No campaign '{options['campaign']}'.")
-        path = Path(options["file"])
-        if not path.is_file():
-            raise CommandError(f"File not found: {path}")
+        campaign = campaign_or_error(options["campaign"])
+        path = existing_file(options["file"])
         with tenant_context(campaign):
             mapping = self._mapping(options["mapping"])
             job = create_job(file_path=path.resolve(), file_name=path.name, mapping=mapping, source=options["source"])

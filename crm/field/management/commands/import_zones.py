@@ -1,9 +1,7 @@
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import tenant_context
 
-from campaigns.models import Campaign
+from campaigns.commands import campaign_or_error, existing_file
 from crm.field.models import Zone
 from crm.field.zones import BadZoneFile, import_zones
 
@@ -19,12 +17,8 @@ class Command(BaseCommand):
         parser.add_argument("--kind", default=Zone.Kind.ZONE, choices=[k.value for k in Zone.Kind])
 
     def handle(self, *args, **options):
-        campaign = Campaign.objects.filter(schema_name=options["campaign"]).exclude(schema_name="public").first()
-        if campaign is None:
-            raise CommandError(f"No campaign '{options['campaign']}'.")
-        path = Path(options["file"])
-        if not path.is_file():
-            raise CommandError(f"File not found: {path}")
+        campaign = campaign_or_error(options["campaign"])
+        path = existing_file(options["file"])
         with tenant_context(campaign):
             try:
                 result = import_zones(
