@@ -23,6 +23,7 @@ urlpatterns = [
     path("", participation_views.home, name="home"),
     path("admin/", campaign_admin.urls),
     path("equipe/", include("crm.urls")),
+    path("equipe/", include("crm.field.urls")),
     path("api/me/", MeView.as_view(), name="api-me"),
     path("api/duplicates/", crm_api.DuplicatesView.as_view(), name="api-duplicates"),
     path("api/", include(router.urls)),

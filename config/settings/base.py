@@ -1,6 +1,7 @@
 """Settings shared by every environment. Everything that differs comes from the environment."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 
@@ -174,7 +175,11 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Front-end libraries come from npm (package.json + lock, installed by the Makefile)
 # and are served from our own static files under /static/vendor/.
 NODE_MODULES = BASE_DIR / "node_modules"
-VENDOR_STATIC = {"htmx": NODE_MODULES / "htmx.org" / "dist", "leaflet": NODE_MODULES / "leaflet" / "dist"}
+VENDOR_STATIC = {
+    "htmx": NODE_MODULES / "htmx.org" / "dist",
+    "leaflet": NODE_MODULES / "leaflet" / "dist",
+    "leaflet-geoman": NODE_MODULES / "@geoman-io" / "leaflet-geoman-free" / "dist",
+}
 STATICFILES_DIRS = [BASE_DIR / "static"] + [
     (f"vendor/{name}", path) for name, path in VENDOR_STATIC.items() if path.is_dir()
 ]
@@ -229,11 +234,18 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# Map background tiles for the team's maps. Empty: a blank background, nothing
+# requested from elsewhere (tests, privacy-minded campaigns, offline use).
+MAP_TILE_URL = env("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", default="© OpenStreetMap contributors")
+_tile_parts = urlsplit(MAP_TILE_URL)
+_tile_origin = [f"{_tile_parts.scheme}://{_tile_parts.netloc.replace('{s}', '*')}"] if MAP_TILE_URL else []
+
 # Content Security Policy: citizen pages load nothing from third-party hosts.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", *_tile_origin],
         "style-src": ["'self'", "'unsafe-inline'"],
         "script-src": ["'self'"],
         "connect-src": ["'self'"],

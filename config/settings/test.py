@@ -13,3 +13,5 @@ CELERY_RESULT_BACKEND = REDIS_URL
 # The test ASGI server serves static files straight from the apps and node_modules.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+MAP_TILE_URL = ""  # blank map background: tests request nothing from other hosts
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] = ["'self'", "data:"]  # noqa: F405

@@ -16,6 +16,25 @@ from .zones import BadZoneFile, import_zones
 
 
 class ZoneSerializer(GeoFeatureModelSerializer):
+    def validate_geometry(self, geometry):
+        """Accept a drawn Polygon (stored as a MultiPolygon); repair a self-crossing one."""
+        from django.contrib.gis.geos import MultiPolygon
+
+        if geometry.geom_type not in ("Polygon", "MultiPolygon"):
+            raise ValidationError(_("Un polygone est attendu."))
+        if not geometry.valid:
+            geometry = geometry.make_valid()
+            if geometry.geom_type not in ("Polygon", "MultiPolygon"):
+                raise ValidationError(_("Ce polygone se recoupe et ne peut pas être réparé."))
+        if geometry.geom_type == "Polygon":
+            geometry = MultiPolygon(geometry, srid=4326)
+        return geometry
+
+    def validate_priority(self, value):
+        if value is not None and not 1 <= value <= 3:
+            raise ValidationError(_("Priorité de 1 à 3."))
+        return value
+
     class Meta:
         model = Zone
         geo_field = "geometry"
@@ -33,7 +52,14 @@ class ZonePermission(HasPerm):
     write_perm = "campaign.manage_team"
 
 
-class ZoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class ZoneViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
     """Zones as GeoJSON, ranked by priority score; `?in_bbox=minlon,minlat,maxlon,maxlat` for a map view."""
 
     serializer_class = ZoneSerializer
@@ -44,6 +70,13 @@ class ZoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
     bbox_filter_include_overlapping = True
     pagination_class = None
     queryset = Zone.objects.order_by("-score", "priority", "name")
+
+    def perform_create(self, serializer):
+        from campaigns.accounts.models import AuditEntry
+
+        zone = serializer.save()
+        AuditEntry.objects.create(actor=self.request.user, action="zone.drawn", target_type="zone",
+                                  target_id=str(zone.pk))  # fmt: skip
 
     @extend_schema(
         request={"multipart/form-data": inline_serializer("ZoneUpload", {"file": serializers.FileField()})},
