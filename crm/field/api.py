@@ -8,6 +8,8 @@ from rest_framework.response import Response
 from rest_framework_gis.filters import InBBoxFilter
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from campaigns.accounts.models import AuditEntry
+from campaigns.realtime import publish_after_commit
 from crm.api import HasPerm
 
 from .models import TargetingWeights, Zone
@@ -72,11 +74,21 @@ class ZoneViewSet(
     queryset = Zone.objects.order_by("-score", "priority", "name")
 
     def perform_create(self, serializer):
-        from campaigns.accounts.models import AuditEntry
-
         zone = serializer.save()
-        AuditEntry.objects.create(actor=self.request.user, action="zone.drawn", target_type="zone",
-                                  target_id=str(zone.pk))  # fmt: skip
+        AuditEntry.objects.create(
+            actor=self.request.user, action="zone.drawn", target_type="zone", target_id=str(zone.pk)
+        )
+        publish_after_commit("zone.changed", {"id": zone.pk})
+
+    def perform_update(self, serializer):
+        zone = serializer.save()
+        publish_after_commit("zone.changed", {"id": zone.pk})
+
+    def perform_destroy(self, zone):
+        pk = zone.pk
+        zone.delete()
+        AuditEntry.objects.create(actor=self.request.user, action="zone.deleted", target_type="zone", target_id=str(pk))
+        publish_after_commit("zone.changed", {"id": pk})
 
     @extend_schema(
         request={"multipart/form-data": inline_serializer("ZoneUpload", {"file": serializers.FileField()})},

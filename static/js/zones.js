@@ -10,6 +10,27 @@
     return match ? decodeURIComponent(match[1]) : "";
   }
 
+  // Zones drawn or changed elsewhere appear without a reload. Reconnects after a
+  // network cut; a refusal (4403 not allowed, 4404 no campaign) stops it.
+  function listen(onChange) {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    let delay = 1000;
+    function connect() {
+      const socket = new WebSocket(scheme + location.host + "/ws/live/");
+      socket.onopen = () => { delay = 1000; };
+      socket.onmessage = (message) => {
+        const data = JSON.parse(message.data);
+        if (data.event === "zone.changed") onChange();
+      };
+      socket.onclose = (event) => {
+        if (event.code === 4403 || event.code === 4404) return;
+        setTimeout(connect, delay);
+        delay = Math.min(delay * 2, 30000);
+      };
+    }
+    connect();
+  }
+
   function start() {
     const element = document.getElementById("zone-map");
     if (!element || !window.L) return;
@@ -51,6 +72,7 @@
     }
     map.on("moveend", () => fitted && load());
     load();
+    listen(load);
 
     if (element.dataset.editable !== "true" || !map.pm) return;
     map.pm.setLang(document.documentElement.lang === "en" ? "en" : "fr");

@@ -33,6 +33,10 @@ def test_zone_map_shows_zones_and_an_organizer_draws_one(browser, committed, asg
     page.wait_for_url(site + "/equipe/zones/")
     page.wait_for_selector("#zone-map[data-loaded='25']")
     assert page.locator(".leaflet-overlay-pane path").count() == 25
+    # A colleague has the same map open in another window.
+    colleague = context.new_page()
+    colleague.goto(site + "/equipe/zones/")
+    colleague.wait_for_selector("#zone-map[data-loaded='25']")
     assert serious_accessibility_violations(page) == []
 
     page.locator(".leaflet-pm-icon-rectangle").click()
@@ -45,6 +49,8 @@ def test_zone_map_shows_zones_and_an_organizer_draws_one(browser, committed, asg
     page.wait_for_function("Number(document.getElementById('zone-map').dataset.loaded) >= 1 && "
                            "document.getElementById('new-zone').hidden")  # fmt: skip
     page.screenshot(path=str(ROOT / ".make" / "e2e-zone-map.png"))
+    # ...and sees the new zone arrive without reloading (WebSocket, after commit).
+    colleague.wait_for_function("Number(document.getElementById('zone-count').textContent) === 26", timeout=10_000)
     context.close()
 
     with tenant_context(campaign):
