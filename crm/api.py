@@ -20,7 +20,7 @@ from campaigns.accounts.models import AuditEntry
 from . import dedup, gdpr
 from .exports import export_contacts
 from .importing.mapping import validate_mapping
-from .importing.pipeline import UploadTooBig, create_job, preview, read_progress, store_upload
+from .importing.pipeline import UploadTooBig, create_job, job_progress, preview, store_upload
 from .importing.sniff import NotATable
 from .models import Contact, ImportJob, Interaction, SavedMapping, Segment, Tag
 from .segments import BadFilters, contacts_matching
@@ -36,10 +36,6 @@ class HasPerm(permissions.BasePermission):
     def has_permission(self, request, view):
         perm = self.read_perm if request.method in permissions.SAFE_METHODS else self.write_perm
         return request.user.has_perm(perm)
-
-
-class ContactPermission(HasPerm):
-    pass
 
 
 class AddressSerializer(serializers.Serializer):
@@ -155,7 +151,7 @@ class ContactViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = ContactSerializer
-    permission_classes = [permissions.IsAuthenticated, ContactPermission]
+    permission_classes = [permissions.IsAuthenticated, HasPerm]
     filterset_fields = ["email", "source", "sex"]
 
     def get_queryset(self):
@@ -281,10 +277,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_progress(self, job) -> int:
-        if job.status == ImportJob.Status.RUNNING:
-            done, total = read_progress(job)
-            return min(99, int(100 * done / total)) if total else 0
-        return job.progress
+        return job_progress(job)[2]
 
 
 class UploadSerializer(serializers.Serializer):

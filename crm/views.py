@@ -16,7 +16,7 @@ from . import dedup, gdpr
 from .exports import export_contacts
 from .forms import ContactSearchForm, MappingForm, SegmentForm, UploadForm
 from .importing.mapping import validate_mapping
-from .importing.pipeline import UploadTooBig, create_job, preview, read_progress, store_upload
+from .importing.pipeline import UploadTooBig, create_job, job_progress, preview, store_upload
 from .importing.sniff import NotATable
 from .models import Contact, ImportJob, SavedMapping, Segment
 from .segments import BadFilters, contacts_matching
@@ -141,9 +141,7 @@ def import_job(request, pk):
 
 
 def _progress(job):
-    running = job.status == ImportJob.Status.RUNNING
-    done, total = read_progress(job) if running else (job.processed_rows, job.total_rows)
-    percent = 100 if job.status == ImportJob.Status.DONE else (min(99, 100 * done // total) if total else 0)
+    done, total, percent = job_progress(job)
     return {"done": done, "total": total, "percent": percent}
 
 

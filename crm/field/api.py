@@ -14,22 +14,17 @@ from crm.api import HasPerm
 
 from .models import TargetingWeights, Zone
 from .targeting import BadIndicators, import_indicators, set_weights
-from .zones import BadZoneFile, import_zones
+from .zones import BadZoneFile, as_multipolygon, import_zones
 
 
 class ZoneSerializer(GeoFeatureModelSerializer):
     def validate_geometry(self, geometry):
         """Accept a drawn Polygon (stored as a MultiPolygon); repair a self-crossing one."""
-        from django.contrib.gis.geos import MultiPolygon
-
         if geometry.geom_type not in ("Polygon", "MultiPolygon"):
             raise ValidationError(_("Un polygone est attendu."))
-        if not geometry.valid:
-            geometry = geometry.make_valid()
-            if geometry.geom_type not in ("Polygon", "MultiPolygon"):
-                raise ValidationError(_("Ce polygone se recoupe et ne peut pas être réparé."))
-        if geometry.geom_type == "Polygon":
-            geometry = MultiPolygon(geometry, srid=4326)
+        geometry, _repaired = as_multipolygon(geometry)
+        if geometry is None:
+            raise ValidationError(_("Ce polygone se recoupe et ne peut pas être réparé."))
         return geometry
 
     def validate_priority(self, value):

@@ -30,6 +30,25 @@ class ZoneImport:
     refused: list = field(default_factory=list)
 
 
+def as_multipolygon(geom):
+    """(MultiPolygon in WGS 84, repaired?) for a polygonal geometry, repairing a broken
+    one with make_valid; (None, True) when nothing polygonal survives the repair."""
+    repaired = not geom.valid
+    if repaired:
+        fixed = geom.make_valid()
+        parts = [g for g in (fixed if fixed.geom_type == "GeometryCollection" else [fixed])
+                 if g.geom_type in ("Polygon", "MultiPolygon") and not g.empty]  # fmt: skip
+        if not parts:
+            return None, True
+        geom = parts[0]
+        for extra in parts[1:]:
+            geom = geom.union(extra)
+    if geom.geom_type == "Polygon":
+        geom = MultiPolygon(geom, srid=4326)
+    geom.srid = 4326
+    return geom, repaired
+
+
 def _source_srid(data):
     crs = data.get("crs")
     if not crs:
@@ -92,21 +111,13 @@ def import_zones(raw, *, name_field="nom", code_field="code", kind=Zone.Kind.ZON
                 )
         if transform:
             geom.transform(transform)
-        if not geom.valid:
-            reason = geom.valid_reason
-            repaired = geom.make_valid()
-            polygons = [g for g in (repaired if repaired.geom_type == "GeometryCollection" else [repaired])
-                        if g.geom_type in ("Polygon", "MultiPolygon") and not g.empty]  # fmt: skip
-            if not polygons:
-                result.refused.append(label + " : " + _("polygone invalide, irréparable (%(r)s)") % {"r": reason})
-                continue
-            geom = polygons[0]
-            for extra in polygons[1:]:
-                geom = geom.union(extra)
+        reason = "" if geom.valid else geom.valid_reason
+        geom, repaired = as_multipolygon(geom)
+        if geom is None:
+            result.refused.append(label + " : " + _("polygone invalide, irréparable (%(r)s)") % {"r": reason})
+            continue
+        if repaired:
             result.warnings.append(label + " : " + _("polygone invalide réparé (%(r)s)") % {"r": reason})
-        if geom.geom_type == "Polygon":
-            geom = MultiPolygon(geom, srid=4326)
-        geom.srid = 4326
         name = str(props.get(name_field) or props.get("name") or props.get(code_field) or f"Zone {index + 1}")
         zones.append((str(props.get(code_field) or ""), name[:200], geom))
     if not zones:

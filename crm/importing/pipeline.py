@@ -54,6 +54,14 @@ def read_progress(job):
     return tuple(value) if value else (job.processed_rows, job.total_rows)
 
 
+def job_progress(job):
+    """(rows read, total rows, percent) for the progress bar, live while the job runs."""
+    if job.status == ImportJob.Status.RUNNING:
+        done, total = read_progress(job)
+        return done, total, min(99, 100 * done // total) if total else 0
+    return job.processed_rows, job.total_rows, job.progress
+
+
 def reports_dir():
     path = Path(settings.MEDIA_ROOT) / connection.schema_name / "import-reports"
     path.mkdir(parents=True, exist_ok=True)
