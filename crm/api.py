@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from campaigns.accounts.models import AuditEntry
 
 from . import dedup, gdpr
-from .exports import export_contacts
+from .exports import export_segment
 from .importing.mapping import validate_mapping
 from .importing.pipeline import UploadTooBig, create_job, job_progress, preview, store_upload
 from .importing.sniff import NotATable
@@ -439,10 +439,7 @@ class SegmentViewSet(viewsets.ModelViewSet):
         fmt = request.query_params.get("file_format", "csv")
         if fmt not in ("csv", "xlsx"):
             raise ValidationError({"file_format": [_("csv ou xlsx.")]})
-        out = export_contacts(
-            contacts_matching(segment.filters), actor=request.user, fmt=fmt,
-            include_sensitive=request.user.has_perm("crm.see_sensitive"), what=str(segment.pk),
-        )  # fmt: skip
+        out = export_segment(segment, actor=request.user, fmt=fmt)
         content_type = "text/csv" if fmt == "csv" else (
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
         return FileResponse(out, filename=f"segment-{segment.pk}.{fmt}", content_type=content_type)

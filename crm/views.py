@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import dedup, gdpr
-from .exports import export_contacts
+from .exports import export_segment
 from .forms import ContactSearchForm, MappingForm, SegmentForm, UploadForm
 from .importing.mapping import validate_mapping
 from .importing.pipeline import UploadTooBig, create_job, job_progress, preview, store_upload
@@ -216,8 +216,5 @@ def segment_export(request, pk):
     fmt = request.GET.get("file_format", "csv")
     if fmt not in ("csv", "xlsx"):
         return HttpResponse(_("Format inconnu : csv ou xlsx."), status=400)
-    out = export_contacts(
-        contacts_matching(segment.filters), actor=request.user, fmt=fmt,
-        include_sensitive=request.user.has_perm("crm.see_sensitive"), what=str(segment.pk),
-    )  # fmt: skip
+    out = export_segment(segment, actor=request.user, fmt=fmt)
     return FileResponse(out, as_attachment=True, filename=f"segment-{segment.pk}.{fmt}")
