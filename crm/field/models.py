@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.gis.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -53,3 +54,171 @@ class TargetingWeights(models.Model):
     @classmethod
     def current(cls):
         return cls.objects.order_by("pk").first() or cls.objects.create()
+
+
+class Turf(models.Model):
+    """A canvassing area: drawn by hand or cut from a zone (crm/field/turfs.py).
+    Its doors are the addresses listed in `addresses`, so that a cut puts every
+    building in exactly one turf even where two turfs touch."""
+
+    name = models.CharField(_("nom"), max_length=200)
+    zone = models.ForeignKey(Zone, null=True, blank=True, on_delete=models.SET_NULL, related_name="turfs")
+    geometry = models.MultiPolygonField(_("contour"), srid=4326)
+    addresses = models.ManyToManyField("crm.Address", blank=True, related_name="turfs", verbose_name=_("adresses"))
+    # Doors = households (at least one per building); kept for lists and maps.
+    door_count = models.PositiveIntegerField(_("portes"), default=0)
+    contact_count = models.PositiveIntegerField(_("contacts"), default=0)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("secteur")
+        verbose_name_plural = _("secteurs")
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+def default_result_codes():
+    return []
+
+
+class Action(models.Model):
+    """Something the campaign does in the field: a door-to-door round, a letterbox drop,
+    street leafleting, a phone bank or an event."""
+
+    class Kind(models.TextChoices):
+        DOOR_TO_DOOR = "door", _("Porte-à-porte")
+        LETTERBOX = "letterbox", _("Boîtage")
+        LEAFLETING = "leafleting", _("Tractage")
+        PHONE = "phone", _("Phoning")
+        EVENT = "event", _("Événement")
+
+    name = models.CharField(_("nom"), max_length=200)
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    zones = models.ManyToManyField(Zone, blank=True, related_name="actions", verbose_name=_("zones"))
+    segment = models.ForeignKey(
+        "crm.Segment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("segment")
+    )
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="actions",
+        verbose_name=_("équipe"),
+    )  # fmt: skip
+    starts_on = models.DateField(_("début"))
+    ends_on = models.DateField(_("fin"))
+    objective = models.PositiveIntegerField(_("objectif"), null=True, blank=True,
+                                            help_text=_("Portes, appels ou tracts selon le type"))  # fmt: skip
+    script = models.TextField(_("argumentaire"), blank=True)
+    # [{"id": "q1", "label": "...", "type": "yes_no|single|multiple|scale|text",
+    #   "choices": [...], "updates": "support_level|consent_email|...|tag|volunteer"}]
+    survey = models.JSONField(_("questionnaire"), default=list, blank=True)
+    # [{"code": "talked", "label": "...", "reached": true}] (crm/field/actions.py has the defaults)
+    result_codes = models.JSONField(_("résultats possibles"), default=default_result_codes, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("action")
+        verbose_name_plural = _("actions")
+        ordering = ["-starts_on", "name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="field_action_dates"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Assignment(models.Model):
+    """Who works which turf (or which phone bank) of an action, and when. A volunteer's
+    rights on contacts last exactly as long as their assignments run."""
+
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="assignments")
+    turf = models.ForeignKey(Turf, null=True, blank=True, on_delete=models.CASCADE, related_name="assignments")
+    volunteer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="assignments"
+    )
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="assignments"
+    )
+    starts_at = models.DateTimeField(_("début"))
+    ends_at = models.DateTimeField(_("fin"))
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("affectation")
+        verbose_name_plural = _("affectations")
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(volunteer__isnull=False) | models.Q(team__isnull=False),
+                name="field_assignment_someone",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="field_assignment_dates"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.action} / {self.turf or '-'} / {self.volunteer or self.team}"
+
+
+class FieldReport(models.Model):
+    """One thing a volunteer logged: a door knocked, a call made, a building or street
+    covered. `uuid` is made on the phone, so sending the same report again (after a
+    dropped connection) stores nothing new."""
+
+    uuid = models.UUIDField(unique=True)
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="reports")
+    turf = models.ForeignKey(Turf, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
+    volunteer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="field_reports"
+    )
+    address = models.ForeignKey("crm.Address", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    household = models.ForeignKey("crm.Household", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    contact = models.ForeignKey(
+        "crm.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="field_reports"
+    )
+    result = models.CharField(_("résultat"), max_length=40)
+    reached = models.BooleanField(_("personne rencontrée"), default=False)
+    answers = models.JSONField(_("réponses"), default=dict, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    leaflets = models.PositiveIntegerField(_("tracts"), default=0)
+    # Where: the address's point, the phone's GPS, or a line/polygon drawn for a drop.
+    location = models.PointField(_("position"), srid=4326, null=True, blank=True)
+    location_source = models.CharField(max_length=10, blank=True)
+    covered = models.GeometryField(_("parcours couvert"), srid=4326, null=True, blank=True)
+    done_at = models.DateTimeField(_("fait le"))
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("compte rendu de terrain")
+        verbose_name_plural = _("comptes rendus de terrain")
+        ordering = ["-done_at"]
+        indexes = [models.Index(fields=["action", "volunteer", "done_at"], name="field_report_progress")]
+
+    def __str__(self):
+        return f"{self.action_id} {self.result} {self.done_at:%Y-%m-%d %H:%M}"
+
+
+class CallListEntry(models.Model):
+    """One person to call in a phone bank. A caller holds an entry under a lease that
+    expires, so that two callers never get the same person and an abandoned call
+    comes back to the list."""
+
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="call_list")
+    contact = models.ForeignKey("crm.Contact", on_delete=models.CASCADE, related_name="+")
+    held_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lease_until = models.DateTimeField(null=True, blank=True)
+    done = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("appel à passer")
+        verbose_name_plural = _("liste d'appels")
+        constraints = [models.UniqueConstraint(fields=["action", "contact"], name="field_call_once_per_action")]
+        indexes = [models.Index(fields=["action", "done", "lease_until"], name="field_call_next")]
