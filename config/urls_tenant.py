@@ -8,7 +8,7 @@ from campaigns.accounts.api import MeView
 from config.admin_sites import campaign_admin
 from config.urls_common import common_patterns
 from crm import api as crm_api
-from crm.field.api import ZoneViewSet
+from crm.field import api as field_api
 from participation import views as participation_views
 
 router = DefaultRouter()
@@ -17,7 +17,10 @@ router.register("imports", crm_api.ImportViewSet, basename="import")
 router.register("mappings", crm_api.SavedMappingViewSet, basename="mapping")
 router.register("tags", crm_api.TagViewSet, basename="tag")
 router.register("segments", crm_api.SegmentViewSet, basename="segment")
-router.register("zones", ZoneViewSet, basename="zone")
+router.register("zones", field_api.ZoneViewSet, basename="zone")
+router.register("turfs", field_api.TurfViewSet, basename="turf")
+router.register("actions", field_api.ActionViewSet, basename="action")
+router.register("assignments", field_api.AssignmentViewSet, basename="assignment")
 
 urlpatterns = [
     path("", participation_views.home, name="home"),
@@ -25,6 +28,8 @@ urlpatterns = [
     path("equipe/", include("crm.urls")),
     path("equipe/", include("crm.field.urls")),
     path("api/me/", MeView.as_view(), name="api-me"),
+    path("api/reports/", field_api.ReportView.as_view(), name="api-field-reports"),
+    path("api/reports/today/", field_api.TodayView.as_view(), name="api-field-today"),
     path("api/duplicates/", crm_api.DuplicatesView.as_view(), name="api-duplicates"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

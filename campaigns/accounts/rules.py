@@ -32,6 +32,11 @@ can_see_sensitive = is_campaign_admin | is_organizer
 can_export_contacts = is_campaign_admin | is_organizer
 can_erase_contacts = is_campaign_admin
 can_follow_live_map = is_campaign_team
+# Field work: everyone on the team logs what they did (within their assignments,
+# crm/field/reports.py); team leaders follow their teams' figures.
+can_report_field_work = is_campaign_team
+can_plan_field_work = is_campaign_admin | is_organizer
+can_track_field_work = is_campaign_admin | is_organizer | is_team_leader
 
 rules.add_perm("campaign.manage", can_manage_campaign)
 rules.add_perm("campaign.manage_team", can_manage_team)
@@ -41,3 +46,6 @@ rules.add_perm("crm.see_sensitive", can_see_sensitive)
 rules.add_perm("crm.export_contacts", can_export_contacts)
 rules.add_perm("crm.erase_contacts", can_erase_contacts)
 rules.add_perm("live.follow", can_follow_live_map)
+rules.add_perm("field.report", can_report_field_work)
+rules.add_perm("field.plan", can_plan_field_work)
+rules.add_perm("field.track", can_track_field_work)

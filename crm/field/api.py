@@ -1,10 +1,14 @@
+from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework_gis.filters import InBBoxFilter
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
@@ -12,8 +16,13 @@ from campaigns.accounts.models import AuditEntry
 from campaigns.realtime import publish_after_commit
 from crm.api import HasPerm
 
-from .models import TargetingWeights, Zone
+from .actions import BadSurvey, clean_result_codes, clean_survey
+from .calls import build_call_list, next_call
+from .models import Action, Assignment, FieldReport, TargetingWeights, Turf, Zone
+from .reports import MAX_BATCH, assignments_of, record_reports
 from .targeting import BadIndicators, import_indicators, set_weights
+from .tracking import progress_of
+from .turfs import CannotCut, cut_zone, save_drawn_turf, walk_list_for
 from .zones import BadZoneFile, as_multipolygon, import_zones
 
 
@@ -40,6 +49,18 @@ class ZoneSerializer(GeoFeatureModelSerializer):
         id_field = False
         fields = ["id", "name", "code", "kind", "priority", "notes", "indicators", "score"]
         read_only_fields = ["id", "indicators", "score"]
+
+
+class TurfSerializer(GeoFeatureModelSerializer):
+    def validate_geometry(self, geometry):
+        return ZoneSerializer.validate_geometry(self, geometry)
+
+    class Meta:
+        model = Turf
+        geo_field = "geometry"
+        id_field = False
+        fields = ["id", "name", "zone", "door_count", "contact_count"]
+        read_only_fields = ["id", "door_count", "contact_count"]
 
 
 class ZonePermission(HasPerm):
@@ -106,6 +127,20 @@ class ZoneViewSet(
         return Response(result.__dict__)
 
     @extend_schema(
+        request=inline_serializer("CutRequest", {"doors_per_turf": serializers.IntegerField()}),
+        responses=TurfSerializer(many=True),
+    )
+    @action(detail=True, methods=["post"])
+    def cut(self, request, pk=None):
+        """Replace the zone's turfs by turfs of about `doors_per_turf` doors each."""
+        try:
+            turfs = cut_zone(self.get_object(), doors_per_turf=request.data.get("doors_per_turf"), actor=request.user)
+        except CannotCut as exc:
+            raise ValidationError({"doors_per_turf": [str(exc)]}) from None
+        publish_after_commit("turfs.changed", {"zone": int(pk)})
+        return Response(TurfSerializer(turfs, many=True).data, status=201)
+
+    @extend_schema(
         request={"multipart/form-data": inline_serializer("IndicatorUpload", {"file": serializers.FileField()})},
         responses=inline_serializer("IndicatorResult", {"zones": serializers.IntegerField()}),
     )
@@ -135,3 +170,244 @@ class ZoneViewSet(
             except BadIndicators as exc:
                 raise ValidationError({"weights": exc.problems}) from None
         return Response({"weights": TargetingWeights.current().weights})
+
+
+class ReportPermission(HasPerm):
+    read_perm = write_perm = "field.report"
+
+
+class TrackPermission(HasPerm):
+    read_perm = write_perm = "field.track"
+
+
+class PlanOrRead(HasPerm):
+    """The team reads plans; organizers and admins make them."""
+
+    read_perm = "field.report"
+    write_perm = "field.plan"
+
+
+class TurfViewSet(viewsets.ModelViewSet):
+    """Turfs as GeoJSON (`?zone=ID`, `?in_bbox=...`). Drawn turfs hold the buildings they cover."""
+
+    serializer_class = TurfSerializer
+    permission_classes = [permissions.IsAuthenticated, PlanOrRead]
+    filter_backends = [InBBoxFilter, DjangoFilterBackend]
+    filterset_fields = ["zone"]
+    bbox_filter_field = "geometry"
+    bbox_filter_include_overlapping = True
+    pagination_class = None
+    queryset = Turf.objects.order_by("name", "id")
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        if self.request.user.has_perm("field.track"):
+            return qs
+        return qs.filter(assignments__in=assignments_of(self.request.user)).distinct()
+
+    def perform_create(self, serializer):
+        save_drawn_turf(serializer.save())
+
+    def perform_update(self, serializer):
+        save_drawn_turf(serializer.save())
+
+
+class ActionSerializer(serializers.ModelSerializer):
+    def validate_survey(self, survey):
+        try:
+            return clean_survey(survey)
+        except BadSurvey as exc:
+            raise ValidationError(exc.problems) from None
+
+    def validate(self, attrs):
+        kind = attrs.get("kind") or getattr(self.instance, "kind", None)
+        codes = attrs.get("result_codes", getattr(self.instance, "result_codes", None))
+        try:
+            attrs["result_codes"] = clean_result_codes(codes, kind)
+        except BadSurvey as exc:
+            raise ValidationError({"result_codes": exc.problems}) from None
+        starts, ends = (
+            attrs.get("starts_on", getattr(self.instance, "starts_on", None)),
+            attrs.get("ends_on", getattr(self.instance, "ends_on", None)),
+        )
+        if starts and ends and ends < starts:
+            raise ValidationError({"ends_on": [_("La fin est avant le début.")]})
+        return attrs
+
+    class Meta:
+        model = Action
+        fields = ["id", "name", "kind", "zones", "segment", "team", "starts_on", "ends_on", "objective",
+                  "script", "survey", "result_codes"]  # fmt: skip
+
+
+class ActionViewSet(viewsets.ModelViewSet):
+    """Field actions with their script, survey and result codes. A phone bank's call
+    list is built from its segment when it is saved."""
+
+    serializer_class = ActionSerializer
+    permission_classes = [permissions.IsAuthenticated, PlanOrRead]
+    queryset = Action.objects.order_by("-starts_on", "name")
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        if self.request.user.has_perm("field.track"):
+            return qs
+        return qs.filter(assignments__in=assignments_of(self.request.user)).distinct()
+
+    def perform_create(self, serializer):
+        action = serializer.save(created_by=self.request.user)
+        AuditEntry.objects.create(actor=self.request.user, action="action.created", target_type="action",
+                                  target_id=str(action.pk))  # fmt: skip
+        if action.kind == Action.Kind.PHONE:
+            build_call_list(action)
+
+    def perform_update(self, serializer):
+        action = serializer.save()
+        if action.kind == Action.Kind.PHONE:
+            build_call_list(action)
+
+    @extend_schema(responses=inline_serializer("Progress", {"objective": serializers.IntegerField(),
+                                                            "volunteers": serializers.ListField()}))  # fmt: skip
+    @action(detail=True, permission_classes=[permissions.IsAuthenticated, TrackPermission])
+    def progress(self, request, pk=None):
+        """Doors knocked, people reached and results per volunteer and team; leaderboard."""
+        return Response(progress_of(self.get_object(), viewer=request.user))
+
+    @extend_schema(request=None, responses=inline_serializer(
+        "NextCall", {"entry": serializers.IntegerField(), "contact": serializers.DictField(),
+                     "lease_until": serializers.DateTimeField()}))  # fmt: skip
+    @action(detail=True, methods=["post"], url_path="next-call",
+            permission_classes=[permissions.IsAuthenticated, ReportPermission])  # fmt: skip
+    def next_call(self, request, pk=None):
+        """The next person to call for this phone bank, held for you only (204 when the list is done)."""
+        action_obj = self.get_object()
+        if action_obj.kind != Action.Kind.PHONE:
+            raise ValidationError({"action": [_("Cette action n'est pas un phoning.")]})
+        now = timezone.now()
+        if (
+            not request.user.has_perm("field.plan")
+            and not assignments_of(request.user)
+            .filter(action=action_obj, starts_at__lte=now, ends_at__gte=now)
+            .exists()
+        ):
+            raise PermissionDenied(_("Vous n'êtes pas affecté(e) à ce phoning en ce moment."))
+        entry = next_call(action_obj, request.user, now=now)
+        if entry is None:
+            return Response(status=204)
+        c = entry.contact
+        return Response({
+            "entry": entry.pk, "lease_until": entry.lease_until,
+            "contact": {"id": c.pk, "first_names": c.first_names, "last_name": c.last_name, "phone": c.phone},
+        })  # fmt: skip
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    action_detail = ActionSerializer(source="action", read_only=True)
+    turf_name = serializers.CharField(source="turf.name", read_only=True, default=None)
+    door_count = serializers.IntegerField(source="turf.door_count", read_only=True, default=None)
+
+    def validate(self, attrs):
+        if not attrs.get("volunteer") and not attrs.get("team"):
+            raise ValidationError(_("Affectez à un ou une bénévole ou à une équipe."))
+        if attrs["ends_at"] <= attrs["starts_at"]:
+            raise ValidationError({"ends_at": [_("La fin est avant le début.")]})
+        action_obj, turf = attrs["action"], attrs.get("turf")
+        if action_obj.kind == Action.Kind.DOOR_TO_DOOR and turf is None:
+            raise ValidationError({"turf": [_("Un porte-à-porte s'affecte par secteur.")]})
+        return attrs
+
+    class Meta:
+        model = Assignment
+        fields = ["id", "action", "turf", "volunteer", "team", "starts_at", "ends_at",
+                  "action_detail", "turf_name", "door_count"]  # fmt: skip
+
+
+class AssignmentViewSet(viewsets.ModelViewSet):
+    """Who works which turf of which action, when. Volunteers see their own (`?current=1`
+    for those running now); organizers see and make all of them."""
+
+    serializer_class = AssignmentSerializer
+    permission_classes = [permissions.IsAuthenticated, PlanOrRead]
+    pagination_class = None
+    queryset = Assignment.objects.select_related("action", "turf").order_by("starts_at")
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        if not self.request.user.has_perm("field.plan"):
+            qs = qs.filter(pk__in=assignments_of(self.request.user).values("pk"))
+        if self.request.query_params.get("current"):
+            now = timezone.now()
+            qs = qs.filter(starts_at__lte=now, ends_at__gte=now)
+        return qs
+
+    def perform_create(self, serializer):
+        assignment = serializer.save()
+        AuditEntry.objects.create(actor=self.request.user, action="assignment.created", target_type="assignment",
+                                  target_id=str(assignment.pk))  # fmt: skip
+
+    @extend_schema(responses=inline_serializer("WalkList", {"turf": serializers.IntegerField(),
+                                                            "streets": serializers.ListField()}))  # fmt: skip
+    @action(detail=True, url_path="walk-list", permission_classes=[permissions.IsAuthenticated, ReportPermission])
+    def walk_list(self, request, pk=None):
+        """The turf's doors in walking order with the people to visit: only while the
+        assignment runs, and sensitive fields only for roles that may see them."""
+        assignment = self.get_object()
+        now = timezone.now()
+        planner = request.user.has_perm("field.plan")
+        if not planner and not assignment.starts_at <= now <= assignment.ends_at:
+            raise PermissionDenied(_("Cette affectation n'est pas en cours."))
+        if assignment.turf is None:
+            raise ValidationError({"turf": [_("Cette affectation n'a pas de secteur.")]})
+        sensitive = request.user.has_perm("crm.see_sensitive")
+        if sensitive:
+            AuditEntry.objects.create(actor=request.user, action="contacts.sensitive_read", target_type="turf",
+                                      target_id=str(assignment.turf_id))  # fmt: skip
+        data = walk_list_for(assignment.turf, action=assignment.action, include_sensitive=sensitive)
+        return Response(data)
+
+
+class ReportView(APIView):
+    """Field reports from the phone: one report, or `{"reports": [...]}` (up to 500)
+    after working offline. Each has a client-made `uuid`; sending it again stores
+    nothing new and answers what was stored (200). A single report answers 201, 200,
+    400 or 403; a batch answers 200 with one status per report."""
+
+    permission_classes = [permissions.IsAuthenticated, ReportPermission]
+
+    @extend_schema(request=inline_serializer("FieldReportIn", {
+        "uuid": serializers.UUIDField(), "action": serializers.IntegerField(),
+        "turf": serializers.IntegerField(required=False), "address": serializers.IntegerField(required=False),
+        "household": serializers.IntegerField(required=False), "contact": serializers.IntegerField(required=False),
+        "result": serializers.CharField(), "answers": serializers.DictField(required=False),
+        "notes": serializers.CharField(required=False), "leaflets": serializers.IntegerField(required=False),
+        "done_at": serializers.DateTimeField(), "location": serializers.DictField(required=False),
+        "covered": serializers.DictField(required=False),
+    }), responses=inline_serializer("FieldReportOut", {
+        "uuid": serializers.UUIDField(), "status": serializers.IntegerField(), "detail": serializers.CharField(),
+        "report": serializers.DictField(required=False),
+    }))  # fmt: skip
+    def post(self, request):
+        data = request.data
+        if isinstance(data, dict) and "reports" in data:
+            items = data["reports"]
+            if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
+                raise ValidationError({"reports": [_("Une liste de 1 à %(n)d comptes rendus.") % {"n": MAX_BATCH}]})
+            outcomes = record_reports(request.user, items)
+            return Response({"results": [o.as_dict() for o in outcomes]})
+        outcome = record_reports(request.user, [data])[0]
+        return Response(outcome.as_dict(), status=outcome.status)
+
+
+class TodayView(APIView):
+    """What I logged today: counts by result, and my latest reports."""
+
+    permission_classes = [permissions.IsAuthenticated, ReportPermission]
+
+    @extend_schema(responses=inline_serializer("Today", {"total": serializers.IntegerField(),
+                                                         "by_result": serializers.DictField()}))  # fmt: skip
+    def get(self, request):
+        start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        reports = FieldReport.objects.filter(volunteer=request.user, done_at__gte=start)
+        by_result = dict(reports.values_list("result").annotate(n=Count("id")).order_by())
+        return Response({"total": sum(by_result.values()), "by_result": by_result,
+                         "reached": reports.filter(reached=True).count()})  # fmt: skip

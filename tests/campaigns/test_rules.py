@@ -23,6 +23,9 @@ ALLOWED = {
     "crm.export_contacts": {Role.ADMIN, Role.ORGANIZER},
     "crm.erase_contacts": {Role.ADMIN},
     "live.follow": {Role.ADMIN, Role.ORGANIZER, Role.TEAM_LEADER, Role.VOLUNTEER},
+    "field.report": {Role.ADMIN, Role.ORGANIZER, Role.TEAM_LEADER, Role.VOLUNTEER},
+    "field.plan": {Role.ADMIN, Role.ORGANIZER},
+    "field.track": {Role.ADMIN, Role.ORGANIZER, Role.TEAM_LEADER},
 }
 
 

@@ -1,0 +1,355 @@
+"""Field reports from volunteers' phones, one by one or in batches after a time offline.
+
+Each report carries a UUID made on the phone. Storing is `INSERT ... ON CONFLICT
+(uuid) DO NOTHING`, so a batch sent twice, or two syncs racing, store each report
+once; a repeated report is answered with what was stored. A report is accepted only
+from someone assigned to its action (and turf) at the time it was made, for a door of
+that turf; anything else is refused and stored nowhere.
+"""
+
+import datetime as dt
+import json
+import uuid as uuid_module
+from dataclasses import dataclass, field
+
+from django.contrib.gis.geos import GEOSException, GEOSGeometry
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from campaigns.realtime import publish_after_commit
+
+from .actions import BadSurvey, apply_answers, clean_answers
+from .models import Action, Assignment, CallListEntry, FieldReport
+
+# Reports made during an assignment may still arrive this long after it ends (a
+# volunteer who worked offline in the evening syncs the next morning).
+SYNC_GRACE = dt.timedelta(hours=12)
+# Phones' clocks drift; a report "from the future" beyond this is refused.
+CLOCK_SKEW = dt.timedelta(minutes=10)
+MAX_BATCH = 500
+
+
+@dataclass
+class Outcome:
+    uuid: str | None
+    status: int  # 201 stored, 200 already stored, 400 invalid, 403 refused
+    detail: str = ""
+    report: dict = field(default_factory=dict)
+
+    def as_dict(self):
+        return {"uuid": self.uuid, "status": self.status, "detail": self.detail} | (
+            {"report": self.report} if self.report else {}
+        )
+
+
+class _Invalid(Exception):
+    def __init__(self, status, detail):
+        self.status, self.detail = status, detail
+
+
+def _int_or_none(item, name):
+    value = item.get(name)
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Invalid(400, _("« %(field)s » doit être un identifiant numérique.") % {"field": name})
+    return value
+
+
+def _parse(item, now):
+    """Check one report's shape; return its fields (ids still to be checked)."""
+    if not isinstance(item, dict):
+        raise _Invalid(400, _("Un compte rendu doit être un objet JSON."))
+    try:
+        report_uuid = str(uuid_module.UUID(str(item.get("uuid"))))
+    except ValueError:
+        raise _Invalid(400, _("« uuid » manquant ou invalide.")) from None
+    action_id = _int_or_none(item, "action")
+    if action_id is None:
+        raise _Invalid(400, _("« action » est obligatoire."))
+    result = item.get("result")
+    if not isinstance(result, str) or not result:
+        raise _Invalid(400, _("« result » est obligatoire."))
+    done_at = parse_datetime(str(item.get("done_at") or ""))
+    if done_at is None:
+        raise _Invalid(400, _("« done_at » doit être une date et heure ISO 8601."))
+    if timezone.is_naive(done_at):
+        raise _Invalid(400, _("« done_at » doit indiquer son fuseau horaire."))
+    if done_at > now + CLOCK_SKEW:
+        raise _Invalid(400, _("« done_at » est dans le futur."))
+    leaflets = item.get("leaflets") or 0
+    if isinstance(leaflets, bool) or not isinstance(leaflets, int) or not 0 <= leaflets <= 100_000:
+        raise _Invalid(400, _("« leaflets » doit être un entier entre 0 et 100000."))
+    notes = item.get("notes") or ""
+    if not isinstance(notes, str) or len(notes) > 5000:
+        raise _Invalid(400, _("« notes » doit être un texte de 5000 caractères au plus."))
+    lon_lat = None
+    if item.get("location") is not None:
+        loc = item["location"]
+        try:
+            lon, lat = float(loc["longitude"]), float(loc["latitude"])
+        except (TypeError, KeyError, ValueError):
+            raise _Invalid(400, _("« location » doit contenir longitude et latitude.")) from None
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise _Invalid(400, _("« location » est hors des coordonnées possibles."))
+        lon_lat = (lon, lat)
+    covered = None
+    if item.get("covered") is not None:
+        try:
+            covered = GEOSGeometry(json.dumps(item["covered"]), srid=4326)
+        except (GEOSException, ValueError, TypeError):
+            covered = None
+        if covered is None or covered.geom_type not in ("LineString", "MultiLineString", "Polygon", "MultiPolygon"):
+            raise _Invalid(400, _("« covered » doit être une ligne ou un polygone GeoJSON."))
+        if not covered.valid:
+            raise _Invalid(400, _("« covered » : le tracé se recoupe."))
+    return {
+        "uuid": report_uuid,
+        "action": action_id,
+        "turf": _int_or_none(item, "turf"),
+        "address": _int_or_none(item, "address"),
+        "household": _int_or_none(item, "household"),
+        "contact": _int_or_none(item, "contact"),
+        "result": result,
+        "answers": item.get("answers") or {},
+        "notes": notes,
+        "leaflets": leaflets,
+        "done_at": done_at,
+        "lon_lat": lon_lat,
+        "covered": covered.ewkt if covered else None,
+    }
+
+
+def _stored(report):
+    return {"id": report["id"], "result": report["result"], "done_at": report["done_at"].isoformat()}
+
+
+def can_report_anywhere(user):
+    return user.has_perm("field.plan")
+
+
+def assignments_of(user, *, now=None):
+    """The assignments a user works on: their own and their teams'."""
+    teams = list(user.teams.values_list("pk", flat=True)) + list(user.led_teams.values_list("pk", flat=True))
+    return Assignment.objects.filter(Q(volunteer=user) | Q(team__in=teams))
+
+
+def record_reports(user, items, *, now=None):
+    """Store the reports a user sent; one Outcome per item, in the order given."""
+    now = now or timezone.now()
+    outcomes = [None] * len(items)
+    parsed = {}
+    for i, item in enumerate(items):
+        try:
+            parsed[i] = _parse(item, now)
+        except _Invalid as exc:
+            uid = item.get("uuid") if isinstance(item, dict) else None
+            outcomes[i] = Outcome(str(uid) if uid else None, exc.status, exc.detail)
+
+    with transaction.atomic():
+        # Already stored: answer what was stored (only to the person who sent it).
+        uuids = [p["uuid"] for p in parsed.values()]
+        columns = ("id", "uuid", "volunteer_id", "result", "done_at")
+        existing = {str(r["uuid"]): r for r in FieldReport.objects.filter(uuid__in=uuids).values(*columns)}
+        fresh = {}
+        for i, p in parsed.items():
+            stored = existing.get(p["uuid"])
+            if stored is None:
+                fresh[i] = p
+            elif stored["volunteer_id"] == user.pk:
+                outcomes[i] = Outcome(p["uuid"], 200, _("Déjà enregistré."), _stored(stored))
+            else:
+                outcomes[i] = Outcome(p["uuid"], 403, _("Cet identifiant appartient à un autre compte rendu."))
+
+        for i, reason in _refusals(user, fresh, now).items():
+            outcomes[i] = Outcome(fresh.pop(i)["uuid"], *reason)
+
+        inserted = _insert(user, fresh, now) if fresh else {}
+        for i, p in fresh.items():
+            row = inserted.get(p["uuid"])
+            if row is None:  # the same UUID arrived through another request meanwhile
+                stored = FieldReport.objects.values(*columns).get(uuid=p["uuid"])
+                ok = stored["volunteer_id"] == user.pk
+                outcomes[i] = Outcome(
+                    p["uuid"], 200 if ok else 403, _("Déjà enregistré."), _stored(stored) if ok else {}
+                )
+            else:
+                outcomes[i] = Outcome(p["uuid"], 201, "", _stored(row))
+        if inserted:
+            _after_insert(user, [p for p in fresh.values() if p["uuid"] in inserted], inserted)
+    return outcomes
+
+
+def _refusals(user, reports, now):
+    """{index: (status, reason)} for the reports this user may not make."""
+    if not reports:
+        return {}
+    refused = {}
+    actions = {a.pk: a for a in Action.objects.filter(pk__in={p["action"] for p in reports.values()})}
+    anywhere = can_report_anywhere(user)
+    assignments = [] if anywhere else list(assignments_of(user).filter(action__in=actions.keys()))
+    pairs = {(p["turf"], p["address"]) for p in reports.values() if p["turf"] and p["address"]}
+    in_turf = set()
+    if pairs:
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT turf_id, address_id FROM field_turf_addresses "
+                "WHERE (turf_id, address_id) IN (SELECT * FROM unnest(%s::bigint[], %s::bigint[]))",
+                [[t for t, _a in pairs], [a for _t, a in pairs]],
+            )
+            in_turf = set(cur.fetchall())
+    households = _lookup("SELECT id, address_id FROM crm_household WHERE id = ANY(%s)",
+                         {p["household"] for p in reports.values() if p["household"]})  # fmt: skip
+    contacts = _lookup("SELECT c.id, h.address_id FROM crm_contact c "
+                       "LEFT JOIN crm_household h ON h.id = c.household_id "
+                       "WHERE c.id = ANY(%s) AND c.erased_at IS NULL",
+                       {p["contact"] for p in reports.values() if p["contact"]})  # fmt: skip
+    called = set(
+        CallListEntry.objects.filter(
+            action__in=actions.keys(), contact__in={p["contact"] for p in reports.values() if p["contact"]}
+        ).values_list("action_id", "contact_id")
+    )
+    for i, p in reports.items():
+        action = actions.get(p["action"])
+        if action is None:
+            refused[i] = (403, _("Action inconnue."))
+            continue
+        if not anywhere and not any(
+            a.action_id == action.pk
+            and (a.turf_id is None or a.turf_id == p["turf"])
+            and a.starts_at <= p["done_at"] <= a.ends_at
+            and now <= a.ends_at + SYNC_GRACE
+            for a in assignments
+        ):
+            refused[i] = (403, _("Vous n'êtes pas affecté(e) à cette action ou à ce secteur à cette date."))
+            continue
+        if p["result"] not in {c["code"] for c in action.result_codes}:
+            refused[i] = (400, _("Résultat « %(code)s » inconnu pour cette action.") % {"code": p["result"]})
+            continue
+        if p["address"] and p["turf"] and (p["turf"], p["address"]) not in in_turf:
+            refused[i] = (403, _("Cette adresse n'est pas dans ce secteur."))
+            continue
+        if p["address"] and not p["turf"] and not anywhere:
+            refused[i] = (403, _("Une porte se signale avec son secteur."))
+            continue
+        if p["household"] and households.get(p["household"]) != p["address"]:
+            refused[i] = (403, _("Ce foyer n'est pas à cette adresse."))
+            continue
+        if p["contact"]:
+            if p["contact"] not in contacts:
+                refused[i] = (403, _("Contact inconnu."))
+                continue
+            phoned = (action.pk, p["contact"]) in called
+            if not phoned and (not p["address"] or contacts[p["contact"]] != p["address"]):
+                refused[i] = (403, _("Cette personne n'est ni à cette adresse ni dans la liste d'appels."))
+                continue
+        try:
+            p["answers"] = clean_answers(action, p["answers"])
+        except BadSurvey as exc:
+            refused[i] = (400, "; ".join(exc.problems))
+            continue
+        p["reached"] = next(bool(c.get("reached")) for c in action.result_codes if c["code"] == p["result"])
+        p["kind"] = action.kind
+    return refused
+
+
+def _lookup(sql, ids):
+    if not ids:
+        return {}
+    with connection.cursor() as cur:
+        cur.execute(sql, [list(ids)])
+        return dict(cur.fetchall())
+
+
+def _insert(user, reports, now):
+    rows = list(reports.values())
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            INSERT INTO field_fieldreport (uuid, action_id, turf_id, volunteer_id, address_id, household_id,
+                contact_id, result, reached, answers, notes, leaflets, location, location_source, covered,
+                done_at, received_at)
+            SELECT r.uuid, r.action, r.turf, %s, r.address, r.household, r.contact, r.result, r.reached,
+                   r.answers, r.notes, r.leaflets,
+                   coalesce(ST_SetSRID(ST_MakePoint(r.lon, r.lat), 4326), a.point,
+                            ST_PointOnSurface(ST_GeomFromEWKT(r.covered))),
+                   CASE WHEN r.lon IS NOT NULL THEN 'gps' WHEN a.point IS NOT NULL THEN 'address'
+                        WHEN r.covered IS NOT NULL THEN 'drawn' ELSE '' END,
+                   ST_GeomFromEWKT(r.covered), r.done_at, %s
+            FROM unnest(%s::uuid[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],
+                        %s::text[], %s::boolean[], %s::jsonb[], %s::text[], %s::int[], %s::float8[], %s::float8[],
+                        %s::text[], %s::timestamptz[])
+                 AS r(uuid, action, turf, address, household, contact, result, reached, answers, notes,
+                      leaflets, lon, lat, covered, done_at)
+            LEFT JOIN crm_address a ON a.id = r.address
+            ON CONFLICT (uuid) DO NOTHING
+            RETURNING uuid, id, result, done_at, ST_X(location), ST_Y(location)
+            """,
+            [
+                user.pk, now,
+                [p["uuid"] for p in rows], [p["action"] for p in rows], [p["turf"] for p in rows],
+                [p["address"] for p in rows], [p["household"] for p in rows], [p["contact"] for p in rows],
+                [p["result"] for p in rows], [p["reached"] for p in rows],
+                [json.dumps(p["answers"]) for p in rows], [p["notes"] for p in rows], [p["leaflets"] for p in rows],
+                [p["lon_lat"][0] if p["lon_lat"] else None for p in rows],
+                [p["lon_lat"][1] if p["lon_lat"] else None for p in rows],
+                [p["covered"] for p in rows], [p["done_at"] for p in rows],
+            ],
+        )  # fmt: skip
+        return {
+            str(u): {"id": pk, "result": result, "done_at": done_at, "lon": lon, "lat": lat}
+            for u, pk, result, done_at, lon, lat in cur.fetchall()
+        }
+
+
+def _after_insert(user, reports, inserted):
+    """The contacts' timelines, what the answers change, calls done, and the live map."""
+    from crm.models import Contact, Interaction
+
+    with_contact = [p for p in reports if p["contact"]]
+    if with_contact:
+        Interaction.objects.bulk_create(
+            [
+                Interaction(
+                    contact_id=p["contact"], kind=Interaction.Kind.FIELD_REPORT, actor=user, is_contact=p["reached"],
+                    summary=_("%(kind)s : %(result)s") % {"kind": p["kind"], "result": p["result"]},
+                    data={"report": inserted[p["uuid"]]["id"], "action": p["action"], "answers": p["answers"]},
+                )
+                for p in with_contact
+            ]
+        )  # fmt: skip
+        reached = {p["contact"]: p["done_at"] for p in with_contact if p["reached"]}
+        for contact_id, at in reached.items():
+            Contact.objects.filter(pk=contact_id).filter(
+                Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=at)
+            ).update(last_contacted_at=at)
+        actions = {a.pk: a for a in Action.objects.filter(pk__in={p["action"] for p in with_contact})}
+        for p in with_contact:
+            if p["answers"]:
+                contact = Contact.objects.get(pk=p["contact"])
+                apply_answers(contact, actions[p["action"]], p["answers"], actor=user,
+                              source=f"field_report:{p['uuid']}")  # fmt: skip
+        from .actions import CALL_AGAIN
+
+        for p in with_contact:
+            if p["kind"] == Action.Kind.PHONE:
+                again = p["result"] in CALL_AGAIN
+                CallListEntry.objects.filter(action_id=p["action"], contact_id=p["contact"]).update(
+                    done=not again, held_by=None, lease_until=None
+                )
+    publish_after_commit(
+        "field.reports",
+        {
+            "reports": [
+                {
+                    "id": inserted[p["uuid"]]["id"], "action": p["action"], "result": p["result"],
+                    "reached": p["reached"], "volunteer": user.pk,
+                    "lon": inserted[p["uuid"]]["lon"], "lat": inserted[p["uuid"]]["lat"],
+                }
+                for p in reports
+            ]
+        },
+    )  # fmt: skip
