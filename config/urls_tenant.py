@@ -9,6 +9,7 @@ from config.admin_sites import campaign_admin
 from config.urls_common import common_patterns
 from crm import api as crm_api
 from crm.field import api as field_api
+from crm.field import urls as field_urls
 from participation import views as participation_views
 
 router = DefaultRouter()
@@ -27,6 +28,7 @@ urlpatterns = [
     path("admin/", campaign_admin.urls),
     path("equipe/", include("crm.urls")),
     path("equipe/", include("crm.field.urls")),
+    path("terrain/", include(field_urls.app_urlpatterns)),
     path("api/me/", MeView.as_view(), name="api-me"),
     path("api/reports/", field_api.ReportView.as_view(), name="api-field-reports"),
     path("api/reports/today/", field_api.TodayView.as_view(), name="api-field-today"),

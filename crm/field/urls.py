@@ -4,3 +4,9 @@ from . import views
 
 app_name = "field"
 urlpatterns = [path("zones/", views.zone_map, name="zones")]
+# The volunteers' app, at /terrain/ (its own prefix, which is the service worker's scope).
+app_urlpatterns = [
+    path("", views.canvass_app, name="field-app"),
+    path("manifest.webmanifest", views.app_manifest, name="field-app-manifest"),
+    path("sw.js", views.service_worker, name="field-app-sw"),
+]

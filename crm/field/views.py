@@ -1,7 +1,17 @@
+import hashlib
+import json
+from pathlib import Path
+
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.staticfiles import finders
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import ensure_csrf_cookie
 
 from crm.views import staff_required
 
@@ -34,3 +44,89 @@ def zone_map(request):
         "field/zone_map.html",
         {"can_edit": can_edit, "tile_url": settings.MAP_TILE_URL, "tile_attribution": settings.MAP_TILE_ATTRIBUTION},
     )
+
+
+@staff_required("field.report")
+@ensure_csrf_cookie
+def canvass_app(request):
+    """The volunteers' mobile app (installable, works offline): assignments, walk
+    lists, door-to-door and phone reports. Everything it shows comes from the API."""
+    return render(
+        request,
+        "field/app.html",
+        {"storage_key": f"{request.tenant.schema_name}-{request.user.pk}", "i18n": app_strings()},
+    )
+
+
+def app_strings():
+    """The app's words, translated here and handed to canvass.js."""
+    return {
+        "offline": _("Hors ligne"),
+        "pending": _("en attente d'envoi"),
+        "synced": _("Tout est envoyé"),
+        "sending": _("Envoi en cours…"),
+        "refused": _("refusé"),
+        "download": _("Télécharger le secteur"),
+        "open": _("Ouvrir"),
+        "downloaded": _("Disponible hors ligne"),
+        "no_assignment": _("Aucune affectation en cours."),
+        "doors": _("portes"),
+        "back": _("Retour"),
+        "script": _("Argumentaire"),
+        "save": _("Enregistrer"),
+        "cancel": _("Annuler"),
+        "result": _("Résultat"),
+        "notes": _("Notes"),
+        "leaflets": _("Tracts déposés"),
+        "use_gps": _("Joindre ma position GPS"),
+        "done": _("fait"),
+        "today": _("Aujourd'hui"),
+        "reports_today": _("comptes rendus"),
+        "next_call": _("Personne suivante"),
+        "call_done": _("Liste terminée : plus personne à appeler."),
+        "call": _("Appeler"),
+        "household": _("Foyer"),
+        "nobody": _("Personne de connu"),
+        "yes": _("Oui"),
+        "no": _("Non"),
+        "choose_result": _("Choisissez un résultat."),
+        "online_needed": _("Le phoning demande une connexion."),
+    }
+
+
+def app_manifest(request):
+    name = request.tenant.name
+    return JsonResponse(
+        {
+            "name": f"{name} — {_('Terrain')}",
+            "short_name": _("Terrain"),
+            "start_url": reverse("field-app"),
+            "scope": reverse("field-app"),
+            "display": "standalone",
+            "background_color": "#ffffff",
+            "theme_color": "#1d4ed8",
+            "lang": get_language(),
+            "icons": [{"src": static("img/terrain-icon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+        },
+        content_type="application/manifest+json",
+    )
+
+
+def service_worker(request):
+    """Served under /terrain/ so that its scope is the app. The cache name changes with
+    the app's files, so a new version replaces the old shell."""
+    shell = [reverse("field-app"), static("js/canvass.js"), static("css/terrain.css"), static("img/terrain-icon.svg")]
+    response = render(request, "field/sw.js", {"shell": json.dumps(shell), "version": _shell_version(shell)},
+                      content_type="text/javascript")  # fmt: skip
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def _shell_version(shell):
+    digest = hashlib.sha256()
+    for name in ("js/canvass.js", "css/terrain.css"):
+        path = finders.find(name)
+        if path:
+            digest.update(Path(path).read_bytes())
+    digest.update("|".join(shell).encode())
+    return digest.hexdigest()[:12]

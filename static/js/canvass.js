@@ -1,0 +1,470 @@
+// Terrain volunteers' app: assignments, walk lists and reports that work offline.
+// Downloaded turfs and reports waiting to be sent are kept in IndexedDB; reports carry
+// a UUID made here, so sending one again (after a dropped connection) is harmless.
+(function () {
+  "use strict";
+  const main = document.getElementById("main");
+  const T = JSON.parse(document.getElementById("app-i18n").textContent);
+  const statusLine = document.getElementById("sync-status");
+  const BATCH = 100;
+  let db = null;
+  let syncing = false;
+  let retryDelay = 2000;
+  let retryTimer = null;
+
+  // ---- storage ----
+  function openDb() {
+    return new Promise((resolve, reject) => {
+      const request = indexedDB.open("terrain-" + main.dataset.storage, 1);
+      request.onupgradeneeded = () => {
+        const d = request.result;
+        d.createObjectStore("assignments", { keyPath: "id" });
+        d.createObjectStore("outbox", { keyPath: "uuid" });
+        d.createObjectStore("sent", { keyPath: "uuid" });
+        d.createObjectStore("refused", { keyPath: "uuid" });
+      };
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+  }
+
+  function store(name, mode, fn) {
+    return new Promise((resolve, reject) => {
+      const tx = db.transaction(name, mode);
+      const result = fn(tx.objectStore(name));
+      tx.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
+      tx.onerror = () => reject(tx.error);
+    });
+  }
+  const getAll = (name) => store(name, "readonly", (s) => s.getAll());
+  const put = (name, value) => store(name, "readwrite", (s) => s.put(value));
+  const remove = (name, key) => store(name, "readwrite", (s) => s.delete(key));
+
+  // ---- network ----
+  function csrfToken() {
+    const cookie = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="));
+    return cookie ? cookie.split("=")[1] : main.dataset.csrf;
+  }
+
+  async function api(url, options = {}) {
+    const response = await fetch(url, {
+      credentials: "same-origin",
+      ...options,
+      headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+    });
+    return response;
+  }
+
+  function newUuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  // ---- small DOM helper ----
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === "onclick" || k === "onsubmit" || k === "onchange") node[k] = v;
+      else if (k === "text") node.textContent = v;
+      else node.setAttribute(k, v === true ? "" : v);
+    }
+    for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
+    return node;
+  }
+
+  function show(sectionId) {
+    for (const id of ["today", "assignments", "turf", "door", "phone"]) {
+      document.getElementById(id).hidden = !(
+        id === sectionId || (sectionId === "assignments" && id === "today")
+      );
+    }
+    window.scrollTo(0, 0);
+  }
+
+  // ---- status and today's count ----
+  async function updateStatus() {
+    const [pending, refused] = await Promise.all([getAll("outbox"), getAll("refused")]);
+    let text;
+    if (!navigator.onLine) text = `${T.offline} · ${pending.length} ${T.pending}`;
+    else if (pending.length) text = `${T.sending} · ${pending.length} ${T.pending}`;
+    else text = T.synced;
+    if (refused.length) text += ` · ${refused.length} ${T.refused}`;
+    statusLine.textContent = text;
+    statusLine.dataset.pending = String(pending.length);
+    statusLine.dataset.online = String(navigator.onLine);
+    const today = new Date().toDateString();
+    const mine = [...pending, ...(await getAll("sent"))].filter((r) => new Date(r.done_at).toDateString() === today);
+    document.getElementById("today-count").textContent = String(mine.length);
+  }
+
+  // ---- sync ----
+  async function sync() {
+    if (syncing || !db) return;
+    syncing = true;
+    clearTimeout(retryTimer);
+    try {
+      let pending = await getAll("outbox");
+      pending.sort((a, b) => a.done_at.localeCompare(b.done_at));
+      while (pending.length) {
+        const batch = pending.slice(0, BATCH);
+        const response = await api(main.dataset.apiReports, {
+          method: "POST",
+          body: JSON.stringify({ reports: batch.map((r) => r.report) }),
+        });
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        const { results } = await response.json();
+        for (const [i, outcome] of results.entries()) {
+          const item = batch[i];
+          await remove("outbox", item.uuid);
+          if (outcome.status === 200 || outcome.status === 201) {
+            await put("sent", { uuid: item.uuid, done_at: item.done_at });
+          } else {
+            await put("refused", { ...item, detail: outcome.detail });
+          }
+        }
+        pending = pending.slice(BATCH);
+      }
+      retryDelay = 2000;
+    } catch (error) {
+      // Offline or server trouble: keep everything and try again later.
+      retryTimer = setTimeout(sync, retryDelay);
+      retryDelay = Math.min(retryDelay * 2, 60000);
+    } finally {
+      syncing = false;
+      await updateStatus();
+    }
+  }
+
+  // ---- assignments ----
+  async function refreshAssignments() {
+    if (navigator.onLine) {
+      try {
+        const response = await api(main.dataset.apiAssignments + "?current=1");
+        if (response.ok) {
+          const current = await response.json();
+          const stored = Object.fromEntries((await getAll("assignments")).map((a) => [a.id, a]));
+          for (const a of current) await put("assignments", { ...a, walk: stored[a.id] ? stored[a.id].walk : null });
+          const ids = new Set(current.map((a) => a.id));
+          for (const id of Object.keys(stored)) if (!ids.has(Number(id))) await remove("assignments", Number(id));
+        }
+      } catch (error) {
+        /* offline: show what is stored */
+      }
+    }
+    await renderAssignments();
+  }
+
+  async function renderAssignments() {
+    const list = document.getElementById("assignment-list");
+    const assignments = await getAll("assignments");
+    list.replaceChildren();
+    if (!assignments.length) list.append(el("li", { text: T.no_assignment }));
+    for (const a of assignments) {
+      const action = a.action_detail;
+      const isPhone = action.kind === "phone";
+      const ready = isPhone || a.walk;
+      list.append(
+        el(
+          "li",
+          { class: "card", "data-assignment": a.id },
+          el("h3", { text: action.name }),
+          a.turf_name ? el("p", { text: `${a.turf_name} · ${a.door_count} ${T.doors}` }) : null,
+          el("p", {
+            class: "muted",
+            text: `${new Date(a.starts_at).toLocaleString()} → ${new Date(a.ends_at).toLocaleString()}`,
+          }),
+          a.walk ? el("p", { class: "ok", text: T.downloaded }) : null,
+          ready
+            ? el("button", { type: "button", onclick: () => (isPhone ? openPhone(a) : openTurf(a)), text: T.open })
+            : el("button", { type: "button", onclick: () => download(a), text: T.download })
+        )
+      );
+    }
+  }
+
+  async function download(a) {
+    const response = await api(`${main.dataset.apiAssignments}${a.id}/walk-list/`);
+    if (!response.ok) return;
+    a.walk = await response.json();
+    await put("assignments", a);
+    await renderAssignments();
+  }
+
+  // ---- turf and doors ----
+  function scriptBlock(action) {
+    if (!action.script) return null;
+    return el("details", { class: "script" }, el("summary", { text: T.script }), el("p", { text: action.script }));
+  }
+
+  function openTurf(a) {
+    const section = document.getElementById("turf");
+    const action = a.action_detail;
+    section.replaceChildren(
+      el("button", { type: "button", class: "back", onclick: () => show("assignments"), text: `← ${T.back}` }),
+      el("h2", { id: "turf-title", text: `${a.walk.name} — ${action.name}` }),
+      scriptBlock(action),
+      ...a.walk.streets.map((street) =>
+        el(
+          "section",
+          { class: "street" },
+          el("h3", { text: street.street }),
+          el(
+            "ol",
+            { class: "buildings" },
+            ...street.buildings.map((b) =>
+              el(
+                "li",
+                { value: b.position },
+                el("span", { class: "address", text: b.line1 }),
+                el(
+                  "ul",
+                  { class: "doors" },
+                  ...b.doors.map((door) => {
+                    const names = door.people.map((p) => `${p.first_names} ${p.last_name}`.trim()).join(", ");
+                    const label = [door.label, names || T.nobody].filter(Boolean).join(" — ");
+                    return el(
+                      "li",
+                      {},
+                      el("button", {
+                        type: "button",
+                        class: door.done ? "door done" : "door",
+                        "data-done": door.done ? "true" : "false",
+                        onclick: () => openDoor(a, b, door),
+                        text: door.done ? `✓ ${label} (${T.done})` : label,
+                      })
+                    );
+                  })
+                )
+              )
+            )
+          )
+        )
+      )
+    );
+    show("turf");
+  }
+
+  function resultAndSurvey(action, prefix) {
+    const nodes = [];
+    nodes.push(
+      el(
+        "fieldset",
+        { class: "results" },
+        el("legend", { text: T.result }),
+        ...action.result_codes.map((c, i) =>
+          el(
+            "label",
+            { class: "choice" },
+            el("input", { type: "radio", name: `${prefix}-result`, value: c.code, required: i === 0 }),
+            ` ${c.label}`
+          )
+        )
+      )
+    );
+    for (const q of action.survey) {
+      const name = `${prefix}-q-${q.id}`;
+      if (q.type === "text") {
+        nodes.push(el("p", {}, el("label", { for: name, text: q.label }), el("textarea", { id: name, name })));
+        continue;
+      }
+      const options =
+        q.type === "yes_no"
+          ? [["true", T.yes], ["false", T.no]]
+          : q.type === "scale"
+            ? ["1", "2", "3", "4", "5"].map((v) => [v, v])
+            : q.choices.map((c) => [c, c]);
+      nodes.push(
+        el(
+          "fieldset",
+          { class: "question", "data-question": q.id, "data-type": q.type },
+          el("legend", { text: q.label }),
+          ...options.map(([value, text]) =>
+            el(
+              "label",
+              { class: "choice" },
+              el("input", { type: q.type === "multiple" ? "checkbox" : "radio", name, value }),
+              ` ${text}`
+            )
+          )
+        )
+      );
+    }
+    if (action.kind === "letterbox" || action.kind === "leafleting") {
+      nodes.push(
+        el(
+          "p",
+          {},
+          el("label", { for: `${prefix}-leaflets`, text: T.leaflets }),
+          el("input", { id: `${prefix}-leaflets`, name: "leaflets", type: "number", min: "0", value: "1" })
+        )
+      );
+    }
+    nodes.push(
+      el("p", {}, el("label", { for: `${prefix}-notes`, text: T.notes }), el("textarea", { id: `${prefix}-notes`, name: "notes" })),
+      el("p", {}, el("label", { class: "choice" }, el("input", { type: "checkbox", name: "gps" }), ` ${T.use_gps}`))
+    );
+    return nodes;
+  }
+
+  function readAnswers(form, action, prefix) {
+    const answers = {};
+    for (const q of action.survey) {
+      const name = `${prefix}-q-${q.id}`;
+      if (q.type === "text") {
+        const v = form.elements[name].value.trim();
+        if (v) answers[q.id] = v;
+      } else if (q.type === "multiple") {
+        const v = [...form.querySelectorAll(`input[name="${name}"]:checked`)].map((i) => i.value);
+        if (v.length) answers[q.id] = v;
+      } else {
+        const checked = form.querySelector(`input[name="${name}"]:checked`);
+        if (checked) {
+          answers[q.id] = q.type === "yes_no" ? checked.value === "true" : q.type === "scale" ? Number(checked.value) : checked.value;
+        }
+      }
+    }
+    return answers;
+  }
+
+  function position() {
+    return new Promise((resolve) => {
+      if (!navigator.geolocation) return resolve(null);
+      navigator.geolocation.getCurrentPosition(
+        (p) => resolve({ longitude: p.coords.longitude, latitude: p.coords.latitude }),
+        () => resolve(null),
+        { timeout: 5000, maximumAge: 60000 }
+      );
+    });
+  }
+
+  async function saveReport(form, action, prefix, fields) {
+    const result = form.querySelector(`input[name="${prefix}-result"]:checked`);
+    if (!result) return false;
+    const report = {
+      uuid: newUuid(),
+      action: action.id,
+      result: result.value,
+      answers: readAnswers(form, action, prefix),
+      notes: form.elements.notes.value.trim(),
+      done_at: new Date().toISOString(),
+      ...fields,
+    };
+    if (form.elements.leaflets) report.leaflets = Math.max(0, parseInt(form.elements.leaflets.value, 10) || 0);
+    if (form.elements.gps.checked) {
+      const where = await position();
+      if (where) report.location = where;
+    }
+    await put("outbox", { uuid: report.uuid, done_at: report.done_at, report });
+    await updateStatus();
+    sync();
+    return report;
+  }
+
+  function openDoor(a, building, door) {
+    const action = a.action_detail;
+    const section = document.getElementById("door");
+    const people = door.people;
+    const who = people.length > 1
+      ? el("p", {}, el("label", { for: "door-person", text: T.household }),
+           el("select", { id: "door-person", name: "person" },
+              ...people.map((p) => el("option", { value: p.id, text: `${p.first_names} ${p.last_name}` }))))
+      : null;
+    const form = el(
+      "form",
+      {
+        class: "form report",
+        onsubmit: async (event) => {
+          event.preventDefault();
+          const contact = people.length > 1 ? Number(form.elements.person.value) : people.length ? people[0].id : null;
+          const report = await saveReport(form, action, "door", {
+            turf: a.turf, address: building.address, household: door.household, contact,
+          });
+          if (!report) return;
+          door.done = { result: report.result, at: report.done_at };
+          await put("assignments", a);
+          openTurf(a);
+        },
+      },
+      who,
+      ...resultAndSurvey(action, "door"),
+      el("button", { type: "submit", text: T.save }),
+      el("button", { type: "button", onclick: () => openTurf(a), text: T.cancel })
+    );
+    section.replaceChildren(
+      el("h2", { id: "door-title", text: [building.line1, door.label].filter(Boolean).join(" — ") }),
+      form
+    );
+    show("door");
+  }
+
+  // ---- phone banking ----
+  function openPhone(a) {
+    const action = a.action_detail;
+    const section = document.getElementById("phone");
+    const slot = el("div", { id: "call" });
+    section.replaceChildren(
+      el("button", { type: "button", class: "back", onclick: () => show("assignments"), text: `← ${T.back}` }),
+      el("h2", { id: "phone-title", text: action.name }),
+      scriptBlock(action),
+      el("button", { type: "button", onclick: () => nextCall(a, slot), text: T.next_call }),
+      slot
+    );
+    show("phone");
+  }
+
+  async function nextCall(a, slot) {
+    const action = a.action_detail;
+    if (!navigator.onLine) {
+      slot.replaceChildren(el("p", { role: "alert", text: T.online_needed }));
+      return;
+    }
+    const response = await api(`${main.dataset.apiActions}${action.id}/next-call/`, { method: "POST" });
+    if (response.status === 204) {
+      slot.replaceChildren(el("p", { text: T.call_done }));
+      return;
+    }
+    if (!response.ok) return;
+    const { contact } = await response.json();
+    const form = el(
+      "form",
+      {
+        class: "form report",
+        onsubmit: async (event) => {
+          event.preventDefault();
+          if (await saveReport(form, action, "call", { contact: contact.id })) slot.replaceChildren();
+        },
+      },
+      ...resultAndSurvey(action, "call"),
+      el("button", { type: "submit", text: T.save })
+    );
+    slot.replaceChildren(
+      el("h3", { text: `${contact.first_names} ${contact.last_name}` }),
+      el("p", {}, el("a", { href: `tel:${contact.phone}`, class: "call", text: `${T.call} ${contact.phone}` })),
+      form
+    );
+  }
+
+  // ---- start ----
+  async function start() {
+    db = await openDb();
+    if ("serviceWorker" in navigator) navigator.serviceWorker.register(main.dataset.sw).catch(() => {});
+    window.addEventListener("online", () => {
+      retryDelay = 2000;
+      sync();
+      refreshAssignments();
+    });
+    window.addEventListener("offline", updateStatus);
+    setInterval(sync, 30000);
+    await updateStatus();
+    await refreshAssignments();
+    main.dataset.ready = "true";
+    sync();
+  }
+
+  start();
+})();

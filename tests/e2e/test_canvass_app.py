@@ -1,0 +1,97 @@
+"""A volunteer works a turf on their phone, offline, in Chromium: reports wait on the
+phone and reach the server once the connection is back."""
+
+import datetime as dt
+from urllib.parse import urlparse
+
+import pytest
+from django.contrib.gis.geos import MultiPolygon, Polygon
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from bench.synthetic import scatter_buildings
+from campaigns.accounts.models import Role
+from crm.field.actions import default_result_codes
+from crm.field.models import Action, Assignment, FieldReport, Zone
+from crm.field.turfs import cut_zone
+from tests.conftest import ROOT, host_of, make_user
+from tests.e2e.test_campaign_site import serious_accessibility_violations
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_volunteer_logs_three_doors_offline_and_they_sync_when_back_online(browser, committed, asgi_server):
+    campaign = committed.campaign(name="Bourgneuf Demain").campaign
+    volunteer = make_user(campaign, Role.VOLUNTEER, "lea@exemple.fr", password="mot-de-passe-long-2026")
+    with tenant_context(campaign):
+        zone = Zone.objects.create(
+            name="Centre", code="C", geometry=MultiPolygon(Polygon.from_bbox((1.90, 47.90, 1.91, 47.905)), srid=4326)
+        )
+        scatter_buildings(zone.pk, 40, seed=2)
+        turf = cut_zone(zone, doors_per_turf=80)[0]
+        today = timezone.localdate()
+        action = Action.objects.create(
+            name="Porte-à-porte du samedi", kind="door", starts_on=today, ends_on=today,
+            script="Bonjour, nous passons pour la liste Bourgneuf Demain.",
+            survey=[{"id": "soutien", "label": "Soutien", "type": "scale", "updates": "support_level"}],
+            result_codes=default_result_codes("door"),
+        )  # fmt: skip
+        now = timezone.now()
+        Assignment.objects.create(
+            action=action, turf=turf, volunteer=volunteer,
+            starts_at=now - dt.timedelta(hours=1), ends_at=now + dt.timedelta(hours=4),
+        )  # fmt: skip
+    site = f"http://{host_of(campaign)}:{asgi_server}"
+
+    context = browser.new_context(locale="fr-FR", bypass_csp=True, viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    hosts = set()
+    page.on("request", lambda request: hosts.add(urlparse(request.url).hostname))
+    page.goto(site + "/accounts/login/?next=/terrain/")
+    page.get_by_label("Adresse e-mail").fill("lea@exemple.fr")
+    page.get_by_label("Mot de passe").fill("mot-de-passe-long-2026")
+    page.get_by_role("button", name="Se connecter").last.click()
+    page.wait_for_url(site + "/terrain/")
+    page.wait_for_selector("main[data-ready='true']")
+    page.get_by_role("button", name="Télécharger le secteur").click()
+    page.get_by_text("Disponible hors ligne").wait_for()
+    assert serious_accessibility_violations(page) == []
+    page.get_by_role("button", name="Ouvrir").click()
+    page.get_by_role("heading", name="Porte-à-porte du samedi").wait_for()
+    assert serious_accessibility_violations(page) == []
+
+    assert page.evaluate("!!navigator.serviceWorker.controller")  # the app shell is kept on the phone
+    context.set_offline(True)
+    page.wait_for_selector("#sync-status[data-online='false']")
+    for n in range(3):
+        page.locator("button.door[data-done='false']").first.click()
+        page.get_by_label("Ouvert / discuté").check()
+        page.get_by_label("4", exact=True).check()
+        page.get_by_role("button", name="Enregistrer").click()
+        page.wait_for_selector(f"#sync-status[data-pending='{n + 1}']")
+    assert page.locator("button.door[data-done='true']").count() == 3
+    assert "Hors ligne" in page.locator("#sync-status").inner_text()
+    page.screenshot(path=str(ROOT / ".make" / "e2e-canvass-offline.png"))
+    with tenant_context(campaign):
+        assert FieldReport.objects.count() == 0  # nothing left the phone
+    # Still offline, the app reopens from the phone (service worker + IndexedDB).
+    page.reload()
+    page.wait_for_selector("main[data-ready='true']")
+    page.get_by_text("Disponible hors ligne").wait_for()
+    assert page.locator("#sync-status").get_attribute("data-pending") == "3"
+
+    context.set_offline(False)
+    page.wait_for_selector("#sync-status[data-pending='0']", timeout=20_000)
+    assert "Tout est envoyé" in page.locator("#sync-status").inner_text()
+    assert page.locator("#today-count").inner_text() == "3"
+    context.close()
+
+    with tenant_context(campaign):
+        reports = list(FieldReport.objects.all())
+        assert len(reports) == 3
+        assert {r.volunteer_id for r in reports} == {volunteer.pk}
+        assert {r.result for r in reports} == {"talked"}
+        assert all(r.turf_id == turf.pk and r.location is not None for r in reports)
+    assert hosts == {urlparse(site).hostname}
