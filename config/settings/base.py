@@ -68,6 +68,9 @@ DEFAULT_NOT_FOUND_TENANT_VIEW = "campaigns.views.UnknownHostView"
 # migrated from scratch (see campaigns/provisioning.py).
 TENANT_BASE_SCHEMA = "campaign_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
+# Set the schema search path once per request (or task), not before every query;
+# django-tenants resets it on set_tenant() and when a connection closes.
+TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     "campaigns.middleware.CampaignMiddleware",
@@ -110,6 +113,14 @@ ASGI_APPLICATION = "config.asgi.application"
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://terrain:terrain@localhost:5432/terrain")}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# Under ASGI every request runs its view in a thread of its own, so persistent
+# connections (CONN_MAX_AGE) pile up until PostgreSQL refuses more. A pool per process
+# (psycopg_pool, through Django's "pool" option) reuses a few connections instead.
+# DB_POOL_SIZE=0 turns it off; size it so that processes x size < max_connections.
+DB_POOL_SIZE = env.int("DB_POOL_SIZE", default=0)
+if DB_POOL_SIZE:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 2, "max_size": DB_POOL_SIZE, "timeout": 10}
 ORIGINAL_BACKEND = "django.contrib.gis.db.backends.postgis"
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

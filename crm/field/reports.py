@@ -12,6 +12,7 @@ import json
 import uuid as uuid_module
 from dataclasses import dataclass, field
 
+import rules
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.db import connection, transaction
 from django.db.models import Q
@@ -128,12 +129,15 @@ def _stored(report):
 
 
 def can_report_anywhere(user):
-    return user.has_perm("field.plan")
+    # The named rule alone: Django's model backend would add two queries per call.
+    return rules.has_perm("field.plan", user)
 
 
-def assignments_of(user, *, now=None):
-    """The assignments a user works on: their own and their teams'."""
-    teams = list(user.teams.values_list("pk", flat=True)) + list(user.led_teams.values_list("pk", flat=True))
+def assignments_of(user):
+    """The assignments a user works on: their own and their teams' (as member or leader)."""
+    from campaigns.accounts.models import Team
+
+    teams = Team.objects.filter(Q(members=user) | Q(leaders=user)).values("pk")
     return Assignment.objects.filter(Q(volunteer=user) | Q(team__in=teams))
 
 
@@ -164,7 +168,8 @@ def record_reports(user, items, *, now=None):
             else:
                 outcomes[i] = Outcome(p["uuid"], 403, _("Cet identifiant appartient à un autre compte rendu."))
 
-        for i, reason in _refusals(user, fresh, now).items():
+        actions = {a.pk: a for a in Action.objects.filter(pk__in={p["action"] for p in fresh.values()})}
+        for i, reason in _refusals(user, fresh, actions, now).items():
             outcomes[i] = Outcome(fresh.pop(i)["uuid"], *reason)
 
         inserted = _insert(user, fresh, now) if fresh else {}
@@ -179,16 +184,15 @@ def record_reports(user, items, *, now=None):
             else:
                 outcomes[i] = Outcome(p["uuid"], 201, "", _stored(row))
         if inserted:
-            _after_insert(user, [p for p in fresh.values() if p["uuid"] in inserted], inserted)
+            _after_insert(user, [p for p in fresh.values() if p["uuid"] in inserted], inserted, actions)
     return outcomes
 
 
-def _refusals(user, reports, now):
+def _refusals(user, reports, actions, now):
     """{index: (status, reason)} for the reports this user may not make."""
     if not reports:
         return {}
     refused = {}
-    actions = {a.pk: a for a in Action.objects.filter(pk__in={p["action"] for p in reports.values()})}
     anywhere = can_report_anywhere(user)
     assignments = [] if anywhere else list(assignments_of(user).filter(action__in=actions.keys()))
     pairs = {(p["turf"], p["address"]) for p in reports.values() if p["turf"] and p["address"]}
@@ -201,17 +205,18 @@ def _refusals(user, reports, now):
                 [[t for t, _a in pairs], [a for _t, a in pairs]],
             )
             in_turf = set(cur.fetchall())
-    households = _lookup("SELECT id, address_id FROM crm_household WHERE id = ANY(%s)",
-                         {p["household"] for p in reports.values() if p["household"]})  # fmt: skip
-    contacts = _lookup("SELECT c.id, h.address_id FROM crm_contact c "
-                       "LEFT JOIN crm_household h ON h.id = c.household_id "
-                       "WHERE c.id = ANY(%s) AND c.erased_at IS NULL",
-                       {p["contact"] for p in reports.values() if p["contact"]})  # fmt: skip
-    called = set(
-        CallListEntry.objects.filter(
-            action__in=actions.keys(), contact__in={p["contact"] for p in reports.values() if p["contact"]}
-        ).values_list("action_id", "contact_id")
+    households, contacts = _homes(
+        {p["household"] for p in reports.values() if p["household"]},
+        {p["contact"] for p in reports.values() if p["contact"]},
     )
+    phone_actions = [pk for pk, a in actions.items() if a.kind == Action.Kind.PHONE]
+    called = set()
+    if phone_actions and contacts:
+        called = set(
+            CallListEntry.objects.filter(action__in=phone_actions, contact__in=contacts.keys()).values_list(
+                "action_id", "contact_id"
+            )
+        )
     for i, p in reports.items():
         action = actions.get(p["action"])
         if action is None:
@@ -256,12 +261,21 @@ def _refusals(user, reports, now):
     return refused
 
 
-def _lookup(sql, ids):
-    if not ids:
-        return {}
+def _homes(household_ids, contact_ids):
+    """({household: its address}, {contact: their address}) in one query."""
+    if not household_ids and not contact_ids:
+        return {}, {}
     with connection.cursor() as cur:
-        cur.execute(sql, [list(ids)])
-        return dict(cur.fetchall())
+        cur.execute(
+            "SELECT 'h', id, address_id FROM crm_household WHERE id = ANY(%s) "
+            "UNION ALL SELECT 'c', c.id, h.address_id FROM crm_contact c "
+            "LEFT JOIN crm_household h ON h.id = c.household_id WHERE c.id = ANY(%s) AND c.erased_at IS NULL",
+            [list(household_ids), list(contact_ids)],
+        )
+        households, contacts = {}, {}
+        for kind, pk, address in cur.fetchall():
+            (households if kind == "h" else contacts)[pk] = address
+        return households, contacts
 
 
 def _insert(user, reports, now):
@@ -305,7 +319,7 @@ def _insert(user, reports, now):
         }
 
 
-def _after_insert(user, reports, inserted):
+def _after_insert(user, reports, inserted, actions):
     """The contacts' timelines, what the answers change, calls done, and the live map."""
     from crm.models import Contact, Interaction
 
@@ -321,12 +335,17 @@ def _after_insert(user, reports, inserted):
                 for p in with_contact
             ]
         )  # fmt: skip
-        reached = {p["contact"]: p["done_at"] for p in with_contact if p["reached"]}
-        for contact_id, at in reached.items():
-            Contact.objects.filter(pk=contact_id).filter(
-                Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=at)
-            ).update(last_contacted_at=at)
-        actions = {a.pk: a for a in Action.objects.filter(pk__in={p["action"] for p in with_contact})}
+        reached = {}
+        for p in with_contact:
+            if p["reached"] and p["done_at"] > reached.get(p["contact"], p["done_at"] - dt.timedelta(1)):
+                reached[p["contact"]] = p["done_at"]
+        if reached:
+            with connection.cursor() as cur:
+                cur.execute(
+                    "UPDATE crm_contact c SET last_contacted_at = r.at FROM unnest(%s::bigint[], %s::timestamptz[]) "
+                    "AS r(id, at) WHERE c.id = r.id AND (c.last_contacted_at IS NULL OR c.last_contacted_at < r.at)",
+                    [list(reached), list(reached.values())],
+                )
         for p in with_contact:
             if p["answers"]:
                 contact = Contact.objects.get(pk=p["contact"])
