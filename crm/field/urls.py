@@ -3,7 +3,11 @@ from django.urls import path
 from . import views
 
 app_name = "field"
-urlpatterns = [path("zones/", views.zone_map, name="zones")]
+urlpatterns = [
+    path("zones/", views.zone_map, name="zones"),
+    path("actions/", views.action_list, name="actions"),
+    path("actions/<int:pk>/", views.action_detail, name="action"),
+]
 # The volunteers' app, at /terrain/ (its own prefix, which is the service worker's scope).
 app_urlpatterns = [
     path("", views.canvass_app, name="field-app"),

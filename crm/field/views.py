@@ -6,15 +6,21 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.staticfiles import finders
 from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from campaigns.accounts.models import AuditEntry
 from crm.views import staff_required
 
+from .calls import build_call_list
+from .forms import ActionForm, AssignmentForm, CutForm
+from .models import Action, Assignment, Turf
+from .tracking import progress_of
+from .turfs import CannotCut, cut_zone
 from .zones import BadZoneFile, import_zones
 
 
@@ -130,3 +136,71 @@ def _shell_version(shell):
             digest.update(Path(path).read_bytes())
     digest.update("|".join(shell).encode())
     return digest.hexdigest()[:12]
+
+
+@staff_required("field.track")
+def action_list(request):
+    """The campaign's field actions with their progress; organizers create them here."""
+    can_plan = request.user.has_perm("field.plan")
+    form = ActionForm(request.POST or None) if can_plan else None
+    if request.method == "POST" and form is not None and form.is_valid():
+        action = form.save(commit=False)
+        action.created_by = request.user
+        action.save()
+        form.save_m2m()
+        AuditEntry.objects.create(actor=request.user, action="action.created", target_type="action",
+                                  target_id=str(action.pk))  # fmt: skip
+        if action.kind == Action.Kind.PHONE:
+            build_call_list(action)
+        messages.success(request, _("Action « %(name)s » créée.") % {"name": action.name})
+        return redirect("field:action", pk=action.pk)
+    rows = [(a, progress_of(a, viewer=request.user)) for a in Action.objects.order_by("-starts_on", "name")]
+    return render(request, "field/action_list.html", {"rows": rows, "form": form})
+
+
+@staff_required("field.track")
+def action_detail(request, pk):
+    """One action: progress by volunteer and team, its turfs and who works them."""
+    action = get_object_or_404(Action, pk=pk)
+    can_plan = request.user.has_perm("field.plan")
+    assign_form = cut_form = edit_form = None
+    if can_plan:
+        what = request.POST.get("form") if request.method == "POST" else None
+        # Prefixes keep the three forms' field ids apart on one page.
+        assign_form = AssignmentForm(request.POST if what == "assign" else None, action=action, prefix="assign")
+        cut_form = CutForm(request.POST if what == "cut" else None, action=action, prefix="cut")
+        edit_form = ActionForm(request.POST if what == "edit" else None, instance=action, prefix="edit")
+        if what == "assign" and assign_form.is_valid():
+            assignment = assign_form.save()
+            AuditEntry.objects.create(actor=request.user, action="assignment.created", target_type="assignment",
+                                      target_id=str(assignment.pk))  # fmt: skip
+            messages.success(request, _("Affectation enregistrée."))
+            return redirect("field:action", pk=pk)
+        if what == "cut" and cut_form.is_valid():
+            try:
+                turfs = cut_zone(cut_form.cleaned_data["zone"], actor=request.user,
+                                 doors_per_turf=cut_form.cleaned_data["doors_per_turf"])  # fmt: skip
+            except CannotCut as exc:
+                cut_form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("%(n)d secteurs créés.") % {"n": len(turfs)})
+                return redirect("field:action", pk=pk)
+        if what == "edit" and edit_form.is_valid():
+            edit_form.save()
+            if action.kind == Action.Kind.PHONE:
+                build_call_list(action)
+            messages.success(request, _("Action modifiée."))
+            return redirect("field:action", pk=pk)
+        if what == "unassign":
+            Assignment.objects.filter(action=action, pk=request.POST.get("assignment")).delete()
+            return redirect("field:action", pk=pk)
+    turfs = Turf.objects.filter(zone__in=action.zones.all()).select_related("zone").order_by("zone__name", "name")
+    assignments = action.assignments.select_related("turf", "volunteer", "team").order_by("starts_at")
+    calls = None
+    if action.kind == Action.Kind.PHONE:
+        calls = {"total": action.call_list.count(), "done": action.call_list.filter(done=True).count()}
+    return render(request, "field/action_detail.html", {
+        "action": action, "progress": progress_of(action, viewer=request.user), "turfs": turfs,
+        "assignments": assignments, "assign_form": assign_form, "cut_form": cut_form, "edit_form": edit_form,
+        "calls": calls, "can_plan": can_plan,
+    })  # fmt: skip
