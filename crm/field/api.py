@@ -1,3 +1,4 @@
+from django.contrib.gis.db.models import Extent
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -305,6 +306,13 @@ class AssignmentSerializer(serializers.ModelSerializer):
     action_detail = ActionSerializer(source="action", read_only=True)
     turf_name = serializers.CharField(source="turf.name", read_only=True, default=None)
     door_count = serializers.IntegerField(source="turf.door_count", read_only=True, default=None)
+    extent = serializers.SerializerMethodField(help_text="[min lon, min lat, max lon, max lat] of the turf or zones")
+
+    def get_extent(self, assignment) -> list[float] | None:
+        if assignment.turf_id:
+            return list(assignment.turf.geometry.extent)
+        extent = assignment.action.zones.aggregate(e=Extent("geometry"))["e"]
+        return list(extent) if extent else None
 
     def validate(self, attrs):
         if not attrs.get("volunteer") and not attrs.get("team"):
@@ -319,7 +327,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Assignment
         fields = ["id", "action", "turf", "volunteer", "team", "starts_at", "ends_at",
-                  "action_detail", "turf_name", "door_count"]  # fmt: skip
+                  "action_detail", "turf_name", "door_count", "extent"]  # fmt: skip
 
 
 class AssignmentViewSet(viewsets.ModelViewSet):

@@ -60,7 +60,12 @@ def canvass_app(request):
     return render(
         request,
         "field/app.html",
-        {"storage_key": f"{request.tenant.schema_name}-{request.user.pk}", "i18n": app_strings()},
+        {
+            "storage_key": f"{request.tenant.schema_name}-{request.user.pk}",
+            "i18n": app_strings(),
+            "tile_url": settings.MAP_TILE_URL,
+            "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
+        },  # fmt: skip
     )
 
 
@@ -97,6 +102,11 @@ def app_strings():
         "no": _("Non"),
         "choose_result": _("Choisissez un résultat."),
         "online_needed": _("Le phoning demande une connexion."),
+        "route_help": _("Touchez la carte le long des rues couvertes, puis enregistrez."),
+        "route_map": _("Carte du parcours"),
+        "undo": _("Effacer le dernier point"),
+        "route_points": _("points tracés"),
+        "route_too_short": _("Tracez au moins deux points."),
     }
 
 
@@ -121,7 +131,10 @@ def app_manifest(request):
 def service_worker(request):
     """Served under /terrain/ so that its scope is the app. The cache name changes with
     the app's files, so a new version replaces the old shell."""
-    shell = [reverse("field-app"), static("js/canvass.js"), static("css/terrain.css"), static("img/terrain-icon.svg")]
+    shell = [
+        reverse("field-app"), static("js/canvass.js"), static("css/terrain.css"), static("img/terrain-icon.svg"),
+        static("vendor/leaflet/leaflet.js"), static("vendor/leaflet/leaflet.css"),
+    ]  # fmt: skip
     response = render(request, "field/sw.js", {"shell": json.dumps(shell), "version": _shell_version(shell)},
                       content_type="text/javascript")  # fmt: skip
     response["Cache-Control"] = "no-cache"

@@ -78,7 +78,7 @@
   }
 
   function show(sectionId) {
-    for (const id of ["today", "assignments", "turf", "door", "phone"]) {
+    for (const id of ["today", "assignments", "turf", "door", "phone", "route"]) {
       document.getElementById(id).hidden = !(
         id === sectionId || (sectionId === "assignments" && id === "today")
       );
@@ -167,7 +167,8 @@
     for (const a of assignments) {
       const action = a.action_detail;
       const isPhone = action.kind === "phone";
-      const ready = isPhone || a.walk;
+      const isRoute = !a.turf && (action.kind === "leafleting" || action.kind === "letterbox");
+      const ready = isPhone || isRoute || a.walk;
       list.append(
         el(
           "li",
@@ -180,7 +181,11 @@
           }),
           a.walk ? el("p", { class: "ok", text: T.downloaded }) : null,
           ready
-            ? el("button", { type: "button", onclick: () => (isPhone ? openPhone(a) : openTurf(a)), text: T.open })
+            ? el("button", {
+                type: "button",
+                onclick: () => (isPhone ? openPhone(a) : isRoute ? openRoute(a) : openTurf(a)),
+                text: T.open,
+              })
             : el("button", { type: "button", onclick: () => download(a), text: T.download })
         )
       );
@@ -447,6 +452,60 @@
       el("p", {}, el("a", { href: `tel:${contact.phone}`, class: "call", text: `${T.call} ${contact.phone}` })),
       form
     );
+  }
+
+  // ---- leafleting along streets: draw the route covered ----
+  function openRoute(a) {
+    const action = a.action_detail;
+    const section = document.getElementById("route");
+    const mapBox = el("div", { id: "route-map", class: "map small", role: "region", "aria-label": T.route_map });
+    const count = el("span", { id: "route-count", text: "0" });
+    const points = [];
+    const form = el(
+      "form",
+      {
+        class: "form report",
+        onsubmit: async (event) => {
+          event.preventDefault();
+          const errors = form.querySelector(".errors");
+          if (points.length < 2) {
+            errors.textContent = T.route_too_short;
+            return;
+          }
+          const covered = { type: "LineString", coordinates: points.map((p) => [p.lng, p.lat]) };
+          if (await saveReport(form, action, "route", { covered })) {
+            points.length = 0;
+            line.setLatLngs([]);
+            count.textContent = "0";
+            errors.textContent = "";
+          }
+        },
+      },
+      ...resultAndSurvey(action, "route"),
+      el("p", { class: "errors", role: "alert" }),
+      el("button", { type: "submit", text: T.save })
+    );
+    section.replaceChildren(
+      el("button", { type: "button", class: "back", onclick: () => show("assignments"), text: `← ${T.back}` }),
+      el("h2", { id: "route-title", text: action.name }),
+      scriptBlock(action),
+      el("p", { text: T.route_help }),
+      mapBox,
+      el("p", {}, count, ` ${T.route_points} `,
+         el("button", { type: "button", onclick: () => { points.pop(); line.setLatLngs(points); count.textContent = String(points.length); }, text: T.undo })),
+      form
+    );
+    show("route");
+    const map = L.map(mapBox);
+    if (main.dataset.tiles) L.tileLayer(main.dataset.tiles, { attribution: main.dataset.attribution, maxZoom: 19 }).addTo(map);
+    const e = a.extent || [-5, 41, 10, 51];
+    map.fitBounds([[e[1], e[0]], [e[3], e[2]]]);
+    const line = L.polyline([], { weight: 5 }).addTo(map);
+    map.on("click", (event) => {
+      points.push(event.latlng);
+      line.setLatLngs(points);
+      count.textContent = String(points.length);
+    });
   }
 
   // ---- start ----

@@ -95,3 +95,68 @@ def test_volunteer_logs_three_doors_offline_and_they_sync_when_back_online(brows
         assert {r.result for r in reports} == {"talked"}
         assert all(r.turf_id == turf.pk and r.location is not None for r in reports)
     assert hosts == {urlparse(site).hostname}
+
+
+def test_volunteer_phones_the_next_person_and_draws_a_leafleting_route(browser, committed, asgi_server):
+    from crm.field.calls import build_call_list
+    from crm.models import Contact, Segment
+
+    campaign = committed.campaign(name="Bourgneuf Demain").campaign
+    volunteer = make_user(campaign, Role.VOLUNTEER, "sam@exemple.fr", password="mot-de-passe-long-2026")
+    with tenant_context(campaign):
+        Contact.objects.create(first_names="Odile", birth_name="Lefèvre", phone="+33612345678", source="phoning")
+        Contact.objects.create(first_names="Nina", birth_name="Cœur", phone="+33612345679", source="phoning",
+                               consent_phone=False)  # fmt: skip
+        segment = Segment.objects.create(name="À appeler", filters={"source": "phoning"})
+        today, now = timezone.localdate(), timezone.now()
+        phoning = Action.objects.create(name="Phoning du soir", kind="phone", segment=segment, starts_on=today,
+                                        ends_on=today, script="Bonsoir, ici la liste Bourgneuf Demain.",
+                                        result_codes=default_result_codes("phone"))  # fmt: skip
+        build_call_list(phoning)
+        zone = Zone.objects.create(
+            name="Marché", code="M", geometry=MultiPolygon(Polygon.from_bbox((1.90, 47.90, 1.91, 47.905)), srid=4326)
+        )
+        tractage = Action.objects.create(name="Tractage du marché", kind="leafleting", starts_on=today,
+                                         ends_on=today, result_codes=default_result_codes("leafleting"))  # fmt: skip
+        tractage.zones.add(zone)
+        for action in (phoning, tractage):
+            Assignment.objects.create(action=action, volunteer=volunteer, starts_at=now - dt.timedelta(hours=1),
+                                      ends_at=now + dt.timedelta(hours=2))  # fmt: skip
+    site = f"http://{host_of(campaign)}:{asgi_server}"
+    context = browser.new_context(locale="fr-FR", bypass_csp=True, viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(site + "/accounts/login/?next=/terrain/")
+    page.get_by_label("Adresse e-mail").fill("sam@exemple.fr")
+    page.get_by_label("Mot de passe").fill("mot-de-passe-long-2026")
+    page.get_by_role("button", name="Se connecter").last.click()
+    page.wait_for_selector("main[data-ready='true']")
+
+    page.locator("li[data-assignment]", has_text="Phoning du soir").get_by_role("button", name="Ouvrir").click()
+    page.get_by_role("button", name="Personne suivante").click()
+    page.get_by_role("heading", name="Odile Lefèvre").wait_for()
+    assert page.get_by_role("link", name="Appeler +33612345678").get_attribute("href") == "tel:+33612345678"
+    page.get_by_label("Discuté").check()
+    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_role("button", name="Personne suivante").click()
+    page.get_by_text("Liste terminée").wait_for()  # Nina refused phone calls: never offered
+    assert serious_accessibility_violations(page) == []
+    page.get_by_role("button", name="Retour").click()
+
+    page.locator("li[data-assignment]", has_text="Tractage du marché").get_by_role("button", name="Ouvrir").click()
+    box = page.locator("#route-map").bounding_box()
+    for fx, fy in ((0.2, 0.5), (0.5, 0.5), (0.8, 0.6)):
+        page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+    assert page.locator("#route-count").inner_text() == "3"
+    page.get_by_label("Tracts déposés").fill("120")
+    page.get_by_label("Tracts distribués").check()
+    page.locator("#route").get_by_role("button", name="Enregistrer").click()
+    page.wait_for_selector("#sync-status[data-pending='0']")
+    assert serious_accessibility_violations(page) == []
+    context.close()
+
+    with tenant_context(campaign):
+        call = FieldReport.objects.get(action=phoning)
+        assert call.contact.first_names == "Odile" and call.result == "talked"
+        route = FieldReport.objects.get(action=tractage)
+        assert route.leaflets == 120 and route.covered.geom_type == "LineString" and len(route.covered) == 3
+        assert zone.geometry.contains(route.covered.centroid)
