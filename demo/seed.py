@@ -1,10 +1,12 @@
 """Build the demo campaign: accounts for every role and a town's worth of people."""
 
+import datetime as dt
 import secrets
 from dataclasses import dataclass
 
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.db import connection, transaction
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from bench.synthetic import make_town
@@ -12,7 +14,10 @@ from campaigns.accounts.models import Role, Team, User
 from campaigns.accounts.roles import assign_role
 from campaigns.models import Campaign
 from campaigns.provisioning import campaign_url, create_campaign, delete_campaign
-from crm.field.models import Zone
+from crm.field.actions import default_result_codes
+from crm.field.forms import survey_from_text
+from crm.field.models import Action, Assignment, Zone
+from crm.field.turfs import cut_zone
 from crm.models import Address, Contact, Household
 from crm.normalise import address_key, name_key, search_text
 from participation.models import SiteSettings
@@ -76,6 +81,8 @@ def seed_demo(*, people=5000, seed=2026, reset=False, password=None):
             town = make_town(seed=seed, people=people)
             _load_town(town)
             _load_zones(town)
+        if not Action.objects.exists():
+            _plan_field_work(porte)
         count = Contact.objects.count()
     return DemoResult(campaign, campaign_url(campaign), logins, count)
 
@@ -93,6 +100,33 @@ def _load_zones(town):
             geometry=MultiPolygon(Polygon(station["polygon"]), srid=4326),
             priority=1 + int(station["code"]) % 3,
         )
+
+
+def _plan_field_work(team):
+    """A door-to-door round in the first polling station, cut into turfs, with each
+    demo volunteer on a turf for the coming days, so /terrain/ has work to show."""
+    station = Zone.objects.filter(kind=Zone.Kind.POLLING_STATION).order_by("code").first()
+    if station is None:
+        return
+    today = timezone.localdate()
+    action = Action.objects.create(
+        name="Porte-à-porte de quartier", kind=Action.Kind.DOOR_TO_DOOR, team=team,
+        starts_on=today, ends_on=today + dt.timedelta(days=20), objective=500,
+        script="Bonjour, je suis bénévole pour Villebourg en commun. Avez-vous deux minutes "
+               "pour parler de ce qui compte pour vous dans le quartier ?",
+        survey=survey_from_text("Soutien | échelle | | soutien\n"
+                                "Sujet principal | choix | Logement / Transports / Écoles / Sécurité | étiquette\n"
+                                "Souhaite recevoir nos SMS | oui/non | | accord SMS\n"
+                                "Veut s'engager | oui/non | | bénévole"),
+        result_codes=default_result_codes(Action.Kind.DOOR_TO_DOOR),
+    )  # fmt: skip
+    action.zones.add(station)
+    turfs = cut_zone(station, doors_per_turf=60)
+    start = timezone.now().replace(minute=0, second=0, microsecond=0)
+    volunteers = [User.objects.get(email=email) for email, _name, role in DEMO_ACCOUNTS if role == Role.VOLUNTEER]
+    for i, volunteer in enumerate(volunteers):
+        Assignment.objects.create(action=action, turf=turfs[i % len(turfs)], volunteer=volunteer, starts_at=start,
+                                  ends_at=start + dt.timedelta(days=20))  # fmt: skip
 
 
 def _load_town(town):

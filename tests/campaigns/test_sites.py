@@ -117,3 +117,20 @@ def test_demo_town_has_polling_station_zones_holding_its_people(demo):
         assert stations.count() == 4
         counts = [contacts_matching({"zones": [z.pk]}).count() for z in stations]
         assert sum(counts) == demo.contacts and all(counts)
+
+
+def test_demo_volunteers_have_a_turf_to_work_in_the_field_app(demo):
+    from django_tenants.utils import tenant_context
+
+    from campaigns.accounts.models import User
+    from crm.field.models import Assignment
+
+    client = Client(HTTP_HOST=f"{demo.campaign.schema_name}.localhost")
+    with tenant_context(demo.campaign):
+        client.force_login(User.objects.get(email="militant@demo.localhost"))
+    [mine] = client.get("/api/assignments/", {"current": 1}).json()
+    assert mine["action_detail"]["name"] == "Porte-à-porte de quartier" and mine["door_count"] > 0
+    walk = client.get(f"/api/assignments/{mine['id']}/walk-list/").json()
+    assert sum(len(b["doors"]) for s in walk["streets"] for b in s["buildings"]) == mine["door_count"]
+    with tenant_context(demo.campaign):
+        assert Assignment.objects.count() == 2
