@@ -20,6 +20,10 @@ app.conf.beat_schedule = {
         "task": "crm.tasks.summarise_contacts_everywhere",
         "schedule": 60 * 60,
     },
+    "dispatch-messages-every-minute": {
+        "task": "crm.messaging.tasks.dispatch_messages_everywhere",
+        "schedule": 60,
+    },
     "apply-retention-daily": {
         "task": "crm.tasks.apply_retention_everywhere",
         "schedule": 24 * 60 * 60,

@@ -29,6 +29,7 @@ urlpatterns = [
     path("equipe/", include("crm.urls")),
     path("equipe/", include("crm.field.urls")),
     path("terrain/", include(field_urls.app_urlpatterns)),
+    path("messages/", include("crm.messaging.urls")),
     path("api/me/", MeView.as_view(), name="api-me"),
     path("api/reports/", field_api.ReportView.as_view(), name="api-field-reports"),
     path("api/reports/today/", field_api.TodayView.as_view(), name="api-field-today"),

@@ -168,6 +168,8 @@ class Contact(models.Model):
     )
     opinion_notes = models.TextField(_("notes d'opinion"), blank=True, help_text=_("Donnée sensible"))
     last_contacted_at = models.DateTimeField(_("dernier contact"), null=True, blank=True)
+    # A hard bounce: the address does not exist; no more mail to it until it changes.
+    email_bounced_at = models.DateTimeField(_("e-mail rejeté le"), null=True, blank=True)
     # Set when the person was erased: the row stays, empty of personal data, so that
     # counts and results keep adding up.
     erased_at = models.DateTimeField(_("effacé le"), null=True, blank=True, db_index=True)

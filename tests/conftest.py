@@ -175,14 +175,30 @@ def wait_for(predicate, timeout=30, interval=0.1, what="condition"):
     raise TimeoutError(f"timed out waiting for {what}")
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup):
-    """A real Celery worker process on the real Redis broker, using the test database."""
-    log = open(ROOT / ".make" / "test-celery-worker.log", "w")  # noqa: SIM115
+def start_celery_worker(name="test-celery-worker", queue=None, **env):
+    """A real Celery worker process on the real Redis broker, using the test database;
+    `queue` gives it a queue of its own (tests that kill their worker)."""
+    import socket
+
+    log = open(ROOT / ".make" / f"{name}.log", "w")  # noqa: SIM115
+    node = f"{name}@{socket.gethostname()}"
+    extra = ["-Q", queue] if queue else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "-n",
+            node,
+            *extra,
+        ],
         cwd=ROOT,
-        env=subprocess_env(),
+        env=subprocess_env(**env),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -192,15 +208,22 @@ def celery_worker_process(django_db_setup):
         if proc.poll() is not None:
             raise RuntimeError(f"celery worker exited with {proc.returncode}; see {log.name}")
         try:
-            return bool(app.control.ping(timeout=0.5))
+            return bool(app.control.ping(destination=[node], timeout=0.5))
         except Exception:
             return False
 
     wait_for(ready, timeout=60, what="celery worker")
+    proc.log = log
+    return proc
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup):
+    proc = start_celery_worker()
     yield proc
     proc.terminate()
     proc.wait(timeout=20)
-    log.close()
+    proc.log.close()
 
 
 @pytest.fixture(scope="session")

@@ -53,6 +53,7 @@ TENANT_APPS = [
     "rest_framework.authtoken",
     "crm",
     "crm.field",
+    "crm.messaging",
     "participation",
 ]
 
@@ -211,6 +212,24 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.
 if "EMAIL_URL" in env.ENVIRON:
     vars().update(env.email_url("EMAIL_URL"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Terrain <noreply@localhost>")
+
+# Campaign mailings go through SendGrid's v3 Mail Send API (crm/messaging/email.py).
+# SENDGRID_API_URL points elsewhere only for tests and benchmarks (a fake on 127.0.0.1).
+SENDGRID_API_KEY = env("SENDGRID_API_KEY", default="")
+SENDGRID_API_URL = env("SENDGRID_API_URL", default="https://api.sendgrid.com")
+SENDGRID_REQUESTS_PER_SECOND = env.float("SENDGRID_REQUESTS_PER_SECOND", default=10.0)
+# SMS: "console" (kept in the database, shown to the team) or "twilio".
+SMS_BACKEND = env("SMS_BACKEND", default="console")
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
+TWILIO_API_URL = env("TWILIO_API_URL", default="https://api.twilio.com")
+# Retries of a provider's 429 / 5xx: first wait, doubled each time, at most this many tries.
+MESSAGING_RETRY_SECONDS = env.float("MESSAGING_RETRY_SECONDS", default=2.0)
+MESSAGING_MAX_TRIES = env.int("MESSAGING_MAX_TRIES", default=6)
+# A batch handed to the provider by a worker that then died is confirmed by the
+# provider's events (SendGrid "processed"); one still unconfirmed after this long was
+# never accepted and goes back to the queue.
+MESSAGING_CLAIM_TIMEOUT = env.int("MESSAGING_CLAIM_TIMEOUT", default=15 * 60)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
