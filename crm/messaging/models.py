@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -13,8 +15,8 @@ class MessagingSettings(models.Model):
     sendgrid_webhook_key = models.TextField(_("clé de vérification du webhook SendGrid"), blank=True)
     sms_sender = models.CharField(_("expéditeur SMS"), max_length=11, blank=True,
                                   help_text=_("11 caractères au plus (lettres et chiffres) ou un numéro"))  # fmt: skip
-    quiet_start = models.TimeField(_("pas d'envoi à partir de"), default="20:00")
-    quiet_end = models.TimeField(_("reprise des envois à"), default="08:00")
+    quiet_start = models.TimeField(_("pas d'envoi à partir de"), default=dt.time(20, 0))
+    quiet_end = models.TimeField(_("reprise des envois à"), default=dt.time(8, 0))
     quiet_sundays = models.BooleanField(_("pas d'envoi le dimanche"), default=True)
     quiet_holidays = models.BooleanField(_("pas d'envoi les jours fériés"), default=True)
 
