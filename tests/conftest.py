@@ -218,8 +218,20 @@ def start_celery_worker(name="test-celery-worker", queue=None, **env):
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup):
-    proc = start_celery_worker()
+def fake_providers():
+    """Fake SendGrid and Twilio for the whole session (the shared Celery worker uses them)."""
+    from tests.fakes import FakeProviders
+
+    fake = FakeProviders()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, fake_providers):
+    proc = start_celery_worker(
+        SENDGRID_API_URL=fake_providers.url, TWILIO_API_URL=fake_providers.url, SENDGRID_REQUESTS_PER_SECOND="0"
+    )
     yield proc
     proc.terminate()
     proc.wait(timeout=20)

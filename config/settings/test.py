@@ -15,3 +15,7 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 MAP_TILE_URL = ""  # blank map background: tests request nothing from other hosts
 CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] = ["'self'", "data:"]  # noqa: F405
+# Providers are fakes on 127.0.0.1 started by the tests; by default nothing leaves the machine.
+SENDGRID_API_URL = env("SENDGRID_API_URL", default="http://127.0.0.1:9")
+TWILIO_API_URL = env("TWILIO_API_URL", default="http://127.0.0.1:9")
+MESSAGING_RETRY_SECONDS = env.float("MESSAGING_RETRY_SECONDS", default=0.05)

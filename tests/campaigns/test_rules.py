@@ -26,6 +26,7 @@ ALLOWED = {
     "field.report": {Role.ADMIN, Role.ORGANIZER, Role.TEAM_LEADER, Role.VOLUNTEER},
     "field.plan": {Role.ADMIN, Role.ORGANIZER},
     "field.track": {Role.ADMIN, Role.ORGANIZER, Role.TEAM_LEADER},
+    "messaging.send": {Role.ADMIN, Role.ORGANIZER},
 }
 
 
