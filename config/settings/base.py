@@ -230,6 +230,8 @@ MESSAGING_MAX_TRIES = env.int("MESSAGING_MAX_TRIES", default=6)
 # provider's events (SendGrid "processed"); one still unconfirmed after this long was
 # never accepted and goes back to the queue.
 MESSAGING_CLAIM_TIMEOUT = env.int("MESSAGING_CLAIM_TIMEOUT", default=15 * 60)
+# Delivery tasks queued per message: workers share its recipients (SKIP LOCKED claims).
+MESSAGING_PARALLEL_TASKS = env.int("MESSAGING_PARALLEL_TASKS", default=2)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -257,6 +259,7 @@ SPECTACULAR_SETTINGS = {
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=REDIS_URL)
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE

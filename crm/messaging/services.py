@@ -1,5 +1,6 @@
 """What the team does with a message: check, send now, schedule, cancel, test."""
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,7 +37,8 @@ def send_now(message, *, actor):
     count = materialise(message)
     AuditEntry.objects.create(actor=actor, action="message.sent", target_type="message", target_id=str(message.pk),
                               data={"recipients": count})  # fmt: skip
-    transaction.on_commit(lambda: deliver.delay(message.pk))
+    for _n in range(max(1, settings.MESSAGING_PARALLEL_TASKS)):
+        transaction.on_commit(lambda: deliver.delay(message.pk))
     return count
 
 
