@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from config.admin_sites import campaign_admin
 
-from .models import Zone
+from .models import Action, FieldReport, Zone
 
 
 @admin.register(Zone, site=campaign_admin)
@@ -12,3 +12,17 @@ class ZoneAdmin(admin.ModelAdmin):
     search_fields = ["name", "code"]
     # Django's map widget loads OpenLayers from a CDN; zones are drawn on our Leaflet map.
     readonly_fields = ["geometry"]
+
+
+@admin.register(Action, site=campaign_admin)
+class ActionAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "starts_on", "ends_on", "objective"]
+    list_filter = ["kind"]
+
+
+@admin.register(FieldReport, site=campaign_admin)
+class FieldReportAdmin(admin.ModelAdmin):
+    list_display = ["done_at", "action", "volunteer", "result", "reached"]
+    list_filter = ["result", "reached"]
+    raw_id_fields = ["contact", "address", "household", "turf"]
+    readonly_fields = ["location", "covered"]
