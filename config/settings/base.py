@@ -218,6 +218,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Terrain <noreply@localho
 SENDGRID_API_KEY = env("SENDGRID_API_KEY", default="")
 SENDGRID_API_URL = env("SENDGRID_API_URL", default="https://api.sendgrid.com")
 SENDGRID_REQUESTS_PER_SECOND = env.float("SENDGRID_REQUESTS_PER_SECOND", default=10.0)
+SENDGRID_TIMEOUT_SECONDS = env.float("SENDGRID_TIMEOUT_SECONDS", default=30.0)
 # SMS: "console" (kept in the database, shown to the team) or "twilio".
 SMS_BACKEND = env("SMS_BACKEND", default="console")
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")

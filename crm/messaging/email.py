@@ -37,6 +37,16 @@ class SendFailed(Exception):
     """The provider kept failing (429 / 5xx / network) after every retry."""
 
 
+class Uncertain(Exception):
+    """The request may have reached the provider (it timed out waiting for the answer):
+    sending it again could mail people twice, so the rows stay claimed until the
+    provider's events confirm them or the claim times out."""
+
+
+def _timed_out(exc):
+    return isinstance(exc, TimeoutError) or isinstance(getattr(exc, "reason", None), TimeoutError)
+
+
 def unsubscribe_token(send_id):
     return signing.dumps({"s": connection.schema_name, "id": send_id}, salt=UNSUBSCRIBE_SALT, compress=True)
 
@@ -124,12 +134,14 @@ def post_with_retries(body, *, sg=None, sleep=time.sleep):
     delay = settings.MESSAGING_RETRY_SECONDS
     for attempt in range(1, settings.MESSAGING_MAX_TRIES + 1):
         try:
-            return sg.client.mail.send.post(request_body=body)
+            return sg.client.mail.send.post(request_body=body, timeout=settings.SENDGRID_TIMEOUT_SECONDS)
         except HTTPError as exc:
             if exc.status_code != 429 and exc.status_code < 500:
                 raise
             wait = _retry_after(exc) or delay
-        except OSError:  # refused, reset, timed out
+        except OSError as exc:  # refused or reset: nothing was accepted, try again
+            if _timed_out(exc):
+                raise Uncertain(str(exc)) from None
             wait = delay
         if attempt == settings.MESSAGING_MAX_TRIES:
             break
@@ -214,6 +226,8 @@ def deliver_email(message, *, batch_size=BATCH, sg=None, limiter=None):
         except SendFailed:
             Send.objects.filter(pk__in=ids).update(status=Send.Status.PENDING, claimed_at=None)
             raise
+        except Uncertain:
+            continue  # left claimed: settled by "processed" events or, later, the claim timeout
         message_id = (response.headers.get("X-Message-Id") or "") if response.headers else ""
         mark_sent(message, ids, provider_id=message_id)
         handed += len(ids)

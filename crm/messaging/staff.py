@@ -54,17 +54,20 @@ def message_detail(request, pk):
                 flash.success(request, _("Envoi annulé."))
                 return redirect("messaging:message", pk=pk)
             if what == "test":
-                send_test(message, request.user)
+                send_test(message, request.user, request.POST.get("contact", ""))
                 flash.success(request, _("Message d'essai envoyé à %(email)s.") % {"email": request.user.email})
                 return redirect("messaging:message", pk=pk)
         except (services.CannotSend, BadTemplate) as exc:
             flash.error(request, str(exc))
     eligible, excluded = audience(message)
-    sample = eligible.select_related("household__address").first()
+    # Preview as a given person of the audience (?contact=ID), by default the first one.
+    chosen = request.GET.get("contact", "")
+    recipients = eligible.select_related("household__address")
+    sample = (recipients.filter(pk=chosen).first() if chosen.isdigit() else None) or recipients.first()
     context = {
         "message": message, "form": form, "schedule_form": schedule_form, "editable": editable,
         "eligible": eligible.count(), "excluded": [(REASONS[k], n) for k, n in excluded.items()],
-        "progress": counts(message), "sample": sample,
+        "progress": counts(message), "sample": sample, "choices": recipients.order_by("pk")[:50],
     }  # fmt: skip
     if sample is not None and message.channel == Message.Channel.EMAIL:
         context["preview_subject"], context["preview_html"], _text = preview(message, sample)
@@ -79,11 +82,12 @@ def _render_sms(message, contact):
     return fill(with_keys(with_stop(message.body)), values_for(contact))
 
 
-def send_test(message, user):
-    """The message as the first person of its audience would get it, to the team member
-    only (through the site's mail settings, never to the segment)."""
+def send_test(message, user, contact_id=""):
+    """The message as the previewed person would get it, to the team member only
+    (through the site's mail settings, never to the segment)."""
     eligible, _excluded = audience(message)
-    sample = eligible.select_related("household__address").first()
+    recipients = eligible.select_related("household__address")
+    sample = (recipients.filter(pk=contact_id).first() if str(contact_id).isdigit() else None) or recipients.first()
     if sample is None:
         raise services.CannotSend(_("Personne dans ce segment ne peut recevoir ce message."))
     if message.channel == Message.Channel.SMS:

@@ -182,3 +182,37 @@ def test_event_webhook_checks_the_signature_and_applies_each_event_once(campaign
         assert ConsentEvent.objects.filter(contact=ines, granted=False).count() == 1
     assert client.post(url, "pas du json", content_type="application/json",
                        headers=keys.headers("pas du json")).status_code == 400  # fmt: skip
+
+
+def test_a_timed_out_request_is_not_sent_again_blindly(campaign, fake, settings):
+    """SendGrid may have accepted a request that timed out: the recipients stay claimed
+    until its "processed" events confirm them, so nobody is mailed twice."""
+    keys = SendGridKeys()
+    settings.SENDGRID_TIMEOUT_SECONDS = 0.3
+    with tenant_context(campaign):
+        ms = MessagingSettings.current()
+        ms.sendgrid_webhook_key = keys.public
+        ms.save()
+        people = [person(n, f"{n.lower()}@exemple.fr", consent_email=True) for n in ("Zoé", "Léon")]
+        message = newsletter()
+        send_now(message, actor=None)
+        fake.delay = 1.0
+        assert deliver_email(message) == 0
+        assert set(Send.objects.filter(message=message).values_list("status", flat=True)) == {"claimed"}
+        fake.delay = 0
+        assert deliver_email(message) == 0  # claimed rows are not taken again
+        sends = dict(Send.objects.filter(message=message).values_list("contact_id", "pk"))
+    assert len(fake.mail_requests()) == 1
+    # SendGrid did accept it: its processed events arrive and settle the rows.
+    events = [{"event": "processed", "sg_event_id": f"p{c.pk}", "send": str(sends[c.pk]),
+               "campaign": campaign.schema_name} for c in people]  # fmt: skip
+    payload = json.dumps(events)
+    client = Client(HTTP_HOST=host_of(campaign))
+    client.post("/messages/sendgrid/events/", payload, content_type="application/json", headers=keys.headers(payload))
+    with tenant_context(campaign):
+        from crm.messaging.email import release_stale_claims
+
+        assert release_stale_claims(message, older_than=0) == 0
+        assert set(Send.objects.filter(message=message).values_list("status", flat=True)) == {"sent"}
+        assert deliver_email(message) == 0
+    assert len(fake.mail_requests()) == 1

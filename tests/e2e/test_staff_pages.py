@@ -1,0 +1,55 @@
+"""The team's action and message pages in Chromium, checked with axe-core."""
+
+import pytest
+from django.contrib.gis.geos import MultiPolygon, Polygon
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from bench.synthetic import scatter_buildings
+from campaigns.accounts.models import Role
+from crm.field.actions import default_result_codes
+from crm.field.models import Action, Zone
+from crm.field.turfs import cut_zone
+from crm.messaging.models import Message
+from crm.models import Contact, Segment, Tag
+from tests.conftest import host_of, make_user
+from tests.e2e.test_campaign_site import serious_accessibility_violations
+
+pytestmark = pytest.mark.browser
+
+
+def test_action_and_message_pages_are_accessible(browser, committed, asgi_server):
+    campaign = committed.campaign(name="Bourgneuf Demain").campaign
+    make_user(campaign, Role.ORGANIZER, "ines@exemple.fr", password="mot-de-passe-long-2026")
+    with tenant_context(campaign):
+        zone = Zone.objects.create(
+            name="Centre", code="C", geometry=MultiPolygon(Polygon.from_bbox((1.90, 47.90, 1.91, 47.905)), srid=4326)
+        )
+        scatter_buildings(zone.pk, 60, seed=3)
+        cut_zone(zone, doors_per_turf=30)
+        today = timezone.localdate()
+        action = Action.objects.create(name="Porte-à-porte", kind="door", starts_on=today, ends_on=today,
+                                       objective=100, result_codes=default_result_codes("door"))  # fmt: skip
+        action.zones.add(zone)
+        tag = Tag.objects.create(name="SMS")
+        Contact.objects.create(first_names="Zoé", phone="+33612345678", consent_sms=True).tags.add(tag)
+        segment = Segment.objects.create(name="SMS", filters={"tags": ["SMS"]})
+        message = Message.objects.create(channel="sms", name="Rappel", body="{{ first_name }}, réunion à 19 h",
+                                         segment=segment)  # fmt: skip
+    site = f"http://{host_of(campaign)}:{asgi_server}"
+    context = browser.new_context(locale="fr-FR", bypass_csp=True)
+    page = context.new_page()
+    page.goto(site + "/accounts/login/?next=/equipe/actions/")
+    page.get_by_label("Adresse e-mail").fill("ines@exemple.fr")
+    page.get_by_label("Mot de passe").fill("mot-de-passe-long-2026")
+    page.get_by_role("button", name="Se connecter").last.click()
+    page.wait_for_url(site + "/equipe/actions/")
+    assert serious_accessibility_violations(page) == []
+    page.get_by_role("link", name="Porte-à-porte").click()
+    page.get_by_role("heading", name="Avancement").wait_for()
+    assert serious_accessibility_violations(page) == []
+    page.goto(f"{site}/messages/{message.pk}/")
+    assert "Zoé, réunion à 19 h" in page.locator(".sms-preview").inner_text()
+    assert "GSM-7" in page.content()
+    assert serious_accessibility_violations(page) == []
+    context.close()
