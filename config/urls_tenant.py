@@ -30,6 +30,7 @@ urlpatterns = [
     path("equipe/", include("crm.field.urls")),
     path("terrain/", include(field_urls.app_urlpatterns)),
     path("messages/", include("crm.messaging.urls")),
+    path("", include("livemap.urls")),
     path("api/me/", MeView.as_view(), name="api-me"),
     path("api/reports/", field_api.ReportView.as_view(), name="api-field-reports"),
     path("api/reports/today/", field_api.TodayView.as_view(), name="api-field-today"),

@@ -47,6 +47,7 @@ class FakeProviders:
         self.delay = delay
         self.lock = threading.Lock()
         self.webhook = None  # (url, host, SendGridKeys) for "processed" events
+        self.on_request = None  # called with (path, body) for each request accepted
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -65,6 +66,8 @@ class FakeProviders:
                         fake.requests.append((self.path, dict(self.headers), body))
                 if status is None and fake.webhook and self.path == "/v3/mail/send":
                     fake.post_processed(body)
+                if status is None and fake.on_request:
+                    fake.on_request(self.path, body)
                 if fake.delay:
                     time.sleep(fake.delay)
                 if status is not None:

@@ -54,6 +54,7 @@ TENANT_APPS = [
     "crm",
     "crm.field",
     "crm.messaging",
+    "livemap",
     "participation",
 ]
 
@@ -191,6 +192,9 @@ VENDOR_STATIC = {
     "htmx": NODE_MODULES / "htmx.org" / "dist",
     "leaflet": NODE_MODULES / "leaflet" / "dist",
     "leaflet-geoman": NODE_MODULES / "@geoman-io" / "leaflet-geoman-free" / "dist",
+    "leaflet-markercluster": NODE_MODULES / "leaflet.markercluster" / "dist",
+    "leaflet-heat": NODE_MODULES / "leaflet.heat" / "dist",
+    "chartjs": NODE_MODULES / "chart.js" / "dist",
 }
 STATICFILES_DIRS = [BASE_DIR / "static"] + [
     (f"vendor/{name}", path) for name, path in VENDOR_STATIC.items() if path.is_dir()

@@ -81,5 +81,6 @@ def counts(message):
     total = sum(by_status.values())
     remaining = by_status.get(Send.Status.PENDING, 0) + by_status.get(Send.Status.CLAIMED, 0)
     failed = sum(by_status.get(s, 0) for s in (Send.Status.FAILED, Send.Status.BOUNCED, Send.Status.DROPPED))
+    labels = dict(Send.Status.choices)
     return {"total": total, "remaining": remaining, "failed": failed, "sent": total - remaining - failed,
-            "by_status": by_status}  # fmt: skip
+            "by_status": {labels[k]: v for k, v in by_status.items()}}  # fmt: skip

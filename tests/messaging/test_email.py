@@ -216,3 +216,44 @@ def test_a_timed_out_request_is_not_sent_again_blindly(campaign, fake, settings)
         assert set(Send.objects.filter(message=message).values_list("status", flat=True)) == {"sent"}
         assert deliver_email(message) == 0
     assert len(fake.mail_requests()) == 1
+
+
+def test_cancel_while_sending_stops_after_the_batch_in_flight(committed, settings):
+    import threading
+
+    from django.db import connection
+
+    from crm.messaging.services import cancel
+
+    fake = FakeProviders()
+    settings.SENDGRID_API_URL, settings.SENDGRID_REQUESTS_PER_SECOND = fake.url, 0
+    campaign = committed.campaign().campaign
+    with tenant_context(campaign):
+        tag = Tag.objects.create(name="Lettre")
+        tag.contacts.add(*Contact.objects.bulk_create(
+            [Contact(first_names=f"P{i}", email=f"p{i}@exemple.fr", consent_email=True) for i in range(3000)]
+        ))  # fmt: skip
+        message = newsletter()
+        send_now(message, actor=None)
+
+    def cancel_on_first_request(path, body):
+        # The team presses "cancel" while the first batch is at SendGrid (another connection).
+        def press():
+            connection.set_tenant(campaign)
+            cancel(Message.objects.get(pk=message.pk), actor=None)
+            connection.close()
+
+        if len(fake.mail_requests()) == 1:
+            t = threading.Thread(target=press)
+            t.start()
+            t.join()
+
+    fake.on_request = cancel_on_first_request
+    try:
+        with tenant_context(campaign):
+            assert deliver_email(message) == 1000
+            assert Message.objects.get(pk=message.pk).status == "cancelled"
+            assert Send.objects.filter(message=message, status="pending").count() == 2000
+        assert len(fake.mail_requests()) == 1
+    finally:
+        fake.close()

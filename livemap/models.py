@@ -1,0 +1,33 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def default_tiles():
+    return settings.MAP_TILE_URL
+
+
+def default_attribution():
+    return settings.MAP_TILE_ATTRIBUTION
+
+
+class MapSettings(models.Model):
+    """The campaign's map background (one row). Empty URL: a blank background, nothing
+    requested from another host (privacy-minded campaigns, tests)."""
+
+    tile_url = models.CharField(
+        _("adresse des tuiles"), max_length=300, blank=True, default=default_tiles,
+        help_text=_("Ex. https://tile.openstreetmap.org/{z}/{x}/{y}.png ; vide = fond blanc"),
+    )  # fmt: skip
+    tile_attribution = models.CharField(_("attribution"), max_length=300, blank=True, default=default_attribution)
+
+    class Meta:
+        verbose_name = _("réglages de la carte")
+        verbose_name_plural = _("réglages de la carte")
+
+    def __str__(self):
+        return str(_("Réglages de la carte"))
+
+    @classmethod
+    def current(cls):
+        return cls.objects.order_by("pk").first() or cls.objects.create()

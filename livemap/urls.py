@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import api, views
+
+urlpatterns = [
+    path("equipe/carte/", views.staff_map, name="livemap"),
+    path("equipe/carte/carte.js", views.map_script, name="livemap-script"),
+    path("api/map/reports/", api.ReportsLayerView.as_view(), name="livemap-reports"),
+    path("api/map/zones/", api.ZonesLayerView.as_view(), name="livemap-zones"),
+    path("api/map/turfs/", api.TurfsLayerView.as_view(), name="livemap-turfs"),
+    path("api/map/catch-up/", api.CatchUpView.as_view(), name="livemap-catchup"),
+]

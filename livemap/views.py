@@ -1,0 +1,87 @@
+import json
+import re
+from urllib.parse import urlsplit
+
+import folium
+from django.contrib.gis.db.models import Extent
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.templatetags.static import static
+from django.utils.translation import gettext as _
+
+from crm.field.models import Action, FieldReport, Zone
+from crm.views import staff_required
+
+from .models import MapSettings
+
+LAYERS = [  # (folium feature group id, label, shown at first)
+    ("zones", "Zones (priorité)", True),
+    ("coverage", "Couverture des secteurs", False),
+    ("support", "Soutien par secteur", False),
+    ("reports", "Comptes rendus", True),
+    ("heat", "Carte de chaleur du soutien", False),
+]
+TAG = re.compile(r"<(?:script src|link rel)[^>]*>(?:</script>)?")
+
+
+def build_map(request):
+    """The map's skeleton with folium: Leaflet and its plugins from our static files,
+    the campaign's tiles, one empty group per layer and the layer switcher. The
+    layers' data comes from the API by bounding box (static/js/livemap.js)."""
+    ms = MapSettings.current()
+    extent = Zone.objects.aggregate(e=Extent("geometry"))["e"] or (-5.0, 42.0, 8.0, 51.0)
+    fmap = folium.Map(location=[(extent[1] + extent[3]) / 2, (extent[0] + extent[2]) / 2], zoom_start=12,
+                      tiles=None, control_scale=True)  # fmt: skip
+    fmap._id = "staff"
+    fmap.default_js = [
+        ("leaflet", static("vendor/leaflet/leaflet.js")),
+        ("markercluster", static("vendor/leaflet-markercluster/leaflet.markercluster.js")),
+        ("heat", static("vendor/leaflet-heat/leaflet-heat.js")),
+    ]
+    fmap.default_css = [
+        ("leaflet_css", static("vendor/leaflet/leaflet.css")),
+        ("markercluster_css", static("vendor/leaflet-markercluster/MarkerCluster.css")),
+        ("markercluster_default_css", static("vendor/leaflet-markercluster/MarkerCluster.Default.css")),
+    ]
+    if ms.tile_url:
+        folium.TileLayer(tiles=ms.tile_url, attr=ms.tile_attribution or " ", name=_("Fond de carte")).add_to(fmap)
+    sensitive = request.user.has_perm("crm.see_sensitive")
+    for key, label, shown in LAYERS:
+        if key in ("support", "heat") and not sensitive:
+            continue
+        group = folium.FeatureGroup(name=_(label), show=shown)
+        group._id = key
+        group.add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    root = fmap.get_root()
+    root.render()
+    head = "\n".join(TAG.findall(root.header.render()))
+    return ms, extent, head, root.script.render()
+
+
+def _tile_origin(request):
+    url = MapSettings.current().tile_url
+    parts = urlsplit(url)
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
+
+
+@staff_required("live.follow")
+def staff_map(request):
+    ms, extent, head, _script = build_map(request)
+    last_report = FieldReport.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    response = render(request, "livemap/staff_map.html", {
+        "head": head, "extent": json.dumps(list(extent)), "actions": Action.objects.order_by("-starts_on", "name"),
+        "kinds": Action.Kind.choices, "last_report": last_report,
+    })  # fmt: skip
+    # The campaign's own tile server may differ from the platform's default.
+    origins = _tile_origin(request)
+    if origins:
+        response._csp_update = {"img-src": origins}
+    return response
+
+
+@staff_required("live.follow")
+def map_script(request):
+    """folium's map script, served from our origin (the pages allow no inline script)."""
+    _ms, _extent, _head, script = build_map(request)
+    return HttpResponse(script, content_type="text/javascript")

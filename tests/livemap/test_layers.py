@@ -1,0 +1,111 @@
+"""The map's layers by viewport: counts that add up, filters, coverage, who sees support."""
+
+import datetime as dt
+import uuid
+
+import pytest
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from bench.synthetic import scatter_buildings
+from campaigns.accounts.models import Role
+from crm.field.actions import default_result_codes
+from crm.field.models import Action, FieldReport, Zone
+from crm.field.turfs import cut_zone
+from crm.models import Contact
+from tests.conftest import host_of, make_user
+
+BOX = "1.89,47.89,1.94,47.92"
+
+
+@pytest.fixture
+def field(shared_campaign, db):
+    campaign = shared_campaign
+    with tenant_context(campaign):
+        outline = MultiPolygon(Polygon.from_bbox((1.90, 47.90, 1.92, 47.91)), srid=4326)
+        zone = Zone.objects.create(name="Centre", code="C", priority=1, geometry=outline)
+        scatter_buildings(zone.pk, 200, seed=6, flats_every=10**9)
+        turfs = cut_zone(zone, doors_per_turf=50)
+        today = timezone.localdate()
+        door = Action.objects.create(name="PAP", kind="door", starts_on=today, ends_on=today,
+                                     result_codes=default_result_codes("door"))  # fmt: skip
+        phone = Action.objects.create(name="Phoning", kind="phone", starts_on=today, ends_on=today,
+                                      result_codes=default_result_codes("phone"))  # fmt: skip
+        first = turfs[0]
+        addresses = list(first.addresses.all()[:20])
+        for i, address in enumerate(addresses):
+            FieldReport.objects.create(
+                uuid=uuid.uuid4(), action=door, turf=first, address=address, result="talked" if i % 2 else "not_home",
+                reached=bool(i % 2), location=address.point, done_at=timezone.now() - dt.timedelta(days=i % 3),
+            )  # fmt: skip
+        FieldReport.objects.create(uuid=uuid.uuid4(), action=phone, result="talked", reached=True,
+                                   location=Point(1.91, 47.905, srid=4326), done_at=timezone.now())  # fmt: skip
+        for c in Contact.objects.filter(household__address__in=addresses[:10]):
+            c.support_level, c.last_contacted_at = (5 if c.pk % 2 else 2), timezone.now()
+            c.save()
+    return {"campaign": campaign, "door": door, "phone": phone, "turf": first, "addresses": addresses}
+
+
+def client_for(campaign, role):
+    client = Client(HTTP_HOST=host_of(campaign))
+    with tenant_context(campaign):
+        client.force_login(make_user(campaign, role))
+    return client
+
+
+def test_report_cells_and_points_add_up_to_the_reports_in_the_view(field):
+    client = client_for(field["campaign"], Role.TEAM_LEADER)
+    for zoom in (9, 12, 14):
+        cells = client.get("/api/map/reports/", {"bbox": BOX, "zoom": zoom}).json()
+        assert cells["mode"] == "cells"
+        assert sum(f["properties"]["count"] for f in cells["features"]) == 21
+        assert sum(f["properties"]["reached"] for f in cells["features"]) == 11
+    points = client.get("/api/map/reports/", {"bbox": BOX, "zoom": 16}).json()
+    assert points["mode"] == "points" and len(points["features"]) == 21
+    only_door = client.get("/api/map/reports/", {"bbox": BOX, "zoom": 16, "kind": "door", "result": "talked"}).json()
+    assert len(only_door["features"]) == 10
+    today = timezone.localdate().isoformat()
+    assert len(client.get("/api/map/reports/", {"bbox": BOX, "zoom": 16, "since": today}).json()["features"]) == 8
+    elsewhere = client.get("/api/map/reports/", {"bbox": "2.5,48.5,2.6,48.6", "zoom": 16}).json()
+    assert elsewhere["features"] == []
+    with connection.cursor() as cur, tenant_context(field["campaign"]):
+        cur.execute("SELECT count(*) FROM field_fieldreport WHERE action_id = %s AND result = 'talked'",
+                    [field["door"].pk])  # fmt: skip
+        assert cur.fetchone()[0] == len(only_door["features"])
+
+
+def test_zones_and_turfs_carry_coverage_and_support_only_for_those_who_may_see_it(field):
+    organizer = client_for(field["campaign"], Role.ORGANIZER)
+    turfs = organizer.get("/api/map/turfs/", {"bbox": BOX, "zoom": 14}).json()["features"]
+    first = next(f for f in turfs if f["properties"]["id"] == field["turf"].pk)
+    assert first["properties"]["visited"] == 20 and first["properties"]["doors"] == 50
+    assert first["properties"]["coverage"] == 0.4
+    assert first["properties"]["support"] is not None
+    zones = organizer.get("/api/map/zones/", {"bbox": BOX, "zoom": 14}).json()["features"]
+    assert zones[0]["properties"]["visited"] == 20 and zones[0]["properties"]["doors"] == 200
+    volunteer = client_for(field["campaign"], Role.VOLUNTEER)
+    assert (
+        "support" not in volunteer.get("/api/map/turfs/", {"bbox": BOX, "zoom": 14}).json()["features"][0]["properties"]
+    )
+
+
+def test_bad_viewports_get_a_clear_400_and_citizens_get_nothing(field):
+    client = client_for(field["campaign"], Role.ORGANIZER)
+    for params in ({"bbox": "a,b,c,d"}, {"bbox": "2,48,1,47"}, {"bbox": BOX, "zoom": 40}, {}):
+        response = client.get("/api/map/reports/", params)
+        assert response.status_code == 400 and "bbox" in response.json()
+    assert client.get("/api/map/reports/", {"bbox": BOX, "since": "hier"}).status_code == 400
+    citizen = client_for(field["campaign"], Role.CITIZEN)
+    assert citizen.get("/api/map/reports/", {"bbox": BOX}).status_code == 403
+    assert citizen.get("/equipe/carte/").status_code == 403
+    page = client.get("/equipe/carte/")
+    assert page.status_code == 200 and "vendor/leaflet/leaflet.js" in page.content.decode()
+    script = client.get("/equipe/carte/carte.js").content.decode()
+    assert "var map_staff = L.map(" in script and "feature_group_support" in script
+    assert (
+        "feature_group_support"
+        not in client_for(field["campaign"], Role.VOLUNTEER).get("/equipe/carte/carte.js").content.decode()
+    )
