@@ -1,3 +1,4 @@
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions
 from rest_framework.exceptions import ValidationError
@@ -13,6 +14,10 @@ VIEWPORT = [
     OpenApiParameter("zoom", int, description="map zoom (0–22)"),
 ]
 FILTERS = [OpenApiParameter(n, str) for n in ("action", "kind", "team", "volunteer", "result", "since", "until")]
+
+
+def geojson(body):
+    return HttpResponse(body, content_type="application/geo+json")
 
 
 class FollowPermission(HasPerm):
@@ -39,7 +44,7 @@ class ReportsLayerView(LayerView):
             filters = parse_filters(request.query_params)
         except BadViewport as exc:
             raise ValidationError({"filters": [str(exc)]}) from None
-        return Response(reports_layer(box, zoom, filters))
+        return geojson(reports_layer(box, zoom, filters))
 
 
 class ZonesLayerView(LayerView):
@@ -48,7 +53,7 @@ class ZonesLayerView(LayerView):
     @extend_schema(parameters=VIEWPORT, responses={200: dict})
     def get(self, request):
         box, zoom = self.viewport(request)
-        return Response(areas_layer("zone", box, zoom, with_support=request.user.has_perm("crm.see_sensitive")))
+        return geojson(areas_layer("zone", box, zoom, with_support=request.user.has_perm("crm.see_sensitive")))
 
 
 class TurfsLayerView(LayerView):
@@ -57,7 +62,7 @@ class TurfsLayerView(LayerView):
     @extend_schema(parameters=VIEWPORT, responses={200: dict})
     def get(self, request):
         box, zoom = self.viewport(request)
-        return Response(areas_layer("turf", box, zoom, with_support=request.user.has_perm("crm.see_sensitive")))
+        return geojson(areas_layer("turf", box, zoom, with_support=request.user.has_perm("crm.see_sensitive")))
 
 
 class CatchUpView(LayerView):

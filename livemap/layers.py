@@ -9,6 +9,7 @@ level 4–5, among the people met there with a known level).
 """
 
 import datetime as dt
+import json
 
 from django.db import connection
 from django.utils.translation import gettext as _
@@ -87,12 +88,11 @@ def reports_layer(box, zoom, filters=((), ())):
                 [*box, *args, MAX_POINTS],
             )
             features = [
-                {"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]},
-                 "properties": {"id": pk, "result": result, "reached": reached, "kind": kind, "action": name,
-                                "at": at.isoformat()}}
+                ({"type": "Point", "coordinates": [x, y]},
+                 {"id": pk, "result": result, "reached": reached, "kind": kind, "action": name, "at": at.isoformat()})
                 for pk, x, y, result, reached, kind, name, at in cur.fetchall()
             ]  # fmt: skip
-            return {"type": "FeatureCollection", "mode": "points", "features": features}
+            return feature_collection(features, mode="points")
         size = cell_size(zoom)
         cur.execute(
             f"""
@@ -105,62 +105,93 @@ def reports_layer(box, zoom, filters=((), ())):
             [size, *box, *args],
         )
         features = [
-            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]},
-             "properties": {"count": n, "reached": reached}}
+            ({"type": "Point", "coordinates": [x, y]}, {"count": n, "reached": reached})
             for x, y, n, reached in cur.fetchall()
-        ]  # fmt: skip
-        return {"type": "FeatureCollection", "mode": "cells", "cell": size, "features": features}
+        ]
+        return feature_collection(features, mode="cells", cell=size)
 
 
 def areas_layer(table, box, zoom, *, with_support):
-    """Zones or turfs in the box with doors, doors visited and (optionally) support."""
+    """Zones or turfs in the box with doors, doors visited and (optionally) support.
+    A zone's doors are those of its turfs. Set-based: one pass over the buildings of
+    the areas in view, not one subquery per area."""
     tolerance = cell_size(zoom) / 16
     if table == "zone":
-        source = "field_zone g"
-        membership = "SELECT ta.address_id FROM field_turf_addresses ta JOIN field_turf t ON t.id = ta.turf_id WHERE t.zone_id = g.id"  # noqa: E501
-        doors = "(SELECT coalesce(sum(t.door_count), 0) FROM field_turf t WHERE t.zone_id = g.id)"
-        extra = "g.priority, g.code, g.score"
+        areas = "SELECT id, name, priority, code, score, geometry FROM field_zone WHERE geometry && {env}"
+        members = (
+            "SELECT t.zone_id AS area, ta.address_id FROM field_turf_addresses ta "
+            "JOIN field_turf t ON t.id = ta.turf_id JOIN areas ON areas.id = t.zone_id"
+        )
+        doors = (
+            "SELECT t.zone_id AS area, sum(t.door_count) AS n FROM field_turf t "
+            "JOIN areas ON areas.id = t.zone_id GROUP BY 1"
+        )
     else:
-        source = "field_turf g"
-        membership = "SELECT ta.address_id FROM field_turf_addresses ta WHERE ta.turf_id = g.id"
-        doors = "g.door_count"
-        extra = "NULL, '', NULL"
-    support = (  # noqa: S608 - fixed fragments only
-        f"""(SELECT CASE WHEN count(c.support_level) = 0 THEN NULL
-                     ELSE round(count(*) FILTER (WHERE c.support_level >= 4)::numeric / count(c.support_level), 3) END
-             FROM crm_contact c JOIN crm_household h ON h.id = c.household_id
-             WHERE h.address_id IN ({membership}) AND c.erased_at IS NULL AND c.last_contacted_at IS NOT NULL)"""
+        areas = (
+            "SELECT id, name, NULL::int AS priority, '' AS code, NULL::float AS score, geometry "
+            "FROM field_turf WHERE geometry && {env}"
+        )
+        members = (
+            "SELECT ta.turf_id AS area, ta.address_id FROM field_turf_addresses ta JOIN areas ON areas.id = ta.turf_id"
+        )
+        doors = "SELECT id AS area, door_count AS n FROM field_turf JOIN areas USING (id)"
+    support = (
+        """, support AS (
+            SELECT m.area, count(*) FILTER (WHERE c.support_level >= 4) AS yes, count(c.support_level) AS known
+            FROM members m JOIN crm_household h ON h.address_id = m.address_id
+            JOIN crm_contact c ON c.household_id = h.id
+            WHERE c.erased_at IS NULL AND c.last_contacted_at IS NOT NULL AND c.support_level IS NOT NULL
+            GROUP BY m.area
+        )"""
         if with_support
-        else "NULL"
+        else ", support AS (SELECT NULL::bigint AS area, 0 AS yes, 0 AS known WHERE false)"
     )
+    env = "ST_MakeEnvelope(%s, %s, %s, %s, 4326)"
     with connection.cursor() as cur:
         cur.execute(
             f"""
-            SELECT g.id, g.name, {extra}, ST_AsGeoJSON(ST_SimplifyPreserveTopology(g.geometry, %s), 6), {doors},
-                   (SELECT count(DISTINCT (r.address_id, r.household_id)) FROM field_fieldreport r
-                    WHERE r.address_id IN ({membership})),
-                   {support}
-            FROM {source} WHERE g.geometry && ST_MakeEnvelope(%s, %s, %s, %s, 4326)
-            ORDER BY g.id LIMIT 2000
-            """,  # noqa: S608 - fixed fragments only
-            [tolerance, *box],
+            WITH areas AS ({areas.format(env=env)} ORDER BY id LIMIT 2000),
+            members AS ({members}),
+            doors AS ({doors}),
+            visited AS (
+                SELECT m.area, count(DISTINCT (r.address_id, r.household_id)) AS n
+                FROM members m JOIN field_fieldreport r ON r.address_id = m.address_id GROUP BY m.area
+            ){support}
+            SELECT areas.id, areas.name, areas.priority, areas.code, areas.score,
+                   ST_AsGeoJSON(ST_SimplifyPreserveTopology(areas.geometry, %s), 6),
+                   coalesce(doors.n, 0), coalesce(visited.n, 0), support.yes, support.known
+            FROM areas LEFT JOIN doors ON doors.area = areas.id LEFT JOIN visited ON visited.area = areas.id
+            LEFT JOIN support ON support.area = areas.id
+            ORDER BY areas.id
+            """,
+            [*box, tolerance],
         )
         rows = cur.fetchall()
     features = []
-    for pk, name, priority, code, score, geometry, door_count, visited, support_share in rows:
+    for pk, name, priority, code, score, geometry, door_count, visited, yes, known in rows:
+        door_count = int(door_count)
         props = {"id": pk, "name": name, "priority": priority, "code": code, "score": score,
                  "doors": door_count, "visited": visited,
                  "coverage": round(visited / door_count, 3) if door_count else None}  # fmt: skip
         if with_support:
-            props["support"] = float(support_share) if support_share is not None else None
-        features.append({"type": "Feature", "geometry": _json(geometry), "properties": props})
-    return {"type": "FeatureCollection", "features": features}
+            props["support"] = round(yes / known, 3) if known else None
+        features.append((geometry, props))
+    return feature_collection(features)
 
 
-def _json(text):
-    import json
-
-    return json.loads(text)
+def feature_collection(features, **extra):
+    """GeoJSON bytes, PostGIS's geometry text spliced in as is (no parse and re-dump:
+    a zoomed-out view of a département's communes is hundreds of kilobytes)."""
+    head = json.dumps({"type": "FeatureCollection", **extra})[:-1]
+    parts = [
+        '{"type":"Feature","geometry":'
+        + (geometry if isinstance(geometry, str) else json.dumps(geometry))
+        + ',"properties":'
+        + json.dumps(props, ensure_ascii=False, default=str)
+        + "}"
+        for geometry, props in features
+    ]
+    return (head + ',"features":[' + ",".join(parts) + "]}").encode()
 
 
 def reports_since(last_id, limit=500):
