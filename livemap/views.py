@@ -1,10 +1,12 @@
+import csv
 import json
 import re
 from urllib.parse import urlsplit
 
 import folium
+from django.contrib import messages
 from django.contrib.gis.db.models import Extent
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.utils.translation import gettext as _
@@ -12,6 +14,8 @@ from django.utils.translation import gettext as _
 from crm.field.models import Action, FieldReport, Zone
 from crm.views import staff_required
 
+from .dashboard import charts
+from .layers import BadViewport
 from .models import MapSettings
 
 LAYERS = [  # (folium feature group id, label, shown at first)
@@ -85,3 +89,33 @@ def map_script(request):
     """folium's map script, served from our origin (the pages allow no inline script)."""
     _ms, _extent, _head, script = build_map(request)
     return HttpResponse(script, content_type="text/javascript")
+
+
+@staff_required("field.track")
+def dashboard(request):
+    """The team's figures, with the map's filters; each chart downloadable as CSV."""
+    try:
+        data = charts(request.GET, with_support=request.user.has_perm("crm.see_sensitive"))
+    except BadViewport as exc:
+        messages.error(request, str(exc))
+        data = charts({}, with_support=request.user.has_perm("crm.see_sensitive"))
+    return render(request, "livemap/dashboard.html", {
+        "charts": data, "actions": Action.objects.order_by("-starts_on", "name"), "kinds": Action.Kind.choices,
+        "query": request.GET.urlencode(),
+    })  # fmt: skip
+
+
+@staff_required("field.track")
+def dashboard_csv(request, name):
+    try:
+        data = charts(request.GET, with_support=request.user.has_perm("crm.see_sensitive"))
+    except BadViewport as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    if name not in data:
+        raise Http404(_("Ce graphique n'existe pas."))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(data[name]["columns"])
+    writer.writerows(data[name]["rows"])
+    return response

@@ -48,6 +48,10 @@ def test_action_and_message_pages_are_accessible(browser, committed, asgi_server
     page.get_by_role("link", name="Porte-à-porte").click()
     page.get_by_role("heading", name="Avancement").wait_for()
     assert serious_accessibility_violations(page) == []
+    page.goto(f"{site}/equipe/tableau-de-bord/")
+    page.wait_for_selector("body[data-charts-drawn='true']")
+    assert page.locator("canvas[data-chart]").count() == 3
+    assert serious_accessibility_violations(page) == []
     page.goto(f"{site}/messages/{message.pk}/")
     assert "Zoé, réunion à 19 h" in page.locator(".sms-preview").inner_text()
     assert "GSM-7" in page.content()

@@ -109,3 +109,28 @@ def test_bad_viewports_get_a_clear_400_and_citizens_get_nothing(field):
         "feature_group_support"
         not in client_for(field["campaign"], Role.VOLUNTEER).get("/equipe/carte/carte.js").content.decode()
     )
+
+
+def test_dashboard_numbers_equal_counts_made_directly_in_sql(field):
+    organizer = client_for(field["campaign"], Role.ORGANIZER)
+    page = organizer.get("/equipe/tableau-de-bord/")
+    assert page.status_code == 200
+    charts = page.context["charts"]
+    with connection.cursor() as cur, tenant_context(field["campaign"]):
+        cur.execute("SELECT result, count(*) FROM field_fieldreport GROUP BY 1")
+        assert dict(map(tuple, charts["results"]["rows"])) == dict(cur.fetchall())
+        cur.execute("SELECT count(*) FILTER (WHERE address_id IS NOT NULL), count(*) FILTER (WHERE reached) "
+                    "FROM field_fieldreport")  # fmt: skip
+        doors, reached = cur.fetchone()
+    assert sum(r[1] for r in charts["per_day"]["rows"]) == doors == 20
+    assert sum(r[2] for r in charts["per_day"]["rows"]) == reached == 11
+    assert {r[0]: r[1] for r in charts["actions"]["rows"]} == {"PAP": 20, "Phoning": 1}
+    assert "support" in charts
+    filtered = organizer.get("/equipe/tableau-de-bord/", {"kind": "phone"}).context["charts"]
+    assert filtered["results"]["rows"] == [["talked", 1]]
+    csv_lines = organizer.get("/equipe/tableau-de-bord/results.csv").content.decode().splitlines()
+    assert csv_lines[0] == "Résultat,Comptes rendus" and len(csv_lines) == 3
+    assert organizer.get("/equipe/tableau-de-bord/inconnu.csv").status_code == 404
+    leader = client_for(field["campaign"], Role.TEAM_LEADER)
+    assert "support" not in leader.get("/equipe/tableau-de-bord/").context["charts"]
+    assert client_for(field["campaign"], Role.VOLUNTEER).get("/equipe/tableau-de-bord/").status_code == 403

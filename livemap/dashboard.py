@@ -1,0 +1,101 @@
+"""Figures for the team's dashboard. Each chart is a list of rows (label, values...),
+the same rows drawn by Chart.js and downloadable as CSV."""
+
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from .layers import parse_filters
+
+
+def _rows(sql, args):
+    with connection.cursor() as cur:
+        cur.execute(sql, args)
+        return [list(r) for r in cur.fetchall()]
+
+
+def charts(params, *, with_support):
+    """{name: {"title", "columns", "rows"}} for the filters in `params`."""
+    where, args = parse_filters(params)
+    cond = " AND ".join(["true", *where])
+    base = f"FROM field_fieldreport r JOIN field_action a ON a.id = r.action_id WHERE {cond}"  # noqa: S608
+    result = {
+        "per_day": {
+            "title": _("Portes frappées et personnes rencontrées par jour"),
+            "columns": [_("Jour"), _("Portes"), _("Personnes rencontrées")],
+            "rows": [
+                [day.isoformat(), doors, reached]
+                for day, doors, reached in _rows(
+                    "SELECT (r.done_at AT TIME ZONE 'Europe/Paris')::date, "
+                    "count(*) FILTER (WHERE r.address_id IS NOT NULL), count(*) FILTER (WHERE r.reached) "
+                    f"{base} GROUP BY 1 ORDER BY 1",
+                    args,
+                )
+            ],
+        },
+        "results": {
+            "title": _("Résultats"),
+            "columns": [_("Résultat"), _("Comptes rendus")],
+            "rows": _rows(f"SELECT r.result, count(*) {base} GROUP BY 1 ORDER BY 2 DESC, 1", args),  # noqa: S608
+        },
+        "actions": {
+            "title": _("Avancement des actions"),
+            "columns": [_("Action"), _("Réalisé"), _("Objectif")],
+            "rows": _rows(
+                "SELECT a.name, CASE WHEN a.kind IN ('letterbox', 'leafleting') THEN coalesce(sum(r.leaflets), 0) "
+                "ELSE count(r.id) END, a.objective FROM field_action a LEFT JOIN field_fieldreport r "
+                f"ON r.action_id = a.id AND {cond} GROUP BY a.id ORDER BY a.starts_on DESC, a.name",
+                args,
+            ),
+        },
+        "volunteers": {
+            "title": _("Bénévoles les plus actifs"),
+            "columns": [_("Bénévole"), _("Comptes rendus"), _("Personnes rencontrées")],
+            "rows": _rows(
+                "SELECT coalesce(nullif(u.display_name, ''), nullif(u.full_name, ''), split_part(u.email, '@', 1)), "
+                "count(*), count(*) FILTER (WHERE r.reached) FROM field_fieldreport r "
+                "JOIN field_action a ON a.id = r.action_id JOIN accounts_user u ON u.id = r.volunteer_id "
+                f"WHERE {cond} GROUP BY u.id ORDER BY 2 DESC, 1 LIMIT 10",
+                args,
+            ),
+        },
+        "teams": {
+            "title": _("Équipes"),
+            "columns": [_("Équipe"), _("Comptes rendus"), _("Personnes rencontrées")],
+            "rows": _rows(
+                "SELECT t.name, count(r.id), count(r.id) FILTER (WHERE r.reached) FROM accounts_team t "
+                "JOIN accounts_team_members m ON m.team_id = t.id "
+                "JOIN field_fieldreport r ON r.volunteer_id = m.user_id "
+                f"JOIN field_action a ON a.id = r.action_id WHERE {cond} GROUP BY t.id ORDER BY 2 DESC, 1",
+                args,
+            ),
+        },
+        "messages": {
+            "title": _("Messages"),
+            "columns": [_("Message"), _("Envoyés"), _("Remis"), _("Ouverts"), _("Rejetés"), _("Désabonnés")],
+            "rows": _rows(
+                "SELECT m.name, count(s.id) FILTER (WHERE s.status NOT IN ('pending', 'claimed', 'failed')), "
+                "count(s.id) FILTER (WHERE s.status IN ('delivered', 'opened', 'clicked')), "
+                "count(s.id) FILTER (WHERE s.status IN ('opened', 'clicked')), "
+                "count(s.id) FILTER (WHERE s.status IN ('bounced', 'dropped')), "
+                "count(s.id) FILTER (WHERE s.status IN ('unsubscribed', 'spam')) "
+                "FROM messaging_message m LEFT JOIN messaging_send s ON s.message_id = m.id "
+                "GROUP BY m.id ORDER BY m.created DESC LIMIT 20",
+                [],
+            ),
+        },
+    }
+    if with_support:
+        result["support"] = {
+            "title": _("Soutien par zone (personnes rencontrées au soutien connu)"),
+            "columns": [_("Zone"), _("Favorables (4–5)"), _("Soutien connu")],
+            "rows": _rows(
+                "SELECT z.name, count(*) FILTER (WHERE c.support_level >= 4), count(c.support_level) "
+                "FROM field_zone z JOIN field_turf t ON t.zone_id = z.id "
+                "JOIN field_turf_addresses ta ON ta.turf_id = t.id "
+                "JOIN crm_household h ON h.address_id = ta.address_id JOIN crm_contact c ON c.household_id = h.id "
+                "WHERE c.erased_at IS NULL AND c.support_level IS NOT NULL "
+                "GROUP BY z.id ORDER BY z.name",
+                [],
+            ),
+        }
+    return result

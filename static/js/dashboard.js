@@ -1,0 +1,17 @@
+// Draws the dashboard's charts with Chart.js (served from our static files) from the
+// same rows as the tables under them.
+(function () {
+  "use strict";
+  const source = document.getElementById("dashboard-data");
+  if (!source || !window.Chart) return;
+  const charts = JSON.parse(source.textContent);
+  const kinds = { per_day: "line", results: "bar", actions: "bar" };
+  for (const canvas of document.querySelectorAll("canvas[data-chart]")) {
+    const chart = charts[canvas.dataset.chart];
+    const labels = chart.rows.map((r) => r[0]);
+    const datasets = chart.columns.slice(1).map((column, i) => ({ label: column, data: chart.rows.map((r) => r[i + 1]) }));
+    new Chart(canvas, { type: kinds[canvas.dataset.chart], data: { labels, datasets },
+                        options: { animation: false, responsive: true, maintainAspectRatio: false } });
+  }
+  document.body.dataset.chartsDrawn = "true";
+})();
