@@ -1,4 +1,5 @@
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions
 from rest_framework.exceptions import ValidationError
@@ -73,5 +74,5 @@ class CatchUpView(LayerView):
         try:
             after = int(request.query_params.get("after", ""))
         except ValueError:
-            raise ValidationError({"after": ["« after » doit être un identifiant de compte rendu."]}) from None
+            raise ValidationError({"after": [_("« after » doit être un identifiant de compte rendu.")]}) from None
         return Response({"reports": reports_since(after)})

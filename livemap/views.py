@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm.field.models import Action, FieldReport, Zone
 from crm.views import staff_required
@@ -19,11 +20,11 @@ from .layers import BadViewport
 from .models import MapSettings
 
 LAYERS = [  # (folium feature group id, label, shown at first)
-    ("zones", "Zones (priorité)", True),
-    ("coverage", "Couverture des secteurs", False),
-    ("support", "Soutien par secteur", False),
-    ("reports", "Comptes rendus", True),
-    ("heat", "Carte de chaleur du soutien", False),
+    ("zones", gettext_lazy("Zones (priorité)"), True),
+    ("coverage", gettext_lazy("Couverture des secteurs"), False),
+    ("support", gettext_lazy("Soutien par secteur"), False),
+    ("reports", gettext_lazy("Comptes rendus"), True),
+    ("heat", gettext_lazy("Carte de chaleur du soutien"), False),
 ]
 TAG = re.compile(r"<(?:script src|link rel)[^>]*>(?:</script>)?")
 
@@ -53,7 +54,7 @@ def build_map(request):
     for key, label, shown in LAYERS:
         if key in ("support", "heat") and not sensitive:
             continue
-        group = folium.FeatureGroup(name=_(label), show=shown)
+        group = folium.FeatureGroup(name=str(label), show=shown)
         group._id = key
         group.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
