@@ -129,3 +129,34 @@ def test_inbound_stop_opts_the_number_out_once(campaign, settings):
     with tenant_context(campaign):
         assert Contact.objects.get(pk=zoe.pk).consent_sms is False
         assert ConsentEvent.objects.filter(contact=zoe, channel="sms", granted=False).count() == 1
+
+
+def test_scheduled_sms_starts_when_due_and_the_console_outbox_is_shown_to_the_team(campaign):
+    from django.utils import timezone
+
+    from campaigns.accounts.models import Role
+    from crm.messaging.services import schedule
+    from crm.messaging.tasks import dispatch_messages
+    from tests.conftest import make_user
+
+    with tenant_context(campaign):
+        _people, segment = phone_people()
+        message = Message.objects.create(channel="sms", name="Plus tard", body="Bonjour", segment=segment)
+        with pytest.raises(Exception, match="date à venir"):
+            schedule(message, at=timezone.now() - dt.timedelta(minutes=1), actor=None)
+        schedule(message, at=timezone.now() + dt.timedelta(hours=1), actor=None)
+        dispatch_messages()
+        assert Message.objects.get(pk=message.pk).status == "scheduled"  # not yet due
+        Message.objects.filter(pk=message.pk).update(scheduled_at=timezone.now() - dt.timedelta(minutes=1))
+        dispatch_messages()
+        assert Message.objects.get(pk=message.pk).status == "sending"
+        assert Send.objects.filter(message=message).count() == 2
+        assert (
+            sms.deliver_sms(Message.objects.get(pk=message.pk), now=dt.datetime(2026, 12, 2, 10, 0, tzinfo=PARIS)) == 2
+        )
+    organizer = make_user(campaign, Role.ORGANIZER)
+    client = Client(HTTP_HOST=host_of(campaign))
+    with tenant_context(campaign):
+        client.force_login(organizer)
+    page = client.get("/messages/").content.decode()
+    assert "SMS envoyés par la console" in page and "+33612345678" in page and "STOP au 36180" in page
