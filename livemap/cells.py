@@ -29,7 +29,8 @@ def add_reports(report_ids):
             WHERE r.id = ANY(%s) AND r.location IS NOT NULL
             GROUP BY 1, 2, 3
             ON CONFLICT (level, x, y) DO UPDATE
-            SET count = livemap_reportcell.count + excluded.count, reached = livemap_reportcell.reached + excluded.reached
+            SET count = livemap_reportcell.count + excluded.count,
+                reached = livemap_reportcell.reached + excluded.reached
             """,  # noqa: S608 - fixed fragments only
             [LEVELS.start, LEVELS.stop - 1, list(report_ids)],
         )

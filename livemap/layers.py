@@ -1,9 +1,10 @@
 """The map's layers, computed for one viewport (bounding box and zoom).
 
 Field reports are points when zoomed in (zoom >= POINTS_FROM_ZOOM) and grid cells
-with counts when zoomed out: `ST_SnapToGrid` over the reports in the box, the cell
-about 32 screen pixels wide, so a view of a whole département is a few hundred cells
-however many reports there are. Zones and turfs carry their coverage (doors visited /
+with counts when zoomed out, each cell about 32 screen pixels wide, so a view of a
+whole département is a few hundred cells however many reports there are. Without
+filters the counts come from livemap/cells.py, kept current as reports arrive; with
+filters they are counted on the fly over the same grid. Zones and turfs carry their coverage (doors visited /
 doors) and, for roles that may see opinions, their support (share of known supporters,
 level 4–5, among the people met there with a known level).
 """
@@ -93,16 +94,24 @@ def reports_layer(box, zoom, filters=((), ())):
                 for pk, x, y, result, reached, kind, name, at in cur.fetchall()
             ]  # fmt: skip
             return feature_collection(features, mode="points")
+        if not where:
+            # No filter: the counts kept per cell (livemap/cells.py).
+            from .cells import cells_in
+
+            size, cells = cells_in(box, zoom)
+            features = [({"type": "Point", "coordinates": [x, y]}, {"count": n, "reached": reached})
+                        for x, y, n, reached in cells]  # fmt: skip
+            return feature_collection(features, mode="cells", cell=size)
         size = cell_size(zoom)
+        # The same cells as livemap/cells.py: column floor(lon / size), row floor(lat / size).
         cur.execute(
             f"""
-            SELECT ST_X(c), ST_Y(c), n, reached FROM (
-                SELECT ST_SnapToGrid(r.location, %s) AS c, count(*) AS n, count(*) FILTER (WHERE r.reached) AS reached
-                FROM field_fieldreport r JOIN field_action a ON a.id = r.action_id
-                WHERE {conditions} GROUP BY 1
-            ) cells
-            """,  # noqa: S608
-            [size, *box, *args],
+            SELECT (floor(ST_X(r.location) / %s) + 0.5) * %s, (floor(ST_Y(r.location) / %s) + 0.5) * %s,
+                   count(*), count(*) FILTER (WHERE r.reached)
+            FROM field_fieldreport r JOIN field_action a ON a.id = r.action_id
+            WHERE {conditions} GROUP BY 1, 2
+            """,
+            [size, size, size, size, *box, *args],
         )
         features = [
             ({"type": "Point", "coordinates": [x, y]}, {"count": n, "reached": reached})

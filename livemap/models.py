@@ -31,3 +31,19 @@ class MapSettings(models.Model):
     @classmethod
     def current(cls):
         return cls.objects.order_by("pk").first() or cls.objects.create()
+
+
+class ReportCell(models.Model):
+    """Field reports counted per grid cell and zoom level (livemap/cells.py)."""
+
+    level = models.PositiveSmallIntegerField()
+    x = models.IntegerField()
+    y = models.IntegerField()
+    count = models.PositiveIntegerField(default=0)
+    reached = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["level", "x", "y"], name="livemap_cell_unique")]
+
+    def __str__(self):
+        return f"{self.level}/{self.x}/{self.y}: {self.count}"

@@ -24,6 +24,7 @@ from campaigns.realtime import publish_after_commit
 
 from .actions import BadSurvey, apply_answers, clean_answers
 from .models import Action, Assignment, CallListEntry, FieldReport
+from .signals import reports_recorded
 
 # Reports made during an assignment may still arrive this long after it ends (a
 # volunteer who worked offline in the evening syncs the next morning).
@@ -359,6 +360,7 @@ def _after_insert(user, reports, inserted, actions):
                 CallListEntry.objects.filter(action_id=p["action"], contact_id=p["contact"]).update(
                     done=not again, held_by=None, lease_until=None
                 )
+    reports_recorded.send(sender=FieldReport, ids=[inserted[p["uuid"]]["id"] for p in reports])
     publish_after_commit(
         "field.reports",
         {
