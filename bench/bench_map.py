@@ -41,6 +41,7 @@ from campaigns.provisioning import create_campaign, delete_campaign  # noqa: E40
 from crm.field.models import Zone  # noqa: E402
 from crm.field.turfs import cut_zone  # noqa: E402
 from crm.field.zones import import_zones  # noqa: E402
+from livemap.cells import rebuild as rebuild_cells  # noqa: E402
 
 COMMUNES = ROOT.parent / "shared" / "data" / "geo" / "communes-45-loiret.geojson"
 
@@ -99,6 +100,7 @@ def fill(contacts, reports):
         cur.execute("ANALYZE")
     for zone in Zone.objects.extra(select={"area": "ST_Area(geometry)"}).order_by("-area")[:10]:
         cut_zone(zone, doors_per_turf=150)
+    rebuild_cells()  # reports were loaded in bulk, not through the API
 
 
 def viewports(n, rng):

@@ -12,6 +12,7 @@ level 4–5, among the people met there with a known level).
 import datetime as dt
 import json
 
+from django.core.cache import cache
 from django.db import connection
 from django.utils.translation import gettext as _
 
@@ -120,71 +121,102 @@ def reports_layer(box, zoom, filters=((), ())):
         return feature_collection(features, mode="cells", cell=size)
 
 
-def areas_layer(table, box, zoom, *, with_support):
-    """Zones or turfs in the box with doors, doors visited and (optionally) support.
-    A zone's doors are those of its turfs. Set-based: one pass over the buildings of
-    the areas in view, not one subquery per area."""
-    tolerance = cell_size(zoom) / 16
+STATS_SECONDS = 60
+
+
+def _area_sql(table):
     if table == "zone":
-        areas = "SELECT id, name, priority, code, score, geometry FROM field_zone WHERE geometry && {env}"
-        members = (
+        return (
             "SELECT t.zone_id AS area, ta.address_id FROM field_turf_addresses ta "
-            "JOIN field_turf t ON t.id = ta.turf_id JOIN areas ON areas.id = t.zone_id"
+            "JOIN field_turf t ON t.id = ta.turf_id",
+            "SELECT zone_id AS area, sum(door_count) AS n FROM field_turf WHERE zone_id IS NOT NULL GROUP BY 1",
         )
-        doors = (
-            "SELECT t.zone_id AS area, sum(t.door_count) AS n FROM field_turf t "
-            "JOIN areas ON areas.id = t.zone_id GROUP BY 1"
-        )
-    else:
-        areas = (
-            "SELECT id, name, NULL::int AS priority, '' AS code, NULL::float AS score, geometry "
-            "FROM field_turf WHERE geometry && {env}"
-        )
-        members = (
-            "SELECT ta.turf_id AS area, ta.address_id FROM field_turf_addresses ta JOIN areas ON areas.id = ta.turf_id"
-        )
-        doors = "SELECT id AS area, door_count AS n FROM field_turf JOIN areas USING (id)"
-    support = (
-        """, support AS (
-            SELECT m.area, count(*) FILTER (WHERE c.support_level >= 4) AS yes, count(c.support_level) AS known
-            FROM members m JOIN crm_household h ON h.address_id = m.address_id
-            JOIN crm_contact c ON c.household_id = h.id
-            WHERE c.erased_at IS NULL AND c.last_contacted_at IS NOT NULL AND c.support_level IS NOT NULL
-            GROUP BY m.area
-        )"""
-        if with_support
-        else ", support AS (SELECT NULL::bigint AS area, 0 AS yes, 0 AS known WHERE false)"
+    return (
+        "SELECT ta.turf_id AS area, ta.address_id FROM field_turf_addresses ta",
+        "SELECT id AS area, door_count AS n FROM field_turf",
     )
-    env = "ST_MakeEnvelope(%s, %s, %s, %s, 4326)"
+
+
+def area_stats(table):
+    """{area id: (doors, doors visited, supporters, known support)} for every zone or
+    turf, in one set-based pass; cached for a minute (the live layer shows each new
+    report at once; coverage figures may lag that long)."""
+    with connection.cursor() as cur:
+        # New or re-cut turfs change the figures at once (the key changes with them).
+        cur.execute("SELECT coalesce(max(id), 0), count(*) FROM field_turf")
+        turfs_version = "-".join(map(str, cur.fetchone()))
+    key = f"livemap:stats:{connection.schema_name}:{table}:{turfs_version}"
+    stats = cache.get(key)
+    if stats is not None:
+        return stats
+    members, doors = _area_sql(table)
     with connection.cursor() as cur:
         cur.execute(
             f"""
-            WITH areas AS ({areas.format(env=env)} ORDER BY id LIMIT 2000),
-            members AS ({members}),
+            WITH members AS ({members}),
             doors AS ({doors}),
             visited AS (
                 SELECT m.area, count(DISTINCT (r.address_id, r.household_id)) AS n
                 FROM members m JOIN field_fieldreport r ON r.address_id = m.address_id GROUP BY m.area
-            ){support}
-            SELECT areas.id, areas.name, areas.priority, areas.code, areas.score,
-                   ST_AsGeoJSON(ST_SimplifyPreserveTopology(areas.geometry, %s), 6),
-                   coalesce(doors.n, 0), coalesce(visited.n, 0), support.yes, support.known
-            FROM areas LEFT JOIN doors ON doors.area = areas.id LEFT JOIN visited ON visited.area = areas.id
-            LEFT JOIN support ON support.area = areas.id
-            ORDER BY areas.id
-            """,
-            [*box, tolerance],
+            ),
+            support AS (
+                SELECT m.area, count(*) FILTER (WHERE c.support_level >= 4) AS yes, count(*) AS known
+                FROM members m JOIN crm_household h ON h.address_id = m.address_id
+                JOIN crm_contact c ON c.household_id = h.id
+                WHERE c.erased_at IS NULL AND c.last_contacted_at IS NOT NULL AND c.support_level IS NOT NULL
+                GROUP BY m.area
+            )
+            SELECT doors.area, doors.n, coalesce(visited.n, 0), coalesce(support.yes, 0), coalesce(support.known, 0)
+            FROM doors LEFT JOIN visited USING (area) LEFT JOIN support USING (area)
+            """
+        )
+        stats = {area: (int(n or 0), v, yes, known) for area, n, v, yes, known in cur.fetchall()}
+    cache.set(key, stats, STATS_SECONDS)
+    return stats
+
+
+def _geometries(table, rows, zoom):
+    """{id: GeoJSON text} simplified for this zoom; cached by the geometry's digest."""
+    level = min(max(zoom, 4), 18)
+    keys = {pk: f"livemap:geom:{table}:{digest}:{level}" for pk, digest in rows}
+    found = cache.get_many(list(keys.values()))
+    shapes = {pk: found[k] for pk, k in keys.items() if k in found}
+    missing = [pk for pk in keys if pk not in shapes]
+    if missing:
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT id, ST_AsGeoJSON(ST_SimplifyPreserveTopology(geometry, %s), 6) FROM field_{table} "
+                "WHERE id = ANY(%s)",
+                [cell_size(level) / 16, missing],
+            )
+            computed = dict(cur.fetchall())
+        cache.set_many({keys[pk]: text for pk, text in computed.items()}, timeout=24 * 3600)
+        shapes.update(computed)
+    return shapes
+
+
+def areas_layer(table, box, zoom, *, with_support):
+    """Zones or turfs in the box with doors, doors visited and (optionally) support.
+    A zone's doors are those of its turfs."""
+    columns = "id, name, priority, code, score" if table == "zone" else "id, name, NULL, '', NULL"
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT {columns}, md5(ST_AsBinary(geometry)) FROM field_{table} "
+            "WHERE geometry && ST_MakeEnvelope(%s, %s, %s, %s, 4326) ORDER BY id LIMIT 2000",
+            box,
         )
         rows = cur.fetchall()
+    shapes = _geometries(table, [(r[0], r[5]) for r in rows], zoom)
+    stats = area_stats(table)
     features = []
-    for pk, name, priority, code, score, geometry, door_count, visited, yes, known in rows:
-        door_count = int(door_count)
+    for pk, name, priority, code, score, _digest in rows:
+        door_count, visited, yes, known = stats.get(pk, (0, 0, 0, 0))
         props = {"id": pk, "name": name, "priority": priority, "code": code, "score": score,
                  "doors": door_count, "visited": visited,
                  "coverage": round(visited / door_count, 3) if door_count else None}  # fmt: skip
         if with_support:
             props["support"] = round(yes / known, 3) if known else None
-        features.append((geometry, props))
+        features.append((shapes[pk], props))
     return feature_collection(features)
 
 
