@@ -101,11 +101,11 @@ def set_up(clients):
     return action, volunteers
 
 
-def start_server(port):
+def start_server(port, secret_key=None):
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.production",
-        SECRET_KEY=secrets.token_urlsafe(64),
+        SECRET_KEY=secret_key or secrets.token_urlsafe(64),
         ALLOWED_HOSTS=f"{settings.PLATFORM_DOMAIN},.{settings.PLATFORM_DOMAIN}",
         SECURE_SSL_REDIRECT="false",
         SECURE_COOKIES="false",
