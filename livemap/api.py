@@ -1,4 +1,5 @@
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions
@@ -8,7 +9,15 @@ from rest_framework.views import APIView
 
 from crm.api import HasPerm
 
-from .layers import BadViewport, areas_layer, parse_filters, parse_viewport, reports_layer, reports_since
+from .layers import (
+    BadViewport,
+    areas_layer,
+    parse_filters,
+    parse_viewport,
+    reports_layer,
+    reports_since,
+    volunteer_positions,
+)
 
 VIEWPORT = [
     OpenApiParameter("bbox", str, description="minlon,minlat,maxlon,maxlat (WGS 84)", required=True),
@@ -64,6 +73,20 @@ class TurfsLayerView(LayerView):
     def get(self, request):
         box, zoom = self.viewport(request)
         return geojson(areas_layer("turf", box, zoom, with_support=request.user.has_perm("crm.see_sensitive")))
+
+
+class TrackPermission(HasPerm):
+    read_perm = write_perm = "field.track"
+
+
+class VolunteersLayerView(APIView):
+    """Volunteers' last shared GPS positions during running assignments (team leaders and organizers)."""
+
+    permission_classes = [permissions.IsAuthenticated, TrackPermission]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        return geojson(volunteer_positions(request.user, now=timezone.now()))
 
 
 class CatchUpView(LayerView):

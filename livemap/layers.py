@@ -248,3 +248,40 @@ def reports_since(last_id, limit=500):
              "lon": lon, "lat": lat}
             for pk, action, result, reached, volunteer, lon, lat in cur.fetchall()
         ]  # fmt: skip
+
+
+def volunteer_positions(viewer, *, now, recent_minutes=120):
+    """Where volunteers are, from the GPS position they chose to attach to their last
+    report, only while one of their assignments runs; a team leader who does not plan
+    the campaign sees only the teams they lead."""
+    import rules
+
+    restrict = "" if rules.has_perm("field.plan", viewer) else (
+        "AND r.volunteer_id IN (SELECT m.user_id FROM accounts_team_members m "
+        "JOIN accounts_team_leaders l ON l.team_id = m.team_id WHERE l.user_id = %(viewer)s)"
+    )  # fmt: skip
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""
+            SELECT DISTINCT ON (r.volunteer_id) r.volunteer_id,
+                   coalesce(nullif(u.display_name, ''), nullif(u.full_name, ''), split_part(u.email, '@', 1)),
+                   ST_X(r.location), ST_Y(r.location), r.done_at
+            FROM field_fieldreport r JOIN accounts_user u ON u.id = r.volunteer_id
+            WHERE r.location_source = 'gps' AND r.done_at >= %(since)s {restrict}
+              AND EXISTS (
+                  SELECT 1 FROM field_assignment a
+                  WHERE a.starts_at <= %(now)s AND a.ends_at >= %(now)s
+                    AND (a.volunteer_id = r.volunteer_id OR a.team_id IN (
+                        SELECT team_id FROM accounts_team_members WHERE user_id = r.volunteer_id))
+              )
+            ORDER BY r.volunteer_id, r.done_at DESC
+            """,
+            {"since": now - dt.timedelta(minutes=recent_minutes), "now": now, "viewer": viewer.pk},
+        )
+        rows = cur.fetchall()
+    return feature_collection(
+        [
+            ({"type": "Point", "coordinates": [x, y]}, {"volunteer": pk, "name": name, "at": at.isoformat()})
+            for pk, name, x, y, at in rows
+        ]  # fmt: skip
+    )

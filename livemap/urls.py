@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/map/reports/", api.ReportsLayerView.as_view(), name="livemap-reports"),
     path("api/map/zones/", api.ZonesLayerView.as_view(), name="livemap-zones"),
     path("api/map/turfs/", api.TurfsLayerView.as_view(), name="livemap-turfs"),
+    path("api/map/volunteers/", api.VolunteersLayerView.as_view(), name="livemap-volunteers"),
     path("api/map/catch-up/", api.CatchUpView.as_view(), name="livemap-catchup"),
 ]

@@ -25,6 +25,7 @@ LAYERS = [  # (folium feature group id, label, shown at first)
     ("support", gettext_lazy("Soutien par secteur"), False),
     ("reports", gettext_lazy("Comptes rendus"), True),
     ("heat", gettext_lazy("Carte de chaleur du soutien"), False),
+    ("volunteers", gettext_lazy("Bénévoles (position partagée)"), False),
 ]
 TAG = re.compile(r"<(?:script src|link rel)[^>]*>(?:</script>)?")
 
@@ -53,6 +54,8 @@ def build_map(request):
     sensitive = request.user.has_perm("crm.see_sensitive")
     for key, label, shown in LAYERS:
         if key in ("support", "heat") and not sensitive:
+            continue
+        if key == "volunteers" and not request.user.has_perm("field.track"):
             continue
         group = folium.FeatureGroup(name=str(label), show=shown)
         group._id = key

@@ -15,7 +15,7 @@
   const api = box.dataset;
   const groups = {
     zones: window.feature_group_zones, coverage: window.feature_group_coverage, support: window.feature_group_support,
-    reports: window.feature_group_reports, heat: window.feature_group_heat,
+    reports: window.feature_group_reports, heat: window.feature_group_heat, volunteers: window.feature_group_volunteers,
   };
   const counters = { reports: document.getElementById("count-reports"), reached: document.getElementById("count-reached") };
   const filterForm = document.getElementById("map-filters");
@@ -119,12 +119,25 @@
           groups.heat.addLayer(L.heatLayer(points, { radius: 35, max: 1 }));
         }
       }
+      await loadVolunteers();
       box.dataset.loaded = String(Date.now());
     } catch (error) {
       box.dataset.error = String(error);
     }
   }
 
+  async function loadVolunteers() {
+    if (!groups.volunteers) return;
+    const people = await getJson(api.volunteers);
+    groups.volunteers.clearLayers();
+    L.geoJSON(people, {
+      pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 8, color: "#7c2d12", fillColor: "#fb923c",
+                                                            fillOpacity: 1, className: "volunteer-position" })
+        .bindTooltip(`${esc(f.properties.name)} · ${esc(new Date(f.properties.at).toLocaleTimeString())}`),
+    }).addTo(groups.volunteers);
+  }
+
+  let volunteerTimer = null;
   let timer = null;
   function reload() {
     clearTimeout(timer);
@@ -163,7 +176,11 @@
       };
       socket.onmessage = (message) => {
         const data = JSON.parse(message.data);
-        if (data.event === "field.reports") addLive(data.payload.reports.filter((r) => r.id > lastReportId));
+        if (data.event === "field.reports") {
+          addLive(data.payload.reports.filter((r) => r.id > lastReportId));
+          clearTimeout(volunteerTimer); // someone may have moved
+          volunteerTimer = setTimeout(loadVolunteers, 1000);
+        }
         if (data.event === "zone.changed" || data.event === "turfs.changed") reload();
       };
       socket.onclose = (event) => {

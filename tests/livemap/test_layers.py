@@ -153,3 +153,37 @@ def test_dashboard_numbers_equal_counts_made_directly_in_sql(field):
     leader = client_for(field["campaign"], Role.TEAM_LEADER)
     assert "support" not in leader.get("/equipe/tableau-de-bord/").context["charts"]
     assert client_for(field["campaign"], Role.VOLUNTEER).get("/equipe/tableau-de-bord/").status_code == 403
+
+
+def test_volunteer_positions_only_shared_ones_during_an_assignment_for_their_leaders(field):
+    from campaigns.accounts.models import Team
+    from crm.field.models import Assignment
+
+    campaign = field["campaign"]
+    sharing, silent, done = (make_user(campaign, Role.VOLUNTEER) for _ in range(3))
+    leader, other_leader = make_user(campaign, Role.TEAM_LEADER), make_user(campaign, Role.TEAM_LEADER)
+    now = timezone.now()
+    with tenant_context(campaign):
+        team = Team.objects.create(name="Nord")
+        team.leaders.add(leader)
+        team.members.add(sharing, silent, done)
+        Team.objects.create(name="Sud").leaders.add(other_leader)
+        for user, hours in ((sharing, 2), (silent, 2), (done, -1)):
+            window = {"starts_at": now - dt.timedelta(hours=3), "ends_at": now + dt.timedelta(hours=hours)}
+            Assignment.objects.create(action=field["door"], turf=field["turf"], volunteer=user, **window)
+        address = field["addresses"][0]
+        for user, source in ((sharing, "gps"), (silent, "address"), (done, "gps")):
+            FieldReport.objects.create(uuid=uuid.uuid4(), action=field["door"], turf=field["turf"], volunteer=user,
+                                       address=address, result="talked", location=Point(1.905, 47.905, srid=4326),
+                                       location_source=source, done_at=now - dt.timedelta(minutes=5))  # fmt: skip
+
+    def seen(user):
+        client = Client(HTTP_HOST=host_of(campaign))
+        with tenant_context(campaign):
+            client.force_login(user)
+        response = client.get("/api/map/volunteers/")
+        return response.status_code, [f["properties"]["volunteer"] for f in response.json().get("features", [])]
+
+    assert seen(leader) == (200, [sharing.pk])
+    assert seen(other_leader) == (200, [])
+    assert seen(sharing)[0] == 403
