@@ -7,7 +7,7 @@ RUN npm ci --no-audit --no-fund --omit=dev
 FROM python:3.11-slim-bookworm
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 DJANGO_SETTINGS_MODULE=config.settings.production
 RUN apt-get update \
- && apt-get install -y --no-install-recommends gdal-bin gettext postgresql-client \
+ && apt-get install -y --no-install-recommends gdal-bin gettext postgresql-client fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements/ requirements/

@@ -31,10 +31,10 @@ command -v npm >/dev/null || missing+=(nodejs npm)
 python3 -c "import ensurepip" 2>/dev/null || missing+=(python3-venv)
 command -v psql >/dev/null || missing+=(postgresql-client)
 command -v msgfmt >/dev/null || missing+=(gettext)
+# Printable turf maps (crm/field/printable.py) are drawn with DejaVu Sans.
+have_pkg fonts-dejavu-core || missing+=(fonts-dejavu-core)
 if [[ $want_browser -eq 1 ]]; then
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
-  # Fonts so that pages render with real glyphs in screenshots.
-  have_pkg fonts-dejavu-core || missing+=(fonts-dejavu-core)
 fi
 
 if (( ${#missing[@]} )); then

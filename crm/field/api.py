@@ -1,5 +1,6 @@
 from django.contrib.gis.db.models import Extent
 from django.db.models import Count
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -20,6 +21,7 @@ from crm.api import HasPerm
 from .actions import BadSurvey, clean_result_codes, clean_survey
 from .calls import build_call_list, next_call
 from .models import Action, Assignment, FieldReport, TargetingWeights, Turf, Zone
+from .printable import turf_pdf
 from .reports import MAX_BATCH, assignments_of, record_reports
 from .targeting import BadIndicators, import_indicators, set_weights
 from .tracking import progress_of
@@ -372,6 +374,19 @@ class AssignmentViewSet(viewsets.ModelViewSet):
                                       target_id=str(assignment.turf_id))  # fmt: skip
         data = walk_list_for(assignment.turf, action=assignment.action, include_sensitive=sensitive)
         return Response(data)
+
+    @extend_schema(responses={(200, "application/pdf"): bytes})
+    @action(detail=True, url_path="printable", permission_classes=[permissions.IsAuthenticated, ReportPermission])
+    def printable(self, request, pk=None):
+        """The turf on paper (PDF): its map with buildings numbered in walking order, and the walk list."""
+        assignment = self.get_object()
+        if not request.user.has_perm("field.plan") and not assignment.starts_at <= timezone.now() <= assignment.ends_at:
+            raise PermissionDenied(_("Cette affectation n'est pas en cours."))
+        if assignment.turf is None:
+            raise ValidationError({"turf": [_("Cette affectation n'a pas de secteur.")]})
+        response = HttpResponse(turf_pdf(assignment.turf, assignment.action), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="secteur-{assignment.turf_id}.pdf"'
+        return response
 
 
 class ReportView(APIView):

@@ -7,6 +7,7 @@ urlpatterns = [
     path("zones/", views.zone_map, name="zones"),
     path("actions/", views.action_list, name="actions"),
     path("actions/<int:pk>/", views.action_detail, name="action"),
+    path("secteurs/<int:pk>/imprimer/", views.turf_printable, name="turf-printable"),
 ]
 # The volunteers' app, at /terrain/ (its own prefix, which is the service worker's scope).
 app_urlpatterns = [

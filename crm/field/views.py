@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.staticfiles import finders
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -19,6 +19,7 @@ from crm.views import staff_required
 from .calls import build_call_list
 from .forms import ActionForm, AssignmentForm, CutForm
 from .models import Action, Assignment, Turf
+from .printable import turf_pdf
 from .tracking import progress_of
 from .turfs import CannotCut, cut_zone
 from .zones import BadZoneFile, import_zones
@@ -217,3 +218,13 @@ def action_detail(request, pk):
         "assignments": assignments, "assign_form": assign_form, "cut_form": cut_form, "edit_form": edit_form,
         "calls": calls, "can_plan": can_plan,
     })  # fmt: skip
+
+
+@staff_required("field.track")
+def turf_printable(request, pk):
+    """A turf's map and walk list as a PDF, from the action page."""
+    turf = get_object_or_404(Turf, pk=pk)
+    action = Action.objects.filter(pk=request.GET.get("action") or 0).first()
+    response = HttpResponse(turf_pdf(turf, action), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="secteur-{turf.pk}.pdf"'
+    return response

@@ -250,3 +250,20 @@ def test_team_progress_counts_doors_reached_people_and_ranks_volunteers(field):
     assert progress["teams"] == [{"team": team.pk, "name": "Équipe Nord", "reports": 5, "doors": 5, "reached": 3,
                                   "leaflets": 0, "measure": 5}]  # fmt: skip
     assert client.get(f"/api/actions/{field['action']['id']}/progress/").status_code == 403
+
+
+def test_a_turf_prints_as_a_pdf_with_its_map_and_walk_list(field):
+    client = client_for(field["campaign"], field["volunteer"])
+    response = client.get(f"/api/assignments/{field['assignment']}/printable/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    pages = response.content.count(b"/Type /Page\n") or response.content.count(b"/Type /Page")
+    assert pages >= 2  # the map, then the walk list
+    stranger = client_for(field["campaign"], field["other"])
+    assert stranger.get(f"/api/assignments/{field['assignment']}/printable/").status_code == 404
+    org = client_for(field["campaign"], field["organizer"])
+    page = org.get(f"/equipe/actions/{field['action']['id']}/").content.decode()
+    link = f"/equipe/secteurs/{field['turfs'][0].pk}/imprimer/?action={field['action']['id']}"
+    assert link in page.replace("&amp;", "&")
+    printed = org.get(link)
+    assert printed.status_code == 200 and printed.content.startswith(b"%PDF")
