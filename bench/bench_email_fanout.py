@@ -32,6 +32,7 @@ import requests  # noqa: E402
 from django.db import connection  # noqa: E402
 from django_tenants.utils import tenant_context  # noqa: E402
 
+from bench.common import report  # noqa: E402
 from campaigns.models import Campaign  # noqa: E402
 from campaigns.provisioning import create_campaign, delete_campaign  # noqa: E402
 from crm.messaging.email import mail_body  # noqa: E402
@@ -39,10 +40,6 @@ from crm.messaging.models import Message, Send  # noqa: E402
 from crm.messaging.services import send_now  # noqa: E402
 from crm.models import Segment  # noqa: E402
 from tests.fakes import FakeProviders  # noqa: E402
-
-
-def report(name, value, unit, baseline):
-    print(f"BENCH {name} {value:.3f} {unit} baseline={baseline:.3f} ratio={value / baseline:.3f}", flush=True)
 
 
 def people(n):

@@ -33,6 +33,7 @@ from django.contrib.gis.geos import GEOSGeometry  # noqa: E402
 from django.db import connection  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
+from bench.common import report  # noqa: E402
 from bench.synthetic import scatter_buildings  # noqa: E402
 from campaigns.models import Campaign  # noqa: E402
 from campaigns.provisioning import create_campaign, delete_campaign  # noqa: E402
@@ -41,10 +42,6 @@ from crm.field.turfs import cut_zone, walk_order  # noqa: E402
 from crm.field.zones import as_multipolygon  # noqa: E402
 
 COMMUNES = ROOT.parent / "shared" / "data" / "geo" / "communes-45-loiret.geojson"
-
-
-def report(name, value, unit, baseline):
-    print(f"BENCH {name} {value:.3f} {unit} baseline={baseline:.3f} ratio={value / baseline:.3f}", flush=True)
 
 
 def orleans():

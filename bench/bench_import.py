@@ -33,6 +33,7 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
+from bench.common import report  # noqa: E402
 from bench.synthetic import write_voter_file  # noqa: E402
 from campaigns.models import Campaign  # noqa: E402
 from campaigns.provisioning import create_campaign, delete_campaign  # noqa: E402
@@ -122,10 +123,6 @@ def segment_count(slug):
         baseline = median_ms(lambda: Contact.objects.count())
     report("segment_count", value, "ms", baseline)
     print(f"# {found} contacts in the segment", flush=True)
-
-
-def report(name, value, unit, baseline):
-    print(f"BENCH {name} {value:.3f} {unit} baseline={baseline:.3f} ratio={value / baseline:.3f}", flush=True)
 
 
 def main():

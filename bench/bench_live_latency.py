@@ -38,16 +38,13 @@ from django.utils import timezone  # noqa: E402
 from django.utils.module_loading import import_string  # noqa: E402
 from django_tenants.utils import tenant_context  # noqa: E402
 
-from bench.bench_report_ingest import free_port, set_up, start_server  # noqa: E402
+from bench.bench_report_ingest import set_up, start_server  # noqa: E402
+from bench.common import free_port, report  # noqa: E402
 from bench.loadgen import Connection, json_body  # noqa: E402
 from campaigns.accounts.models import Role, User  # noqa: E402
 from campaigns.accounts.roles import assign_role  # noqa: E402
 from campaigns.models import Campaign  # noqa: E402
 from campaigns.provisioning import create_campaign, delete_campaign  # noqa: E402
-
-
-def report(name, value, unit, baseline):
-    print(f"BENCH {name} {value:.3f} {unit} baseline={baseline:.3f} ratio={value / baseline:.3f}", flush=True)
 
 
 def session_cookie(user):

@@ -34,6 +34,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django_tenants.utils import tenant_context  # noqa: E402
 
+from bench.common import report  # noqa: E402
 from campaigns.accounts.models import Role, User  # noqa: E402
 from campaigns.accounts.roles import assign_role  # noqa: E402
 from campaigns.models import Campaign  # noqa: E402
@@ -44,10 +45,6 @@ from crm.field.zones import import_zones  # noqa: E402
 from livemap.cells import rebuild as rebuild_cells  # noqa: E402
 
 COMMUNES = ROOT.parent / "shared" / "data" / "geo" / "communes-45-loiret.geojson"
-
-
-def report(name, value, unit, baseline):
-    print(f"BENCH {name} {value:.3f} {unit} baseline={baseline:.3f} ratio={value / baseline:.3f}", flush=True)
 
 
 def fill(contacts, reports):

@@ -29,6 +29,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from bench.common import report  # noqa: E402
 from campaigns.models import Campaign  # noqa: E402
 from campaigns.provisioning import create_campaign, delete_campaign, sync_template_schema  # noqa: E402
 
@@ -51,10 +52,6 @@ def migrate_one_schema():
         connection.set_schema_to_public()
         with connection.cursor() as cursor:
             cursor.execute(f'DROP SCHEMA "{name}" CASCADE')
-
-
-def report(name, value, unit, baseline):
-    print(f"BENCH {name} {value:.3f} {unit} baseline={baseline:.3f} ratio={value / baseline:.3f}", flush=True)
 
 
 def main():

@@ -47,6 +47,7 @@ from django.utils import timezone  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
+from bench.common import free_port, report  # noqa: E402
 from bench.loadgen import json_body, load  # noqa: E402
 from bench.synthetic import scatter_buildings  # noqa: E402
 from campaigns.accounts.models import Role, User  # noqa: E402
@@ -58,16 +59,6 @@ from crm.field.models import Action, Assignment, FieldReport, Zone  # noqa: E402
 from crm.field.turfs import cut_zone  # noqa: E402
 
 RESULTS = ["talked", "not_home", "not_home", "refused", "come_back"]
-
-
-def report(name, value, unit, baseline):
-    print(f"BENCH {name} {value:.3f} {unit} baseline={baseline:.3f} ratio={value / baseline:.3f}", flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def set_up(clients):

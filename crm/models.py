@@ -9,6 +9,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.singletons import OneRowModel
+
 
 class Channel(models.TextChoices):
     EMAIL = "email", _("E-mail")
@@ -301,7 +303,7 @@ def new_salt():
     return secrets.token_hex(16)
 
 
-class CrmSettings(models.Model):
+class CrmSettings(OneRowModel):
     """Per-campaign CRM settings (one row)."""
 
     suppression_salt = models.CharField(max_length=64, default=new_salt, editable=False)
@@ -318,10 +320,6 @@ class CrmSettings(models.Model):
 
     def __str__(self):
         return str(_("Réglages du fichier"))
-
-    @classmethod
-    def current(cls):
-        return cls.objects.order_by("pk").first() or cls.objects.create()
 
 
 class Segment(models.Model):

@@ -13,6 +13,14 @@ from .layers import cell_size
 
 LEVELS = range(5, 15)
 SIZE_SQL = "(360.0 / (2 ^ l) / 8)"
+# Counts per (level, column, row) of the reports matching {where}.
+COUNT_SQL = f"""
+    SELECT l, floor(ST_X(r.location) / {SIZE_SQL})::int, floor(ST_Y(r.location) / {SIZE_SQL})::int,
+           count(*), count(*) FILTER (WHERE r.reached)
+    FROM field_fieldreport r CROSS JOIN generate_series(%s, %s) AS l
+    WHERE r.location IS NOT NULL {{where}}
+    GROUP BY 1, 2, 3
+"""
 
 
 def add_reports(report_ids):
@@ -21,13 +29,9 @@ def add_reports(report_ids):
         return
     with connection.cursor() as cur:
         cur.execute(
-            f"""
-            INSERT INTO livemap_reportcell (level, x, y, count, reached)
-            SELECT l, floor(ST_X(r.location) / {SIZE_SQL})::int, floor(ST_Y(r.location) / {SIZE_SQL})::int,
-                   count(*), count(*) FILTER (WHERE r.reached)
-            FROM field_fieldreport r CROSS JOIN generate_series(%s, %s) AS l
-            WHERE r.id = ANY(%s) AND r.location IS NOT NULL
-            GROUP BY 1, 2, 3
+            "INSERT INTO livemap_reportcell (level, x, y, count, reached)"
+            + COUNT_SQL.format(where="AND r.id = ANY(%s)")
+            + """
             ON CONFLICT (level, x, y) DO UPDATE
             SET count = livemap_reportcell.count + excluded.count,
                 reached = livemap_reportcell.reached + excluded.reached
@@ -41,13 +45,7 @@ def rebuild():
     with connection.cursor() as cur:
         cur.execute("DELETE FROM livemap_reportcell")
         cur.execute(
-            f"""
-            INSERT INTO livemap_reportcell (level, x, y, count, reached)
-            SELECT l, floor(ST_X(r.location) / {SIZE_SQL})::int, floor(ST_Y(r.location) / {SIZE_SQL})::int,
-                   count(*), count(*) FILTER (WHERE r.reached)
-            FROM field_fieldreport r CROSS JOIN generate_series(%s, %s) AS l
-            WHERE r.location IS NOT NULL GROUP BY 1, 2, 3
-            """,  # noqa: S608
+            "INSERT INTO livemap_reportcell (level, x, y, count, reached)" + COUNT_SQL.format(where=""),
             [LEVELS.start, LEVELS.stop - 1],
         )
 

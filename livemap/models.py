@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.singletons import OneRowModel
+
 
 def default_tiles():
     return settings.MAP_TILE_URL
@@ -11,7 +13,7 @@ def default_attribution():
     return settings.MAP_TILE_ATTRIBUTION
 
 
-class MapSettings(models.Model):
+class MapSettings(OneRowModel):
     """The campaign's map background (one row). Empty URL: a blank background, nothing
     requested from another host (privacy-minded campaigns, tests)."""
 
@@ -27,10 +29,6 @@ class MapSettings(models.Model):
 
     def __str__(self):
         return str(_("Réglages de la carte"))
-
-    @classmethod
-    def current(cls):
-        return cls.objects.order_by("pk").first() or cls.objects.create()
 
 
 class ReportCell(models.Model):

@@ -190,7 +190,17 @@ class PlanOrRead(HasPerm):
     write_perm = "field.plan"
 
 
-class TurfViewSet(viewsets.ModelViewSet):
+class AssignedOnlyMixin:
+    """Team leaders and planners see everything; others only what they are assigned to."""
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        if self.request.user.has_perm("field.track"):
+            return qs
+        return qs.filter(assignments__in=assignments_of(self.request.user)).distinct()
+
+
+class TurfViewSet(AssignedOnlyMixin, viewsets.ModelViewSet):
     """Turfs as GeoJSON (`?zone=ID`, `?in_bbox=...`). Drawn turfs hold the buildings they cover."""
 
     serializer_class = TurfSerializer
@@ -202,11 +212,6 @@ class TurfViewSet(viewsets.ModelViewSet):
     pagination_class = None
     queryset = Turf.objects.order_by("name", "id")
 
-    def get_queryset(self):
-        qs = super().get_queryset()
-        if self.request.user.has_perm("field.track"):
-            return qs
-        return qs.filter(assignments__in=assignments_of(self.request.user)).distinct()
 
     def perform_create(self, serializer):
         save_drawn_turf(serializer.save())
@@ -243,7 +248,7 @@ class ActionSerializer(serializers.ModelSerializer):
                   "script", "survey", "result_codes"]  # fmt: skip
 
 
-class ActionViewSet(viewsets.ModelViewSet):
+class ActionViewSet(AssignedOnlyMixin, viewsets.ModelViewSet):
     """Field actions with their script, survey and result codes. A phone bank's call
     list is built from its segment when it is saved."""
 
@@ -251,11 +256,6 @@ class ActionViewSet(viewsets.ModelViewSet):
     permission_classes = [permissions.IsAuthenticated, PlanOrRead]
     queryset = Action.objects.order_by("-starts_on", "name")
 
-    def get_queryset(self):
-        qs = super().get_queryset()
-        if self.request.user.has_perm("field.track"):
-            return qs
-        return qs.filter(assignments__in=assignments_of(self.request.user)).distinct()
 
     def perform_create(self, serializer):
         action = serializer.save(created_by=self.request.user)

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.singletons import OneRowModel
+
 
 class Zone(models.Model):
     class Kind(models.TextChoices):
@@ -38,7 +40,7 @@ class Zone(models.Model):
         return f"{self.name} ({self.code})" if self.code else self.name
 
 
-class TargetingWeights(models.Model):
+class TargetingWeights(OneRowModel):
     """How much each indicator counts in the zones' priority score (one row)."""
 
     weights = models.JSONField(default=dict, blank=True, help_text='{"indicator": weight, ...}')
@@ -50,10 +52,6 @@ class TargetingWeights(models.Model):
 
     def __str__(self):
         return str(_("Pondération du ciblage"))
-
-    @classmethod
-    def current(cls):
-        return cls.objects.order_by("pk").first() or cls.objects.create()
 
 
 class Turf(models.Model):

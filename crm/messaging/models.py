@@ -4,8 +4,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.singletons import OneRowModel
 
-class MessagingSettings(models.Model):
+
+class MessagingSettings(OneRowModel):
     """Per-campaign sending identity, provider keys and quiet hours (one row)."""
 
     sender_email = models.EmailField(_("adresse d'expédition"), blank=True)
@@ -26,10 +28,6 @@ class MessagingSettings(models.Model):
 
     def __str__(self):
         return str(_("Réglages des messages"))
-
-    @classmethod
-    def current(cls):
-        return cls.objects.order_by("pk").first() or cls.objects.create()
 
 
 class Message(models.Model):
