@@ -212,7 +212,6 @@ class TurfViewSet(AssignedOnlyMixin, viewsets.ModelViewSet):
     pagination_class = None
     queryset = Turf.objects.order_by("name", "id")
 
-
     def perform_create(self, serializer):
         save_drawn_turf(serializer.save())
 
@@ -255,7 +254,6 @@ class ActionViewSet(AssignedOnlyMixin, viewsets.ModelViewSet):
     serializer_class = ActionSerializer
     permission_classes = [permissions.IsAuthenticated, PlanOrRead]
     queryset = Action.objects.order_by("-starts_on", "name")
-
 
     def perform_create(self, serializer):
         action = serializer.save(created_by=self.request.user)
