@@ -18,8 +18,9 @@ from crm.views import staff_required
 
 from .calls import build_call_list
 from .forms import ActionForm, AssignmentForm, CutForm
-from .models import Action, Assignment, Turf
+from .models import Action, Assignment, TargetingWeights, Turf, Zone
 from .printable import turf_pdf
+from .targeting import BadIndicators, import_indicators, set_weights
 from .tracking import progress_of
 from .turfs import CannotCut, cut_zone
 from .zones import BadZoneFile, import_zones
@@ -27,12 +28,25 @@ from .zones import BadZoneFile, import_zones
 
 @staff_required("live.follow")
 def zone_map(request):
-    """The team's map of zones; organizers draw and import zones here."""
+    """The team's map of zones; organizers draw zones and turfs, import zones, attach
+    indicators and set the weights of the priority score here."""
     can_edit = request.user.has_perm("campaign.manage_team")
     if request.method == "POST" and can_edit:
+        what = request.POST.get("form", "zones")
         upload = request.FILES.get("file")
-        if upload is None:
-            messages.error(request, _("Joignez un fichier GeoJSON."))
+        if what == "weights":
+            _save_weights(request)
+        elif upload is None:
+            messages.error(request, _("Joignez un fichier."))
+        elif what == "indicators":
+            try:
+                count = import_indicators(upload.read(), key_field=request.POST.get("key_field") or "code",
+                                          actor=request.user)  # fmt: skip
+            except BadIndicators as exc:
+                for problem in exc.problems:
+                    messages.error(request, problem)
+            else:
+                messages.success(request, _("Indicateurs attachés à %(n)d zones ; scores recalculés.") % {"n": count})
         else:
             try:
                 result = import_zones(upload.read(), actor=request.user)
@@ -46,11 +60,38 @@ def zone_map(request):
                 for line in result.warnings + result.refused:
                     messages.warning(request, line)
         return redirect("field:zones")
+    weights = TargetingWeights.current().weights
+    indicators = sorted({k for z in Zone.objects.values_list("indicators", flat=True) for k in (z or {})})
     return render(
         request,
         "field/zone_map.html",
-        {"can_edit": can_edit, "tile_url": settings.MAP_TILE_URL, "tile_attribution": settings.MAP_TILE_ATTRIBUTION},
-    )
+        {"can_edit": can_edit, "tile_url": settings.MAP_TILE_URL, "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
+         "weights_text": "\n".join(f"{k} = {v:g}" for k, v in weights.items()), "indicators": indicators},
+    )  # fmt: skip
+
+
+def _save_weights(request):
+    """Weights typed one per line, `indicator = weight`."""
+    weights, problems = {}, []
+    for n, line in enumerate(request.POST.get("weights", "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, sep, value = line.partition("=")
+        try:
+            weights[name.strip()] = float(value.replace(",", "."))
+            if not sep or not name.strip():
+                raise ValueError
+        except ValueError:
+            problems.append(_("Ligne %(n)d : écrivez « indicateur = poids » (ex. « abstention = 2 »).") % {"n": n})
+    if not problems:
+        try:
+            set_weights(weights, actor=request.user)
+        except BadIndicators as exc:
+            problems = exc.problems
+    for problem in problems:
+        messages.error(request, problem)
+    if not problems:
+        messages.success(request, _("Pondération enregistrée ; scores recalculés."))
 
 
 @staff_required("field.report")

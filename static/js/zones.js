@@ -103,12 +103,15 @@
       event.preventDefault();
       if (!drawn) return;
       const data = new FormData(form);
+      const asTurf = data.get("as") === "turf";
       const body = {
         type: "Feature",
         geometry: drawn.toGeoJSON().geometry,
-        properties: { name: data.get("name"), code: data.get("code") || "", priority: data.get("priority") || null },
+        properties: asTurf
+          ? { name: data.get("name") }
+          : { name: data.get("name"), code: data.get("code") || "", priority: data.get("priority") || null },
       };
-      fetch(api, {
+      fetch(asTurf ? element.dataset.turfApi : api, {
         method: "POST",
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
@@ -124,6 +127,10 @@
           form.reset();
           form.hidden = true;
           errors.textContent = "";
+          // A drawn turf holds the buildings it covers: say how many doors that is.
+          document.getElementById("zone-status").textContent = asTurf
+            ? `${json.properties.name} : ${json.properties.door_count} ${element.dataset.doorsLabel}`
+            : "";
           load();
         });
     });

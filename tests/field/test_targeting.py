@@ -85,3 +85,43 @@ def test_organizer_uploads_zones_and_indicators_through_the_api(campaign):
     client.put("/api/zones/weights/", json.dumps({"weights": {"inscrits": 1}}), content_type="application/json")
     ranked = client.get("/api/zones/").json()["features"]
     assert ranked[0]["properties"]["code"] == b and ranked[0]["properties"]["score"] == pytest.approx(1.0)
+
+
+def test_organizer_attaches_indicators_and_sets_weights_from_the_zone_page(campaign):
+    organizer = make_user(campaign, Role.ORGANIZER)
+    client = Client(HTTP_HOST=host_of(campaign))
+    with tenant_context(campaign):
+        client.force_login(organizer)
+    a, b, _c = three_codes(campaign)
+    upload = io.BytesIO(f"code;abstention\n{a};10\n{b};30\n".encode())
+    upload.name = "indicateurs.csv"
+    page = client.post("/equipe/zones/", {"form": "indicators", "file": upload, "key_field": "code"}, follow=True)
+    assert "Indicateurs attachés à 2 zones" in page.content.decode()
+    bad = client.post("/equipe/zones/", {"form": "weights", "weights": "abstention = beaucoup"}, follow=True)
+    assert "Ligne 1" in bad.content.decode()
+    ok = client.post("/equipe/zones/", {"form": "weights", "weights": "abstention = 2"}, follow=True)
+    assert "Pondération enregistrée" in ok.content.decode() and "abstention = 2" in ok.content.decode()
+    with tenant_context(campaign):
+        assert Zone.objects.get(code=b).score == pytest.approx(2.0)
+        assert Zone.objects.get(code=a).score == pytest.approx(0.0)
+
+
+def test_a_turf_drawn_by_hand_holds_the_buildings_it_covers(campaign):
+    from bench.synthetic import scatter_buildings
+    from crm.field.models import Turf
+
+    organizer = make_user(campaign, Role.ORGANIZER)
+    client = Client(HTTP_HOST=host_of(campaign))
+    with tenant_context(campaign):
+        client.force_login(organizer)
+        zone = Zone.objects.order_by("code").first()
+        scatter_buildings(zone.pk, 50, seed=5, flats_every=10**9)
+        x0, y0, x1, y1 = zone.geometry.extent
+    square = {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
+    response = client.post("/api/turfs/", json.dumps({"type": "Feature", "geometry": square,
+                                                      "properties": {"name": "Tout le canton"}}),
+                           content_type="application/json")  # fmt: skip
+    assert response.status_code == 201, response.content
+    with tenant_context(campaign):
+        turf = Turf.objects.get(name="Tout le canton")
+        assert turf.door_count == turf.addresses.count() == 50
