@@ -149,6 +149,10 @@ def app_strings():
         "undo": _("Effacer le dernier point"),
         "route_points": _("points tracés"),
         "route_too_short": _("Tracez au moins deux points."),
+        "area_too_small": _("Tracez au moins trois points pour une zone."),
+        "shape": _("Tracer"),
+        "shape_line": _("les rues parcourues (ligne)"),
+        "shape_area": _("un pâté de maisons couvert (zone)"),
     }
 
 

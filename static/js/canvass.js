@@ -468,14 +468,19 @@
         onsubmit: async (event) => {
           event.preventDefault();
           const errors = form.querySelector(".errors");
-          if (points.length < 2) {
-            errors.textContent = T.route_too_short;
+          const area = shape.value === "area";
+          if (points.length < (area ? 3 : 2)) {
+            errors.textContent = area ? T.area_too_small : T.route_too_short;
             return;
           }
-          const covered = { type: "LineString", coordinates: points.map((p) => [p.lng, p.lat]) };
+          const ring = points.map((p) => [p.lng, p.lat]);
+          // A line for streets walked, a polygon for a block whose letterboxes were all done.
+          const covered = area
+            ? { type: "Polygon", coordinates: [[...ring, ring[0]]] }
+            : { type: "LineString", coordinates: ring };
           if (await saveReport(form, action, "route", { covered })) {
             points.length = 0;
-            line.setLatLngs([]);
+            drawing.setLatLngs([]);
             count.textContent = "0";
             errors.textContent = "";
           }
@@ -485,14 +490,17 @@
       el("p", { class: "errors", role: "alert" }),
       el("button", { type: "submit", text: T.save })
     );
+    const shape = el("select", { id: "route-shape", name: "shape" },
+      el("option", { value: "line", text: T.shape_line }), el("option", { value: "area", text: T.shape_area }));
     section.replaceChildren(
       el("button", { type: "button", class: "back", onclick: () => show("assignments"), text: `← ${T.back}` }),
       el("h2", { id: "route-title", text: action.name }),
       scriptBlock(action),
       el("p", { text: T.route_help }),
+      el("p", {}, el("label", { for: "route-shape", text: T.shape }), shape),
       mapBox,
       el("p", {}, count, ` ${T.route_points} `,
-         el("button", { type: "button", onclick: () => { points.pop(); line.setLatLngs(points); count.textContent = String(points.length); }, text: T.undo })),
+         el("button", { type: "button", onclick: () => { points.pop(); drawing.setLatLngs(points); count.textContent = String(points.length); }, text: T.undo })),
       form
     );
     show("route");
@@ -500,10 +508,16 @@
     if (main.dataset.tiles) L.tileLayer(main.dataset.tiles, { attribution: main.dataset.attribution, maxZoom: 19 }).addTo(map);
     const e = a.extent || [-5, 41, 10, 51];
     map.fitBounds([[e[1], e[0]], [e[3], e[2]]]);
-    const line = L.polyline([], { weight: 5 }).addTo(map);
+    // Not interactive: a tap inside the shape being drawn adds a point too.
+    let drawing = L.polyline([], { weight: 5, interactive: false }).addTo(map);
+    shape.onchange = () => {
+      map.removeLayer(drawing);
+      const options = { weight: shape.value === "area" ? 3 : 5, interactive: false };
+      drawing = (shape.value === "area" ? L.polygon(points, options) : L.polyline(points, options)).addTo(map);
+    };
     map.on("click", (event) => {
       points.push(event.latlng);
-      line.setLatLngs(points);
+      drawing.setLatLngs(points);
       count.textContent = String(points.length);
     });
   }

@@ -14,7 +14,7 @@ from campaigns.accounts.models import Role
 from crm.field.actions import default_result_codes
 from crm.field.models import Action, Assignment, FieldReport, Zone
 from crm.field.turfs import cut_zone
-from tests.conftest import ROOT, host_of, make_user
+from tests.conftest import ROOT, host_of, make_user, wait_for
 from tests.e2e.test_campaign_site import serious_accessibility_violations
 
 pytestmark = pytest.mark.browser
@@ -151,12 +151,27 @@ def test_volunteer_phones_the_next_person_and_draws_a_leafleting_route(browser, 
     page.get_by_label("Tracts distribués").check()
     page.locator("#route").get_by_role("button", name="Enregistrer").click()
     page.wait_for_selector("#sync-status[data-pending='0']")
+    # A block whose letterboxes were all done: drawn as an area.
+    page.get_by_label("Tracer").select_option("area")
+    box = page.locator("#route-map").bounding_box()
+    for fx, fy in ((0.3, 0.3), (0.6, 0.3), (0.6, 0.6), (0.3, 0.6)):
+        page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+    page.get_by_label("Tracts déposés").fill("40")
+    page.get_by_label("Tracts distribués").check()
+    page.locator("#route").get_by_role("button", name="Enregistrer").click()
+
+    def both_stored():
+        with tenant_context(campaign):
+            return FieldReport.objects.filter(action=tractage).count() == 2
+
+    wait_for(both_stored, timeout=15, what="the drawn block to reach the server")
     assert serious_accessibility_violations(page) == []
     context.close()
 
     with tenant_context(campaign):
         call = FieldReport.objects.get(action=phoning)
         assert call.contact.first_names == "Odile" and call.result == "talked"
-        route = FieldReport.objects.get(action=tractage)
+        route, block = FieldReport.objects.filter(action=tractage).order_by("id")
         assert route.leaflets == 120 and route.covered.geom_type == "LineString" and len(route.covered) == 3
         assert zone.geometry.contains(route.covered.centroid)
+        assert block.leaflets == 40 and block.covered.geom_type == "Polygon" and block.covered.valid
