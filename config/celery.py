@@ -24,6 +24,10 @@ app.conf.beat_schedule = {
         "task": "crm.messaging.tasks.dispatch_messages_everywhere",
         "schedule": 60,
     },
+    "recount-map-cells-hourly": {
+        "task": "livemap.tasks.recount_cells_everywhere",
+        "schedule": 60 * 60,
+    },
     "apply-retention-daily": {
         "task": "crm.tasks.apply_retention_everywhere",
         "schedule": 24 * 60 * 60,

@@ -13,13 +13,15 @@ from .layers import cell_size
 
 LEVELS = range(5, 15)
 SIZE_SQL = "(360.0 / (2 ^ l) / 8)"
-# Counts per (level, column, row) of the reports matching {where}.
+# Counts per (level, column, row) of the reports matching {where}, in a fixed order so
+# that concurrent upserts take the cells' row locks in the same order (no deadlock).
 COUNT_SQL = f"""
     SELECT l, floor(ST_X(r.location) / {SIZE_SQL})::int, floor(ST_Y(r.location) / {SIZE_SQL})::int,
            count(*), count(*) FILTER (WHERE r.reached)
     FROM field_fieldreport r CROSS JOIN generate_series(%s, %s) AS l
     WHERE r.location IS NOT NULL {{where}}
     GROUP BY 1, 2, 3
+    ORDER BY 1, 2, 3
 """
 
 

@@ -79,13 +79,14 @@ def test_report_cells_and_points_add_up_to_the_reports_in_the_view(field):
         assert cur.fetchone()[0] == len(only_door["features"])
 
 
-def test_reports_sent_through_the_api_are_counted_in_the_cells_at_once(field):
+def test_reports_sent_through_the_api_are_counted_in_the_cells_at_once(field, django_capture_on_commit_callbacks):
     organizer = client_for(field["campaign"], Role.ORGANIZER)
     before = organizer.get("/api/map/reports/", {"bbox": BOX, "zoom": 10}).json()
     report = {"uuid": str(uuid.uuid4()), "action": field["door"].pk, "turf": field["turf"].pk,
               "address": field["addresses"][0].pk, "result": "talked"}  # fmt: skip
     report["done_at"] = timezone.now().isoformat()
-    assert organizer.post("/api/reports/", report, content_type="application/json").status_code == 201
+    with django_capture_on_commit_callbacks(execute=True):
+        assert organizer.post("/api/reports/", report, content_type="application/json").status_code == 201
     for zoom in (6, 10, 14):
         cells = organizer.get("/api/map/reports/", {"bbox": BOX, "zoom": zoom}).json()
         live = organizer.get("/api/map/reports/", {"bbox": BOX, "zoom": zoom, "since": "2000-01-01"}).json()
