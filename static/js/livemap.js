@@ -20,6 +20,8 @@
   const counters = { reports: document.getElementById("count-reports"), reached: document.getElementById("count-reached") };
   const filterForm = document.getElementById("map-filters");
   let lastReportId = Number(api.lastReport || 0);
+  // Reports that arrived live stay drawn when the view reloads around them.
+  const liveLayer = L.layerGroup();
   let loading = 0;
 
   function esc(text) {
@@ -59,6 +61,7 @@
 
   function drawReports(data) {
     groups.reports.clearLayers();
+    groups.reports.addLayer(liveLayer);
     let total = 0;
     let reached = 0;
     if (data.mode === "points") {
@@ -152,7 +155,7 @@
       if (r.lat == null) continue;
       L.circleMarker([r.lat, r.lon], { radius: 7, weight: 2, color: "#111827", fillColor: RESULT[r.result] || "#1d4ed8",
                                        fillOpacity: 1, className: "live-report" })
-        .bindPopup(esc(r.result)).addTo(groups.reports);
+        .bindPopup(esc(r.result)).addTo(liveLayer);
     }
     box.dataset.lastReport = String(lastReportId);
   }
@@ -196,6 +199,7 @@
   filterForm.addEventListener("change", reload);
   filterForm.addEventListener("submit", (event) => { event.preventDefault(); reload(); });
   map.on("moveend", reload);
+  groups.reports.addLayer(liveLayer);
   const [w, s, e, n] = JSON.parse(api.extent);
   map.fitBounds([[s, w], [n, e]]);
   load();
