@@ -62,6 +62,19 @@ class BadSurvey(ValueError):
         self.problems = problems
 
 
+def assignment_problems(action, *, turf, volunteer, team, starts_at, ends_at):
+    """[(field or None, message)] of what is wrong with an assignment, for the team's
+    form and the API alike. A missing person or team comes alone."""
+    if not volunteer and not team:
+        return [(None, _("Affectez à un ou une bénévole ou à une équipe."))]
+    problems = []
+    if starts_at and ends_at and ends_at <= starts_at:
+        problems.append(("ends_at", _("La fin est avant le début.")))
+    if action.kind == Action.Kind.DOOR_TO_DOOR and turf is None:
+        problems.append(("turf", _("Un porte-à-porte s'affecte par secteur.")))
+    return problems
+
+
 def default_result_codes(kind):
     return [{"code": code, "label": str(label), "reached": reached} for code, label, reached in DEFAULT_RESULTS[kind]]
 

@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from rest_framework_gis.filters import InBBoxFilter
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
@@ -18,7 +19,7 @@ from campaigns.accounts.models import AuditEntry
 from campaigns.realtime import publish_after_commit
 from crm.api import HasPerm
 
-from .actions import BadSurvey, clean_result_codes, clean_survey
+from .actions import BadSurvey, assignment_problems, clean_result_codes, clean_survey
 from .calls import build_call_list, next_call
 from .models import Action, Assignment, FieldReport, TargetingWeights, Turf, Zone
 from .printable import turf_pdf
@@ -315,13 +316,15 @@ class AssignmentSerializer(serializers.ModelSerializer):
         return list(extent) if extent else None
 
     def validate(self, attrs):
-        if not attrs.get("volunteer") and not attrs.get("team"):
-            raise ValidationError(_("Affectez à un ou une bénévole ou à une équipe."))
-        if attrs["ends_at"] <= attrs["starts_at"]:
-            raise ValidationError({"ends_at": [_("La fin est avant le début.")]})
-        action_obj, turf = attrs["action"], attrs.get("turf")
-        if action_obj.kind == Action.Kind.DOOR_TO_DOOR and turf is None:
-            raise ValidationError({"turf": [_("Un porte-à-porte s'affecte par secteur.")]})
+        problems = assignment_problems(
+            attrs["action"], turf=attrs.get("turf"), volunteer=attrs.get("volunteer"), team=attrs.get("team"),
+            starts_at=attrs["starts_at"], ends_at=attrs["ends_at"],
+        )  # fmt: skip
+        errors = {}
+        for field, message in problems:
+            errors.setdefault(field or api_settings.NON_FIELD_ERRORS_KEY, []).append(message)
+        if errors:
+            raise ValidationError(errors)
         return attrs
 
     class Meta:

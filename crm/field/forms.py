@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from campaigns.accounts.models import STAFF_ROLES, Team
 from crm.models import Segment
 
-from .actions import BadSurvey, clean_result_codes, clean_survey
+from .actions import BadSurvey, assignment_problems, clean_result_codes, clean_survey
 from .models import Action, Assignment, Turf, Zone
 
 # The words a team types in the survey box, and what they mean.
@@ -140,12 +140,14 @@ class AssignmentForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if not data.get("volunteer") and not data.get("team"):
-            raise forms.ValidationError(_("Affectez à un ou une bénévole ou à une équipe."))
-        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
-            self.add_error("ends_at", _("La fin est avant le début."))
-        if self.action.kind == Action.Kind.DOOR_TO_DOOR and not data.get("turf"):
-            self.add_error("turf", _("Un porte-à-porte s'affecte par secteur."))
+        problems = assignment_problems(
+            self.action, turf=data.get("turf"), volunteer=data.get("volunteer"), team=data.get("team"),
+            starts_at=data.get("starts_at"), ends_at=data.get("ends_at"),
+        )  # fmt: skip
+        for field, message in problems:
+            if field is None:
+                raise forms.ValidationError(message)
+            self.add_error(field, message)
         return data
 
     def save(self, commit=True):
