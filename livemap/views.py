@@ -67,8 +67,7 @@ def build_map(request):
     return ms, extent, head, root.script.render()
 
 
-def _tile_origin(request):
-    url = MapSettings.current().tile_url
+def _tile_origin(url):
     parts = urlsplit(url)
     return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
 
@@ -82,7 +81,7 @@ def staff_map(request):
         "kinds": Action.Kind.choices, "last_report": last_report,
     })  # fmt: skip
     # The campaign's own tile server may differ from the platform's default.
-    origins = _tile_origin(request)
+    origins = _tile_origin(ms.tile_url)
     if origins:
         response._csp_update = {"img-src": origins}
     return response

@@ -61,9 +61,8 @@ def message_detail(request, pk):
             flash.error(request, str(exc))
     eligible, excluded = audience(message)
     # Preview as a given person of the audience (?contact=ID), by default the first one.
-    chosen = request.GET.get("contact", "")
     recipients = eligible.select_related("household__address")
-    sample = (recipients.filter(pk=chosen).first() if chosen.isdigit() else None) or recipients.first()
+    sample = _recipient(recipients, request.GET.get("contact", ""))
     context = {
         "message": message, "form": form, "schedule_form": schedule_form, "editable": editable,
         "eligible": eligible.count(), "excluded": [(REASONS[k], n) for k, n in excluded.items()],
@@ -78,6 +77,12 @@ def message_detail(request, pk):
     return render(request, "messaging/message_detail.html", context)
 
 
+def _recipient(recipients, contact_id):
+    """The chosen person of the audience, or its first one."""
+    chosen = recipients.filter(pk=contact_id).first() if str(contact_id).isdigit() else None
+    return chosen or recipients.first()
+
+
 def _render_sms(message, contact):
     return fill(with_keys(with_stop(message.body)), values_for(contact))
 
@@ -86,8 +91,7 @@ def send_test(message, user, contact_id=""):
     """The message as the previewed person would get it, to the team member only
     (through the site's mail settings, never to the segment)."""
     eligible, _excluded = audience(message)
-    recipients = eligible.select_related("household__address")
-    sample = (recipients.filter(pk=contact_id).first() if str(contact_id).isdigit() else None) or recipients.first()
+    sample = _recipient(eligible.select_related("household__address"), contact_id)
     if sample is None:
         raise services.CannotSend(_("Personne dans ce segment ne peut recevoir ce message."))
     if message.channel == Message.Channel.SMS:
