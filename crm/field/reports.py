@@ -20,9 +20,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from campaigns.accounts.models import Team
 from campaigns.realtime import publish_after_commit
+from crm.models import Contact, Interaction
 
-from .actions import BadSurvey, apply_answers, clean_answers
+from .actions import CALL_AGAIN, BadSurvey, apply_answers, clean_answers
 from .models import Action, Assignment, CallListEntry, FieldReport
 from .signals import reports_recorded
 
@@ -136,8 +138,6 @@ def can_report_anywhere(user):
 
 def assignments_of(user):
     """The assignments a user works on: their own and their teams' (as member or leader)."""
-    from campaigns.accounts.models import Team
-
     teams = Team.objects.filter(Q(members=user) | Q(leaders=user)).values("pk")
     return Assignment.objects.filter(Q(volunteer=user) | Q(team__in=teams))
 
@@ -322,8 +322,6 @@ def _insert(user, reports, now):
 
 def _after_insert(user, reports, inserted, actions):
     """The contacts' timelines, what the answers change, calls done, and the live map."""
-    from crm.models import Contact, Interaction
-
     with_contact = [p for p in reports if p["contact"]]
     if with_contact:
         Interaction.objects.bulk_create(
@@ -352,8 +350,6 @@ def _after_insert(user, reports, inserted, actions):
                 contact = Contact.objects.get(pk=p["contact"])
                 apply_answers(contact, actions[p["action"]], p["answers"], actor=user,
                               source=f"field_report:{p['uuid']}")  # fmt: skip
-        from .actions import CALL_AGAIN
-
         for p in with_contact:
             if p["kind"] == Action.Kind.PHONE:
                 again = p["result"] in CALL_AGAIN

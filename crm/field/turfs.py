@@ -21,9 +21,10 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from campaigns.accounts.models import AuditEntry
+from crm.models import Address, Contact, Household
 from crm.normalise import street_key
 
-from .models import Turf, Zone
+from .models import FieldReport, Turf, Zone
 
 # Metres per degree of latitude; longitudes are scaled by cos(latitude).
 METRES_PER_DEGREE = 111_320.0
@@ -259,8 +260,6 @@ def street_name(line1):
 def walk_list_for(turf, *, action=None, include_sensitive=False):
     """The turf's buildings in walking order, grouped by street, with their households
     and people, and what has been done there (for `action`, or any action)."""
-    from crm.models import Address, Contact, Household
-
     addresses = list(Address.objects.filter(turfs=turf).exclude(point=None))
     order = walk_order([a.point.x for a in addresses], [a.point.y for a in addresses])
     addresses = [addresses[i] for i in order]
@@ -279,8 +278,6 @@ def walk_list_for(turf, *, action=None, include_sensitive=False):
     ):
         people.setdefault(c.household_id, []).append(c)
     done = {}
-    from .models import FieldReport
-
     reports = FieldReport.objects.filter(turf=turf)
     if action is not None:
         reports = reports.filter(action=action)

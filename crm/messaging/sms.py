@@ -7,6 +7,7 @@ which delivers to French mobiles with an alphanumeric sender.
 """
 
 import datetime as dt
+import time
 import zoneinfo
 
 import requests
@@ -161,8 +162,6 @@ def provider():
 
 def deliver_sms(message, *, backend=None, now=None):
     """Send pending recipients one by one, outside quiet hours (inside, they wait)."""
-    import time
-
     backend = backend or provider()
     ms = MessagingSettings.current()
     sender = ms.sms_sender or connection.tenant.name[:11]
