@@ -32,9 +32,7 @@ import requests  # noqa: E402
 from django.db import connection  # noqa: E402
 from django_tenants.utils import tenant_context  # noqa: E402
 
-from bench.common import report  # noqa: E402
-from campaigns.models import Campaign  # noqa: E402
-from campaigns.provisioning import create_campaign, delete_campaign  # noqa: E402
+from bench.common import bench_campaign, drop_campaign, report  # noqa: E402
 from crm.messaging.email import mail_body  # noqa: E402
 from crm.messaging.models import Message, Send  # noqa: E402
 from crm.messaging.services import send_now  # noqa: E402
@@ -72,8 +70,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--recipients", type=int, default=100_000)
     args = parser.parse_args()
-    slug = f"bench-fanout-{uuid.uuid4().hex[:6]}"
-    create_campaign(slug=slug, name="Bench fan-out", actor="bench")
+    slug, campaign = bench_campaign("fanout", "Bench fan-out")
     fake = FakeProviders()
     env = dict(os.environ, SENDGRID_API_URL=fake.url, SENDGRID_REQUESTS_PER_SECOND="0", CELERY_TASK_DEFAULT_QUEUE=QUEUE)
     workers = [
@@ -98,7 +95,7 @@ def main():
         for i in range(2)
     ]
     try:
-        with tenant_context(Campaign.objects.get(schema_name=slug)):
+        with tenant_context(campaign):
             people(args.recipients)
             segment = Segment.objects.create(name="Tout le monde", filters={})
             message = Message.objects.create(channel="email", name="Bench", subject="Bonjour {{ first_name }}",
@@ -124,8 +121,7 @@ def main():
         for w in workers:
             w.wait(timeout=30)
         fake.close()
-        connection.set_schema_to_public()
-        delete_campaign(Campaign.objects.get(schema_name=slug), actor="bench")
+        drop_campaign(slug)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ import random
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,10 +32,8 @@ from django.contrib.gis.geos import GEOSGeometry  # noqa: E402
 from django.db import connection  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
-from bench.common import report  # noqa: E402
+from bench.common import bench_campaign, drop_campaign, report  # noqa: E402
 from bench.synthetic import scatter_buildings  # noqa: E402
-from campaigns.models import Campaign  # noqa: E402
-from campaigns.provisioning import create_campaign, delete_campaign  # noqa: E402
 from crm.field.models import Zone  # noqa: E402
 from crm.field.turfs import cut_zone, walk_order  # noqa: E402
 from crm.field.zones import as_multipolygon  # noqa: E402
@@ -92,15 +89,13 @@ def walk_list():
 
 
 def main():
-    slug = f"bench-field-{uuid.uuid4().hex[:6]}"
-    create_campaign(slug=slug, name="Bench field", actor="bench")
+    slug, campaign = bench_campaign("field", "Bench field")
     try:
         with schema_context(slug):
             turf_cut()
         walk_list()
     finally:
-        connection.set_schema_to_public()
-        delete_campaign(Campaign.objects.get(schema_name=slug), actor="bench")
+        drop_campaign(slug)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ import resource
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,10 +32,9 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
-from bench.common import report  # noqa: E402
+from bench.common import bench_campaign, drop_campaign, report  # noqa: E402
 from bench.synthetic import write_voter_file  # noqa: E402
 from campaigns.models import Campaign  # noqa: E402
-from campaigns.provisioning import create_campaign, delete_campaign  # noqa: E402
 
 COMMUNES = ROOT.parent / "shared" / "data" / "geo" / "communes-45-loiret.geojson"
 
@@ -135,8 +133,7 @@ def main():
         print(f"generating {path} ...", file=sys.stderr)
         write_voter_file(path, rows=args.rows, communes_path=COMMUNES)
     baseline = raw_copy_seconds(path)
-    slug = f"bench-import-{uuid.uuid4().hex[:6]}"
-    create_campaign(slug=slug, name="Bench import", actor="bench")
+    slug, campaign = bench_campaign("import", "Bench import")
     try:
         first, counts = timed_import(slug, path)
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -150,8 +147,7 @@ def main():
             sys.exit("re-import created contacts")
         segment_count(slug)
     finally:
-        connection.set_schema_to_public()
-        delete_campaign(Campaign.objects.get(schema_name=slug), actor="bench")
+        drop_campaign(slug)
 
 
 if __name__ == "__main__":

@@ -33,18 +33,15 @@ django.setup()
 import websockets  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
-from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django.utils.module_loading import import_string  # noqa: E402
 from django_tenants.utils import tenant_context  # noqa: E402
 
 from bench.bench_report_ingest import set_up, start_server  # noqa: E402
-from bench.common import free_port, report  # noqa: E402
+from bench.common import bench_campaign, drop_campaign, free_port, report  # noqa: E402
 from bench.loadgen import Connection, json_body  # noqa: E402
 from campaigns.accounts.models import Role, User  # noqa: E402
 from campaigns.accounts.roles import assign_role  # noqa: E402
-from campaigns.models import Campaign  # noqa: E402
-from campaigns.provisioning import create_campaign, delete_campaign  # noqa: E402
 
 
 def session_cookie(user):
@@ -111,9 +108,7 @@ def main():
     parser.add_argument("--rate", type=float, default=50)
     parser.add_argument("--clients", type=int, default=20)
     args = parser.parse_args()
-    slug = f"bench-live-{uuid.uuid4().hex[:6]}"
-    create_campaign(slug=slug, name="Bench live", actor="bench")
-    campaign = Campaign.objects.get(schema_name=slug)
+    slug, campaign = bench_campaign("live", "Bench live")
     host = f"{slug}.{settings.PLATFORM_DOMAIN}"
     port = free_port()
     server = None
@@ -140,8 +135,7 @@ def main():
         if server:
             server.terminate()
             server.wait(timeout=30)
-        connection.set_schema_to_public()
-        delete_campaign(Campaign.objects.get(schema_name=slug), actor="bench")
+        drop_campaign(slug)
 
 
 if __name__ == "__main__":

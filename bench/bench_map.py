@@ -34,11 +34,9 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django_tenants.utils import tenant_context  # noqa: E402
 
-from bench.common import report  # noqa: E402
+from bench.common import bench_campaign, drop_campaign, report  # noqa: E402
 from campaigns.accounts.models import Role, User  # noqa: E402
 from campaigns.accounts.roles import assign_role  # noqa: E402
-from campaigns.models import Campaign  # noqa: E402
-from campaigns.provisioning import create_campaign, delete_campaign  # noqa: E402
 from crm.field.models import Zone  # noqa: E402
 from crm.field.turfs import cut_zone  # noqa: E402
 from crm.field.zones import import_zones  # noqa: E402
@@ -123,9 +121,7 @@ def main():
     parser.add_argument("--reports", type=int, default=200_000)
     parser.add_argument("--viewports", type=int, default=200)
     args = parser.parse_args()
-    slug = f"bench-map-{uuid.uuid4().hex[:6]}"
-    create_campaign(slug=slug, name="Bench carte", actor="bench")
-    campaign = Campaign.objects.get(schema_name=slug)
+    slug, campaign = bench_campaign("map", "Bench carte")
     try:
         with tenant_context(campaign):
             start = time.perf_counter()
@@ -165,8 +161,7 @@ def main():
         print(f"# median {statistics.median(timings):.1f} ms, max {max(timings):.1f} ms over {len(views)} viewports",
               flush=True)  # fmt: skip
     finally:
-        connection.set_schema_to_public()
-        delete_campaign(Campaign.objects.get(schema_name=slug), actor="bench")
+        drop_campaign(slug)
 
 
 if __name__ == "__main__":

@@ -47,13 +47,11 @@ from django.utils import timezone  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
-from bench.common import free_port, report  # noqa: E402
+from bench.common import bench_campaign, drop_campaign, free_port, report  # noqa: E402
 from bench.loadgen import json_body, load  # noqa: E402
 from bench.synthetic import scatter_buildings  # noqa: E402
 from campaigns.accounts.models import Role, User  # noqa: E402
 from campaigns.accounts.roles import assign_role  # noqa: E402
-from campaigns.models import Campaign  # noqa: E402
-from campaigns.provisioning import create_campaign, delete_campaign  # noqa: E402
 from crm.field.actions import default_result_codes  # noqa: E402
 from crm.field.models import Action, Assignment, FieldReport, Zone  # noqa: E402
 from crm.field.turfs import cut_zone  # noqa: E402
@@ -161,8 +159,7 @@ def main():
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--rate", type=int, default=1000, help="reports per second offered")
     args = parser.parse_args()
-    slug = f"bench-ingest-{uuid.uuid4().hex[:6]}"
-    create_campaign(slug=slug, name="Bench ingest", actor="bench")
+    slug, campaign = bench_campaign("ingest", "Bench ingest")
     host = f"{slug}.{settings.PLATFORM_DOMAIN}"
     port = free_port()
     server = None
@@ -205,8 +202,7 @@ def main():
         if server:
             server.terminate()
             server.wait(timeout=30)
-        connection.set_schema_to_public()
-        delete_campaign(Campaign.objects.get(schema_name=slug), actor="bench")
+        drop_campaign(slug)
 
 
 if __name__ == "__main__":
