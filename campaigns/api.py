@@ -6,7 +6,7 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.response import Response
 
 from .models import Campaign
-from .presets import PRESETS
+from .presets import preset_names
 from .provisioning import ProvisioningError, campaign_url, create_campaign
 
 
@@ -27,7 +27,7 @@ class CampaignSerializer(serializers.ModelSerializer):
 class CampaignCreateSerializer(serializers.Serializer):
     slug = serializers.CharField(max_length=100)
     name = serializers.CharField(max_length=200)
-    preset = serializers.ChoiceField(choices=sorted(PRESETS), required=False, allow_blank=True)
+    preset = serializers.ChoiceField(choices=preset_names(), required=False, allow_blank=True)
     domains = serializers.ListField(child=serializers.CharField(max_length=253), required=False, default=list)
     admin_email = serializers.EmailField(required=False)
     language = serializers.ChoiceField(choices=[code for code, _ in settings.LANGUAGES], default="fr")

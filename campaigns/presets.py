@@ -1,10 +1,11 @@
 """Campaign presets: what a new campaign starts with, by kind of organisation.
 
-The participatory-site issue adds project presets (programme co-building, crisis
-review...); a campaign preset may name some of them to open on day one.
+A campaign preset names project presets (participation/presets.py: programme
+co-building, crisis review...) to open on day one. `create_campaign --preset` also
+takes a project preset's name: the default campaign preset with that project.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +19,7 @@ class CampaignPreset:
     kind: str
     teams: list = field(default_factory=list)
     tagline: str = ""
+    projects: list = field(default_factory=list)
 
 
 PRESETS = {
@@ -29,6 +31,7 @@ PRESETS = {
             kind=Campaign.Kind.ELECTORAL,
             teams=["Porte-à-porte", "Tractage", "Phoning"],
             tagline=_("Construisons ensemble le programme de notre ville."),
+            projects=["programme"],
         ),
         CampaignPreset(
             name="city-hall",
@@ -36,6 +39,7 @@ PRESETS = {
             kind=Campaign.Kind.LOCAL_AUTHORITY,
             teams=["Service participation"],
             tagline=_("Votre avis compte pour les projets de la commune."),
+            projects=["questions-first"],
         ),
         CampaignPreset(
             name="company-consultation",
@@ -43,7 +47,25 @@ PRESETS = {
             kind=Campaign.Kind.ORGANISATION,
             teams=["Comité de pilotage"],
             tagline=_("Une consultation ouverte à toutes les équipes."),
+            projects=["organisation-review"],
         ),
     ]
 }
 DEFAULT_PRESET = "municipal-list"
+
+
+def preset_names():
+    from participation.presets import PROJECT_PRESETS
+
+    return sorted(PRESETS) + sorted(PROJECT_PRESETS)
+
+
+def resolve_preset(name):
+    """The campaign preset called `name`, or the default one opening project preset `name`."""
+    from participation.presets import PROJECT_PRESETS
+
+    if name in PRESETS:
+        return PRESETS[name]
+    if name in PROJECT_PRESETS:
+        return replace(PRESETS[DEFAULT_PRESET], name=name, projects=[name])
+    return None

@@ -24,7 +24,7 @@ from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_context, schema_exists, tenant_context
 
 from .models import Campaign, Domain, PlatformAuditEntry
-from .presets import PRESETS
+from .presets import preset_names, resolve_preset
 
 TEMPLATE_SCHEMA = settings.TENANT_BASE_SCHEMA
 
@@ -194,11 +194,11 @@ def validate_new_campaign(*, slug, name, domains=(), admin_email=None, preset=No
         except ValidationError:
             add("admin_email", _("« %(email)s » n'est pas une adresse e-mail valide.") % {"email": admin_email})
 
-    if preset and preset not in PRESETS:
+    if preset and resolve_preset(preset) is None:
         add(
             "preset",
             _("Modèle « %(preset)s » inconnu. Modèles disponibles : %(names)s.")
-            % {"preset": preset, "names": ", ".join(sorted(PRESETS))},
+            % {"preset": preset, "names": ", ".join(preset_names())},
         )
     if language not in dict(settings.LANGUAGES):
         add("language", _("Langue « %(lang)s » non prise en charge (fr ou en).") % {"lang": language})
@@ -243,7 +243,7 @@ def create_campaign(
     if not template_is_current():
         sync_template_schema()
 
-    chosen = PRESETS.get(preset) if preset else None
+    chosen = resolve_preset(preset) if preset else None
     admin_email = (admin_email or f"admin@{slug}.{settings.PLATFORM_DOMAIN}").lower()
     password = secrets.token_urlsafe(12)
 
@@ -288,12 +288,16 @@ def create_campaign(
 def _apply_preset(preset):
     from campaigns.accounts.models import Team
     from participation.models import SiteSettings
+    from participation.services import create_project, create_starter_pages
 
     for team_name in preset.teams:
         Team.objects.get_or_create(name=team_name)
     site = SiteSettings.current()
     site.tagline = str(preset.tagline)
     site.save()
+    create_starter_pages()
+    for name in preset.projects:
+        create_project(name)
 
 
 def _send_admin_welcome(campaign, email, password, url):

@@ -10,6 +10,7 @@ from config.urls_common import common_patterns
 from crm import api as crm_api
 from crm.field import api as field_api
 from crm.field import urls as field_urls
+from participation import urls as participation_urls
 from participation import views as participation_views
 
 router = DefaultRouter()
@@ -26,6 +27,8 @@ router.register("assignments", field_api.AssignmentViewSet, basename="assignment
 urlpatterns = [
     path("", participation_views.home, name="home"),
     path("admin/", campaign_admin.urls),
+    path("", include(participation_urls)),
+    path("equipe/site/", include(participation_urls.staff_patterns)),
     path("equipe/", include("crm.urls")),
     path("equipe/", include("crm.field.urls")),
     path("terrain/", include(field_urls.app_urlpatterns)),

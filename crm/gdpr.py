@@ -82,13 +82,27 @@ def suppression_hashes(emails=(), phones=()):
     ]
 
 
-def is_suppressed(*, email="", phone=""):
-    """True if this address or number belongs to an erased person. Every channel asks."""
+def _suppression_query(email, phone):
     wanted = suppression_hashes([email] if email else [], [phone] if phone else [])
+    if not wanted:
+        return None
     query = Q()
     for kind, digest in wanted:
         query |= Q(kind=kind, value_hash=digest)
-    return bool(wanted) and SuppressionEntry.objects.filter(query).exists()
+    return query
+
+
+def is_suppressed(*, email="", phone=""):
+    """True if this address or number belongs to an erased person. Every channel asks."""
+    query = _suppression_query(email, phone)
+    return query is not None and SuppressionEntry.objects.filter(query).exists()
+
+
+def lift_suppression(*, email="", phone=""):
+    """The person came back on their own (signed up again): their own new request is a
+    legal basis, so imports and sends may reach them again."""
+    query = _suppression_query(email, phone)
+    return SuppressionEntry.objects.filter(query).delete()[0] if query is not None else 0
 
 
 @transaction.atomic

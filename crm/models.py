@@ -254,6 +254,7 @@ class Interaction(models.Model):
         FIELD_REPORT = "field_report", _("Visite de terrain")
         MESSAGE = "message", _("Message")
         CONTRIBUTION = "contribution", _("Contribution")
+        SIGNED_UP = "signed_up", _("Inscription sur le site")
         EXPORTED = "exported", _("Données exportées")
         ERASED = "erased", _("Effacé")
 

@@ -50,3 +50,6 @@ rules.add_perm("messaging.send", is_campaign_admin | is_organizer)
 rules.add_perm("field.report", can_report_field_work)
 rules.add_perm("field.plan", can_plan_field_work)
 rules.add_perm("field.track", can_track_field_work)
+# The public site: write news, pages and events, open projects; moderate contributions.
+rules.add_perm("site.edit", is_campaign_admin | is_organizer)
+rules.add_perm("site.moderate", is_campaign_admin | is_organizer)

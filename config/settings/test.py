@@ -19,3 +19,6 @@ CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] = ["'self'", "data:"]  # noqa: 
 SENDGRID_API_URL = env("SENDGRID_API_URL", default="http://127.0.0.1:9")
 TWILIO_API_URL = env("TWILIO_API_URL", default="http://127.0.0.1:9")
 MESSAGING_RETRY_SECONDS = env.float("MESSAGING_RETRY_SECONDS", default=0.05)
+# Many tests post from 127.0.0.1 into the same campaign: limits high enough not to
+# trip them; tests/participation/test_rate_limits.py sets low ones.
+RATE_LIMITS = dict.fromkeys(("signup", "comment", "vote", "flag", "rsvp", "resend"), (1000, 1000, 3600))

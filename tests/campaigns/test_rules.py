@@ -27,6 +27,8 @@ ALLOWED = {
     "field.plan": {Role.ADMIN, Role.ORGANIZER},
     "field.track": {Role.ADMIN, Role.ORGANIZER, Role.TEAM_LEADER},
     "messaging.send": {Role.ADMIN, Role.ORGANIZER},
+    "site.edit": {Role.ADMIN, Role.ORGANIZER},
+    "site.moderate": {Role.ADMIN, Role.ORGANIZER},
 }
 
 

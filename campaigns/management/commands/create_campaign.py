@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.http.request import validate_host
 
-from campaigns.presets import PRESETS
+from campaigns.presets import preset_names
 from campaigns.provisioning import ProvisioningError, create_campaign
 
 
@@ -12,7 +12,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("slug", help="Sub-domain and schema name: lowercase letters, digits, hyphens.")
         parser.add_argument("--name", required=True, help="Name shown to people, e.g. 'Orléans en commun'.")
-        parser.add_argument("--preset", choices=None, help=f"One of: {', '.join(sorted(PRESETS))}.")
+        parser.add_argument("--preset", choices=None, help=f"One of: {', '.join(preset_names())}.")
         parser.add_argument(
             "--domain", action="append", default=[], help="Extra host name for this campaign (repeatable)."
         )

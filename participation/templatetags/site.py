@@ -1,0 +1,27 @@
+from django import template
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from participation import text
+
+register = template.Library()
+
+
+@register.filter
+def markdown(value):
+    return mark_safe(text.render(value))  # noqa: S308 - text.render escapes raw HTML
+
+
+@register.filter
+def author_label(user):
+    """How an author is shown in public: display name, else full name; never the e-mail."""
+    if user is None:
+        return _("Anonyme")
+    return user.display_name or user.full_name or _("Participant·e")
+
+
+@register.simple_tag
+def site_chrome():
+    from participation.selectors import site_chrome as chrome
+
+    return chrome()
