@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.gis.geos import Point
@@ -32,6 +34,10 @@ class HoneypotMixin(forms.Form):
         required=False, label=_("Ne pas remplir ce champ"),
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["website"] = self.fields.pop("website")  # last: after the fields people fill
 
     def clean_website(self):
         if self.cleaned_data.get("website"):
@@ -148,6 +154,12 @@ class SiteSettingsForm(forms.ModelForm):
         fields = ["tagline", "intro", "primary_colour", "logo", "share_description", "share_image",
                   "new_account_days", "blocked_words"]  # fmt: skip
         widgets = {"primary_colour": forms.TextInput(attrs={"type": "color"})}
+
+    def clean_primary_colour(self):
+        colour = self.cleaned_data.get("primary_colour", "").strip()
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", colour):
+            raise ValidationError(_("« %(c)s » n'est pas une couleur : écrivez-la comme #1d4ed8.") % {"c": colour})
+        return colour.lower()
 
     def clean_logo(self):
         return check_image(self.cleaned_data.get("logo"))

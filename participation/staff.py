@@ -29,6 +29,7 @@ from .forms import (
 )
 from .models import Event, ModerationEntry, NewsPost, Page, Project, SiteSettings
 from .presets import PROJECT_PRESETS
+from .views import posted
 
 
 @staff_required("site.edit")
@@ -42,7 +43,9 @@ def overview(request):
 
 @staff_required("site.edit")
 def site_settings(request):
-    form = SiteSettingsForm(request.POST or None, request.FILES or None, instance=SiteSettings.current())
+    form = SiteSettingsForm(
+        posted(request), request.FILES if request.method == "POST" else None, instance=SiteSettings.current()
+    )
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Réglages enregistrés."))
@@ -58,7 +61,7 @@ def _form_page(request, form, title, *, obj=None, extra=None, status=None):
 
 def _edit(request, model, form_class, pk, *, title, slug_from="title", before_save=None):
     obj = get_object_or_404(model, pk=pk) if pk else None
-    form = form_class(request.POST or None, request.FILES or None, instance=obj)
+    form = form_class(posted(request), request.FILES if request.method == "POST" else None, instance=obj)
     if request.method == "POST" and form.is_valid():
         item = form.save(commit=False)
         if "slug" in form.fields and not item.slug:
@@ -104,7 +107,7 @@ def event_registrations(request, pk):
 
 @staff_required("site.edit")
 def project_new(request):
-    form = ProjectFromPresetForm(request.POST or None, initial={"starts_on": timezone.localdate()})
+    form = ProjectFromPresetForm(posted(request), initial={"starts_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         start = timezone.make_aware(dt.datetime.combine(data["starts_on"], dt.time()))
@@ -121,8 +124,8 @@ def project_new(request):
 @staff_required("site.edit")
 def project_edit(request, pk):
     project = get_object_or_404(Project, pk=pk)
-    form = ProjectForm(request.POST or None, instance=project, prefix="project")
-    steps = StepFormSet(request.POST or None, instance=project, prefix="steps")
+    form = ProjectForm(posted(request), instance=project, prefix="project")
+    steps = StepFormSet(posted(request), instance=project, prefix="steps")
     if request.method == "POST" and form.is_valid() and steps.is_valid():
         with transaction.atomic():
             form.save()

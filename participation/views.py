@@ -20,6 +20,12 @@ from .forms import CommentForm, DeleteAccountForm, FlagForm, ProfileForm, Resend
 from .models import Comment, Event, NewsPost, Page, Project, Rsvp, Visibility
 from .ratelimit import limited
 
+
+def posted(request):
+    """The POST data, even empty (an empty form sent is still a form sent), or None."""
+    return request.POST if request.method == "POST" else None
+
+
 RSVP_SALT = "participation.rsvp-cancel"
 
 
@@ -201,7 +207,7 @@ def comment(request, kind, pk):
 @limited("flag")
 def flag_comment(request, pk):
     comment = get_object_or_404(Comment, pk=pk, visibility=Visibility.VISIBLE)
-    form = FlagForm(request.POST or None)
+    form = FlagForm(posted(request))
     if request.method == "POST" and form.is_valid():
         moderation.flag(comment, reason=form.cleaned_data["reason"], text=form.cleaned_data["text"],
                         reporter=request.user if request.user.is_authenticated else None)  # fmt: skip
@@ -223,7 +229,7 @@ def _confirm_url(request, user, **pending):
 def sign_up(request):
     if request.user.is_authenticated:
         return redirect("site:profile")
-    form = SignUpForm(request.POST or None, region=getattr(connection.tenant, "phone_region", "FR"))
+    form = SignUpForm(posted(request), region=getattr(connection.tenant, "phone_region", "FR"))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         user = citizens.sign_up(email=data["email"], password=data["password"], full_name=data["full_name"],
@@ -240,7 +246,7 @@ def sign_up_sent(request):
 
 @limited("resend")
 def resend_confirmation(request):
-    form = ResendForm(request.POST or None)
+    form = ResendForm(posted(request))
     if request.method == "POST" and form.is_valid():
         from django.contrib.auth import get_user_model
 
@@ -276,7 +282,7 @@ def profile(request):
         "consent_email": bool(contact and contact.consent_email), "consent_sms": bool(contact and contact.consent_sms),
         "notify_news": prof.notify_news, "notify_projects": prof.notify_projects, "notify_replies": prof.notify_replies,
     }  # fmt: skip
-    form = ProfileForm(request.POST or None, initial=initial)
+    form = ProfileForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         user.full_name, user.display_name = data["full_name"], data["display_name"]
@@ -296,7 +302,7 @@ def profile(request):
 
 @login_required
 def delete_account(request):
-    form = DeleteAccountForm(request.POST or None, user=request.user)
+    form = DeleteAccountForm(posted(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         user = request.user
         logout(request)
