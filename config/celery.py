@@ -28,6 +28,10 @@ app.conf.beat_schedule = {
         "task": "livemap.tasks.recount_cells_everywhere",
         "schedule": 60 * 60,
     },
+    "event-reminders": {
+        "task": "participation.tasks.send_event_reminders_everywhere",
+        "schedule": 15 * 60,
+    },
     "apply-retention-daily": {
         "task": "crm.tasks.apply_retention_everywhere",
         "schedule": 24 * 60 * 60,

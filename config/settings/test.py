@@ -22,3 +22,5 @@ MESSAGING_RETRY_SECONDS = env.float("MESSAGING_RETRY_SECONDS", default=0.05)
 # Many tests post from 127.0.0.1 into the same campaign: limits high enough not to
 # trip them; tests/participation/test_rate_limits.py sets low ones.
 RATE_LIMITS = dict.fromkeys(("signup", "comment", "vote", "flag", "rsvp", "resend"), (1000, 1000, 3600))
+# Uploads of tests go under .make/, not into the developer's media/.
+MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / ".make" / "test-media"))  # noqa: F405

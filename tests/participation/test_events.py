@@ -138,3 +138,19 @@ def test_ics_download_is_a_valid_calendar_entry(campaign):
     assert "GEO:47.892500;1.909300" in unfolded
     page = Client(HTTP_HOST=host_of(campaign)).get(f"/evenements/{event.slug}/").content.decode()
     assert 'id="place-map"' in page and 'data-lat="47.892500"' in page
+
+
+def test_reminder_task_runs_in_celery_for_every_campaign(committed, celery_worker_process):
+    from participation.tasks import send_event_reminders_everywhere
+
+    campaigns = [committed.campaign().campaign for _ in range(2)]
+    for n, campaign in enumerate(campaigns):
+        with tenant_context(campaign):
+            event = make_event(starts_at=timezone.now() + dt.timedelta(hours=3))
+            for k in range(n + 1):
+                Rsvp.objects.create(event=event, name=f"P{k}", email=f"p{k}@ex.fr", status="going")
+    # Other campaigns of the session may have events too: count only these two.
+    send_event_reminders_everywhere.delay().get(timeout=60)
+    for campaign in campaigns:
+        with tenant_context(campaign):
+            assert Event.objects.get().reminder_sent_at is not None
