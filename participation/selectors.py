@@ -2,7 +2,7 @@
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -45,6 +45,15 @@ def upcoming_events():
 
 def with_steps(projects):
     return projects.prefetch_related(Prefetch("steps", queryset=Step.objects.order_by("position")))
+
+
+def current_first(projects, now=None):
+    """Projects with a step open now first (newest first), then the others."""
+    now = now or timezone.now()
+    open_step = Step.objects.filter(project=OuterRef("pk")).filter(
+        Q(starts_at__isnull=True) | Q(starts_at__lte=now), Q(ends_at__isnull=True) | Q(ends_at__gt=now)
+    )
+    return projects.annotate(is_open=Exists(open_step)).order_by("-is_open", "-created", "-id")
 
 
 def key_figures():

@@ -30,7 +30,7 @@ RSVP_SALT = "participation.rsvp-cancel"
 
 
 def home(request):
-    projects = selectors.with_steps(access.visible_projects(request.user))[:6]
+    projects = selectors.with_steps(selectors.current_first(access.visible_projects(request.user)))[:6]
     context = {
         "projects": [(p, services.current_step(p)) for p in projects],
         "news": selectors.published_news()[:3],
@@ -115,7 +115,7 @@ def event_ics(request, slug):
 
 
 def project_list(request):
-    projects = selectors.with_steps(access.visible_projects(request.user))
+    projects = selectors.with_steps(selectors.current_first(access.visible_projects(request.user)))
     return render(request, "participation/project_list.html",
                   {"projects": [(p, services.current_step(p)) for p in projects]})  # fmt: skip
 
