@@ -20,7 +20,8 @@ from crm.field.models import Action, Assignment, Zone
 from crm.field.turfs import cut_zone
 from crm.models import Address, Contact, Household
 from crm.normalise import address_key, name_key, search_text
-from participation.models import SiteSettings
+from participation.models import Event, NewsPost, SiteSettings
+from participation.services import create_project
 
 DEMO_SLUG = "demo"
 DEMO_ACCOUNTS = [
@@ -83,8 +84,38 @@ def seed_demo(*, people=5000, seed=2026, reset=False, password=None):
             _load_zones(town)
         if not Action.objects.exists():
             _plan_field_work(porte)
+        if not NewsPost.objects.exists():
+            _fill_site()
         count = Contact.objects.count()
     return DemoResult(campaign, campaign_url(campaign), logins, count)
+
+
+def _fill_site():
+    """News, events and a second project, so the public site has something to show."""
+    now = timezone.now()
+    centre = Zone.objects.filter(code="DEMO").values_list("geometry", flat=True).first()
+    NewsPost.objects.create(
+        title="Notre local de campagne ouvre ses portes", slug="local-de-campagne",
+        summary="Tous les samedis matin, venez discuter du programme autour d'un café.",
+        body="Le local est ouvert **tous les samedis de 9 h à 12 h**. Venez avec vos idées !",
+        published_at=now - dt.timedelta(days=2),
+    )  # fmt: skip
+    NewsPost.objects.create(
+        title="Trois semaines pour construire le programme", slug="trois-semaines",
+        summary="La boîte à idées est ouverte : logement, transports, écoles…",
+        body="Chaque idée sera lue par l'équipe. Les plus soutenues seront soumises au vote.",
+        published_at=now - dt.timedelta(hours=5),
+    )  # fmt: skip
+    Event.objects.create(
+        title="Réunion publique : le programme", slug="reunion-publique", place="Salle des fêtes de Villebourg",
+        location=centre.centroid if centre else None, starts_at=now + dt.timedelta(days=6, hours=2),
+        capacity=80, description="Présentation des premières idées et débat.",
+    )  # fmt: skip
+    Event.objects.create(
+        title="Porte-à-porte collectif", slug="porte-a-porte", place="Devant le local",
+        starts_at=now + dt.timedelta(days=3), capacity=20,
+    )  # fmt: skip
+    create_project("questions-first", title="Vos questions sur la campagne")
 
 
 def _load_zones(town):

@@ -21,12 +21,13 @@ DEFAULTS = {
 
 
 def client_ip(request):
-    # Behind our proxy (nginx in compose.yaml) the first X-Forwarded-For hop is the
-    # client; trusted only when the deployment says so.
-    if getattr(settings, "TRUST_X_FORWARDED_FOR", False):
+    # Behind our proxy (nginx in compose.yaml, $proxy_add_x_forwarded_for) the LAST
+    # X-Forwarded-For entry is the address nginx saw; earlier ones are whatever the
+    # client sent, so they are never used. Trusted only when the deployment says so.
+    if settings.TRUST_X_FORWARDED_FOR:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
-            return forwarded.split(",")[0].strip()
+            return forwarded.split(",")[-1].strip()
     return request.META.get("REMOTE_ADDR", "")
 
 

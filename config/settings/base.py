@@ -223,6 +223,10 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Terrain <noreply@localho
 
 # Campaign mailings go through SendGrid's v3 Mail Send API (crm/messaging/email.py).
 # SENDGRID_API_URL points elsewhere only for tests and benchmarks (a fake on 127.0.0.1).
+# Behind one reverse proxy that appends the client's address to X-Forwarded-For (nginx
+# in compose.yaml): rate limits use that address instead of the proxy's.
+TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
+
 SENDGRID_API_KEY = env("SENDGRID_API_KEY", default="")
 SENDGRID_API_URL = env("SENDGRID_API_URL", default="https://api.sendgrid.com")
 SENDGRID_REQUESTS_PER_SECOND = env.float("SENDGRID_REQUESTS_PER_SECOND", default=10.0)

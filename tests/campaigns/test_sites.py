@@ -19,6 +19,11 @@ def test_demo_site_answers_home_page_on_demo_localhost(demo):
     html = response.content.decode()
     assert "Villebourg en commun" in html
     assert '<html lang="fr">' in html
+    # The public site has something to show: the programme project, news, events.
+    assert "Co-construire le programme" in html and "Vos questions sur la campagne" in html
+    assert "Notre local de campagne ouvre ses portes" in html and "Réunion publique : le programme" in html
+    event = Client(HTTP_HOST="demo.localhost").get("/evenements/reunion-publique/").content.decode()
+    assert 'id="place-map"' in event
 
 
 def test_demo_has_a_login_for_each_role_and_town_sized_data(demo):
