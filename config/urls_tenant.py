@@ -28,6 +28,7 @@ urlpatterns = [
     path("", participation_views.home, name="home"),
     path("admin/", campaign_admin.urls),
     path("", include(participation_urls)),
+    path("", include("participation.ideas.urls")),
     path("equipe/site/", include(participation_urls.staff_patterns)),
     path("equipe/", include("crm.urls")),
     path("equipe/", include("crm.field.urls")),

@@ -1,13 +1,10 @@
 """Exporting contacts to CSV or XLSX. Every export is logged: who, when, what."""
 
-import csv
-import io
-import tempfile
-
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from campaigns.accounts.models import AuditEntry
+from campaigns.spreadsheets import write_table
 
 from .models import Tag
 
@@ -80,27 +77,7 @@ def headers(include_sensitive):
 def export_contacts(queryset, *, actor, fmt="csv", include_sensitive=False, what=""):
     """Write the contacts to a temporary file and return it (opened, at position 0)."""
     count = queryset.count()
-    if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(_("Contacts"))
-        sheet.append(headers(include_sensitive))
-        for row in rows(queryset, include_sensitive):
-            sheet.append(row)
-        out = tempfile.TemporaryFile()  # noqa: SIM115 (returned to the caller, who closes it)
-        workbook.save(out)
-    elif fmt == "csv":
-        out = tempfile.TemporaryFile()  # noqa: SIM115 (returned to the caller, who closes it)
-        text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
-        writer = csv.writer(text, delimiter=";")
-        writer.writerow(headers(include_sensitive))
-        writer.writerows(rows(queryset, include_sensitive))
-        text.flush()
-        text.detach()
-    else:
-        raise ValueError(f"Unknown export format {fmt!r}: csv or xlsx.")
-    out.seek(0)
+    out = write_table(headers(include_sensitive), rows(queryset, include_sensitive), fmt=fmt, sheet=str(_("Contacts")))
     AuditEntry.objects.create(
         actor=actor,
         action="contacts.exported",

@@ -14,7 +14,11 @@ A segment's filters are a JSON object; every key is optional and they combine wi
      "never_contacted": true,
      "source": "liste électorale",
      "custom": {"Quartier": "Nord"},
-     "has_email": true, "has_phone": true}
+     "has_email": true, "has_phone": true,
+     "participation": {"module": "ideas", "action": "vote", "step": 12, "project": 3, "since": "2026-11-01"}
+                                   took part on the public site (every key optional:
+                                   {} = any contribution; modules: ideas, qa; actions:
+                                   proposal, vote, question)}
 """
 
 import datetime as dt
@@ -31,8 +35,9 @@ CHANNELS = ("email", "sms", "phone", "door")
 KNOWN_KEYS = {
     "search", "zones", "tags", "tags_mode", "exclude_tags", "polygon", "polling_stations", "support_min", "support_max",
     "consent", "contacted_since", "not_contacted_since", "never_contacted", "source", "custom", "has_email",
-    "has_phone",
+    "has_phone", "participation",
 }  # fmt: skip
+PARTICIPATION_KEYS = {"module", "action", "step", "project", "since"}
 
 
 class BadFilters(ValueError):
@@ -134,6 +139,26 @@ def contacts_matching(filters):
         qs = qs.exclude(email="") if filters["has_email"] else qs.filter(email="")
     if filters.get("has_phone") is not None:
         qs = qs.exclude(phone="") if filters["has_phone"] else qs.filter(phone="")
+    if (participation := filters.get("participation")) is not None:
+        qs = _participation(qs, participation, errors)
     if errors:
         raise BadFilters(errors)
     return qs
+
+
+def _participation(qs, wanted, errors):
+    from .models import Interaction
+
+    if not isinstance(wanted, dict) or set(wanted) - PARTICIPATION_KEYS:
+        errors["participation"] = _("Attendu : {\"module\": …, \"action\": …, \"step\": …, \"project\": …, "
+                                    "\"since\": AAAA-MM-JJ}.")  # fmt: skip
+        return qs
+    activity = Interaction.objects.filter(contact=OuterRef("pk"), kind=Interaction.Kind.CONTRIBUTION)
+    data = {k: wanted[k] for k in ("module", "action", "step", "project") if k in wanted}
+    if data:
+        activity = activity.filter(data__contains=data)
+    if "since" in wanted:
+        since = _date(wanted["since"], "participation", errors)
+        if since:
+            activity = activity.filter(at__date__gte=since)
+    return qs.filter(Exists(activity))

@@ -154,3 +154,17 @@ def delete_account(user, *, erase_contact=False):
     AuditEntry.objects.create(action="citizen.deleted", target_type="user", target_id=str(user.pk),
                               data={"erased_contact": bool(erase_contact and contact)})  # fmt: skip
     user.delete()
+
+
+def record_participation(user, *, module, action, step, summary=""):
+    """Mark the citizen's contact as active: one timeline line per contribution or vote,
+    usable in segments ({"participation": {"module": "ideas", "action": "vote"}})."""
+    if user is None:
+        return None
+    contact_id = CitizenProfile.objects.filter(user=user).values_list("contact_id", flat=True).first()
+    if contact_id is None:
+        return None
+    return Interaction.objects.create(
+        contact_id=contact_id, kind=Interaction.Kind.CONTRIBUTION, actor=user, summary=summary[:300],
+        data={"module": module, "action": action, "step": step.pk, "project": step.project_id},
+    )  # fmt: skip

@@ -341,6 +341,9 @@ class Comment(Moderated):
     def __str__(self):
         return self.body[:60]
 
+    def get_absolute_url(self):
+        return f"{self.target.get_absolute_url()}#comment-{self.pk}"
+
 
 class Flag(models.Model):
     """Someone reported a contribution or a comment."""

@@ -47,7 +47,7 @@ def news_list(request):
 
 def news_post(request, slug):
     post = get_object_or_404(selectors.published_news(), slug=slug)
-    return render(request, "participation/news_post.html", _with_comments(request, post, {"post": post}))
+    return render(request, "participation/news_post.html", with_comments(request, post, {"post": post}))
 
 
 def page(request, slug):
@@ -131,22 +131,38 @@ def project_detail(request, slug):
     project = _project_for(request, slug)
     steps = list(project.steps.order_by("position"))
     context = {"project": project, "steps": steps, "current": services.current_step(project)}
-    return render(request, "participation/project_detail.html", _with_comments(request, project, context))
+    return render(request, "participation/project_detail.html", with_comments(request, project, context))
+
+
+# Views of the modules a step hosts, by step kind: participation.ideas registers the
+# idea box and Q&A. Each takes (request, project, step) and returns a response.
+STEP_VIEWS = {}
 
 
 def step_detail(request, slug, position):
     project = _project_for(request, slug)
     step = get_object_or_404(project.steps, position=position)
+    if step.kind in STEP_VIEWS:
+        return STEP_VIEWS[step.kind](request, project, step)
     steps = project.steps.order_by("position")
     return render(request, "participation/step_detail.html", {"project": project, "step": step, "steps": steps})
 
 
 # -- Comments and reports -----------------------------------------------------------------
 
+# What can be commented, by URL name; modules add theirs (participation.ideas: proposals).
 COMMENTABLE = {"news": NewsPost, "project": Project}
 
 
-def _with_comments(request, target, context):
+def project_of(target):
+    """The project a commentable thing belongs to, or None (news posts)."""
+    if isinstance(target, Project):
+        return target
+    step = getattr(target, "step", None)
+    return step.project if step is not None else None
+
+
+def with_comments(request, target, context):
     context["comments"] = selectors.comments_on(target)
     context["comment_form"] = CommentForm()
     context["comment_target"] = (_kind_of(target), target.pk)
@@ -159,8 +175,9 @@ def _kind_of(target):
 
 
 def _may_comment(user, target):
-    if isinstance(target, Project):
-        return access.can_participate(user, target)
+    project = project_of(target)
+    if project is not None:
+        return access.can_participate(user, project)
     return user.is_authenticated and user.is_active
 
 
@@ -172,8 +189,11 @@ def comment(request, kind, pk):
     if model is None:
         raise Http404
     target = get_object_or_404(model, pk=pk)
-    if isinstance(target, Project):
-        if not access.can_view(request.user, target):
+    project = project_of(target)
+    if project is not None:
+        if not access.can_view(request.user, project):
+            raise Http404
+        if getattr(target, "visibility", Visibility.VISIBLE) != Visibility.VISIBLE:
             raise Http404
     elif not target.is_published:
         raise Http404
@@ -192,7 +212,7 @@ def comment(request, kind, pk):
     try:
         posted = moderation.post_comment(
             target, author=request.user, body=form.cleaned_data["body"], parent=parent,
-            anonymous=isinstance(target, Project) and target.anonymous,
+            anonymous=project is not None and project.anonymous,
         )  # fmt: skip
     except moderation.Banned as exc:
         messages.error(request, str(exc))

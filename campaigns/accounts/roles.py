@@ -4,6 +4,7 @@ The role field on User is the source of truth; `assign_role` keeps the group
 membership in step so Django's permission checks (admin, DRF) agree with it.
 """
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django_tenants.utils import get_public_schema_name
@@ -31,7 +32,7 @@ ROLE_PERMISSIONS = {
     Role.CITIZEN: [],
 }
 
-TENANT_PERMISSION_APPS = ("crm", "participation", "accounts")
+TENANT_PERMISSION_APPS = ("crm", "participation", "ideas", "accounts")
 
 
 def group_name(role):
@@ -63,7 +64,7 @@ def assign_role(user, role):
 def sync_role_groups_after_migrate(sender, app_config=None, **kwargs):
     # post_migrate fires once per app; do the work once, after the last tenant app,
     # and only in campaign schemas (the public schema holds platform staff).
-    if app_config is None or app_config.label != "participation":
+    if app_config is None or app_config.name != settings.TENANT_APPS[-1]:
         return
     if connection.schema_name == get_public_schema_name():
         return

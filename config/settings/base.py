@@ -56,6 +56,7 @@ TENANT_APPS = [
     "crm.messaging",
     "livemap",
     "participation",
+    "participation.ideas",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS] + ["demo"]
