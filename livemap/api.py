@@ -12,6 +12,7 @@ from crm.api import HasPerm
 from .layers import (
     BadViewport,
     areas_layer,
+    contributions_layer,
     parse_filters,
     parse_viewport,
     reports_layer,
@@ -73,6 +74,28 @@ class TurfsLayerView(LayerView):
     def get(self, request):
         box, zoom = self.viewport(request)
         return geojson(areas_layer("turf", box, zoom, with_support=request.user.has_perm("crm.see_sensitive")))
+
+
+class ContributionsLayerView(LayerView):
+    """Citizens' geolocated contributions (idea box proposals) in the viewport; hidden
+    or held ones never."""
+
+    @extend_schema(parameters=VIEWPORT, responses={200: dict})
+    def get(self, request):
+        box, _zoom = self.viewport(request)
+        return geojson(contributions_layer(box))
+
+
+class PublicContributionsView(LayerView):
+    """The public map's data: contributions of public projects only, no personal data."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes = []
+
+    @extend_schema(parameters=VIEWPORT, responses={200: dict})
+    def get(self, request):
+        box, _zoom = self.viewport(request)
+        return geojson(contributions_layer(box, public_only=True))
 
 
 class TrackPermission(HasPerm):

@@ -285,3 +285,29 @@ def volunteer_positions(viewer, *, now, recent_minutes=120):
             for pk, name, x, y, at in rows
         ]  # fmt: skip
     )
+
+
+def contributions_layer(box, *, public_only=False, limit=MAX_POINTS):
+    """Citizens' geolocated contributions in the viewport (visible proposals). With
+    `public_only`, only those of published, non-private projects, for the public map."""
+    from django.contrib.gis.geos import Polygon
+
+    from participation.ideas.models import Proposal
+    from participation.models import Project
+
+    proposals = Proposal.public().filter(location__isnull=False, location__within=Polygon.from_bbox(box))
+    if public_only:
+        proposals = proposals.filter(step__project__published=True).exclude(
+            step__project__visibility=Project.Visibility.PRIVATE
+        )
+    rows = proposals.order_by("-votes_count", "-id").values_list(
+        "id", "title", "theme", "status", "votes_count", "location"
+    )[:limit]
+    return feature_collection(
+        (
+            {"type": "Point", "coordinates": [location.x, location.y]},
+            {"kind": "proposal", "id": pk, "title": title, "theme": theme, "status": status, "votes": votes,
+             "url": f"/idees/{pk}/"},
+        )  # fmt: skip
+        for pk, title, theme, status, votes, location in rows
+    )

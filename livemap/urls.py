@@ -12,4 +12,7 @@ urlpatterns = [
     path("api/map/turfs/", api.TurfsLayerView.as_view(), name="livemap-turfs"),
     path("api/map/volunteers/", api.VolunteersLayerView.as_view(), name="livemap-volunteers"),
     path("api/map/catch-up/", api.CatchUpView.as_view(), name="livemap-catchup"),
+    path("api/map/contributions/", api.ContributionsLayerView.as_view(), name="livemap-contributions"),
+    path("api/public/contributions/", api.PublicContributionsView.as_view(), name="public-contributions"),
+    path("carte/", views.public_map, name="public-map"),
 ]

@@ -1,7 +1,6 @@
 import csv
 import json
 import re
-from urllib.parse import urlsplit
 
 import folium
 from django.contrib import messages
@@ -17,6 +16,7 @@ from crm.views import staff_required
 
 from .dashboard import charts
 from .layers import BadViewport
+from .middleware import tile_origins
 from .models import MapSettings
 
 LAYERS = [  # (folium feature group id, label, shown at first)
@@ -26,6 +26,7 @@ LAYERS = [  # (folium feature group id, label, shown at first)
     ("reports", gettext_lazy("Comptes rendus"), True),
     ("heat", gettext_lazy("Carte de chaleur du soutien"), False),
     ("volunteers", gettext_lazy("Bénévoles (position partagée)"), False),
+    ("contributions", gettext_lazy("Contributions citoyennes"), True),
 ]
 TAG = re.compile(r"<(?:script src|link rel)[^>]*>(?:</script>)?")
 
@@ -67,11 +68,6 @@ def build_map(request):
     return ms, extent, head, root.script.render()
 
 
-def _tile_origin(url):
-    parts = urlsplit(url)
-    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
-
-
 @staff_required("live.follow")
 def staff_map(request):
     ms, extent, head, _script = build_map(request)
@@ -81,7 +77,7 @@ def staff_map(request):
         "kinds": Action.Kind.choices, "last_report": last_report,
     })  # fmt: skip
     # The campaign's own tile server may differ from the platform's default.
-    origins = _tile_origin(ms.tile_url)
+    origins = tile_origins(ms.tile_url)
     if origins:
         response._csp_update = {"img-src": origins}
     return response
@@ -92,6 +88,12 @@ def map_script(request):
     """folium's map script, served from our origin (the pages allow no inline script)."""
     _ms, _extent, _head, script = build_map(request)
     return HttpResponse(script, content_type="text/javascript")
+
+
+def public_map(request):
+    """The campaign site's map: citizens' public contributions, nothing personal."""
+    extent = Zone.objects.aggregate(e=Extent("geometry"))["e"] or (-5.0, 42.0, 8.0, 51.0)
+    return render(request, "livemap/public_map.html", {"extent": json.dumps(list(extent))})
 
 
 @staff_required("field.track")

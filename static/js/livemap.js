@@ -16,8 +16,33 @@
   const groups = {
     zones: window.feature_group_zones, coverage: window.feature_group_coverage, support: window.feature_group_support,
     reports: window.feature_group_reports, heat: window.feature_group_heat, volunteers: window.feature_group_volunteers,
+    contributions: window.feature_group_contributions,
   };
-  const counters = { reports: document.getElementById("count-reports"), reached: document.getElementById("count-reached") };
+  const counters = { reports: document.getElementById("count-reports"), reached: document.getElementById("count-reached"),
+                     contributions: document.getElementById("count-contributions") };
+  const seenContributions = new Set();
+
+  function contributionMarker(feature, latlng) {
+    const p = feature.properties;
+    seenContributions.add(p.id);
+    return L.circleMarker(latlng, { radius: 8, weight: 2, color: "#5b21b6", fillColor: "#8b5cf6", fillOpacity: 0.85,
+                                    className: "contribution" })
+      .bindPopup(`<a href="${esc(p.url)}">${esc(p.title)}</a><br>${esc(p.theme)} · ${esc(p.votes)} ♥`);
+  }
+
+  function drawContributions(data) {
+    if (!groups.contributions) return;
+    groups.contributions.clearLayers();
+    seenContributions.clear();
+    L.geoJSON(data, { pointToLayer: contributionMarker }).addTo(groups.contributions);
+    if (counters.contributions) counters.contributions.textContent = String(data.features.length);
+  }
+
+  function addContribution(feature) {
+    if (!groups.contributions || seenContributions.has(feature.properties.id)) return;
+    L.geoJSON(feature, { pointToLayer: contributionMarker }).addTo(groups.contributions);
+    if (counters.contributions) counters.contributions.textContent = String(Number(counters.contributions.textContent) + 1);
+  }
   const filterForm = document.getElementById("map-filters");
   let lastReportId = Number(api.lastReport || 0);
   // Reports that arrived live stay drawn when the view reloads around them.
@@ -101,10 +126,12 @@
     const q = query();
     try {
       const wanted = [getJson(`${api.reports}?${q}`), getJson(`${api.zones}?${q}`)];
+      wanted.push(groups.contributions ? getJson(`${api.contributions}?${q}`) : null);
       if (groups.coverage || groups.support || groups.heat) wanted.push(getJson(`${api.turfs}?${q}`));
-      const [reports, zones, turfs] = await Promise.all(wanted);
+      const [reports, zones, contributions, turfs] = await Promise.all(wanted);
       if (run !== loading) return; // a newer view was asked for meanwhile
       drawReports(reports);
+      if (contributions) drawContributions(contributions);
       drawAreas(groups.zones, zones,
         (f) => ({ color: PRIORITY[f.properties.priority || 0], weight: 2, fillOpacity: 0.15, className: "zone-shape" }),
         (p) => `<strong>${esc(p.name)}</strong> ${esc(p.code)}<br>${esc(box.dataset.labelCoverage)} : ${percent(p.coverage)}`);
@@ -184,6 +211,7 @@
           clearTimeout(volunteerTimer); // someone may have moved
           volunteerTimer = setTimeout(loadVolunteers, 1000);
         }
+        if (data.event === "contribution") addContribution(data.payload);
         if (data.event === "zone.changed" || data.event === "turfs.changed") reload();
       };
       socket.onclose = (event) => {

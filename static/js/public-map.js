@@ -1,0 +1,47 @@
+// The campaign site's public map: contributions of public projects for the view,
+// fetched by bounding box from our own API. Nothing personal is in the data.
+(function () {
+  "use strict";
+  function esc(text) {
+    const span = document.createElement("span");
+    span.textContent = text == null ? "" : String(text);
+    return span.innerHTML;
+  }
+  function start() {
+    const el = document.getElementById("public-map");
+    if (!el || !window.L) return;
+    const map = L.map(el);
+    if (el.dataset.tiles) {
+      L.tileLayer(el.dataset.tiles, { attribution: el.dataset.attribution || "", maxZoom: 19 }).addTo(map);
+    }
+    const layer = L.layerGroup().addTo(map);
+    const counter = document.getElementById("count-contributions");
+    let run = 0;
+    async function load() {
+      const mine = ++run;
+      const b = map.getBounds();
+      const bbox = [Math.max(-180, b.getWest()), Math.max(-90, b.getSouth()), Math.min(180, b.getEast()),
+                    Math.min(90, b.getNorth())].map((n) => n.toFixed(6)).join(",");
+      const response = await fetch(`${el.dataset.api}?bbox=${bbox}&zoom=${map.getZoom()}`,
+                                   { headers: { Accept: "application/json" } });
+      if (!response.ok || mine !== run) return;
+      const data = await response.json();
+      layer.clearLayers();
+      L.geoJSON(data, {
+        pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 8, weight: 2, color: "#5b21b6",
+                                                              fillColor: "#8b5cf6", fillOpacity: 0.85,
+                                                              className: "contribution" }),
+        onEachFeature: (f, l) => l.bindPopup(
+          `<a href="${esc(f.properties.url)}">${esc(f.properties.title)}</a><br>${esc(f.properties.theme)} · ${esc(f.properties.votes)} ♥`),
+      }).addTo(layer);
+      counter.textContent = String(data.features.length);
+      el.dataset.loaded = String(Date.now());
+    }
+    const [w, s, e, n] = JSON.parse(el.dataset.extent);
+    map.on("moveend", () => { clearTimeout(map._t); map._t = setTimeout(load, 250); });
+    map.fitBounds([[s, w], [n, e]]);
+    load();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

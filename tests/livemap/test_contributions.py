@@ -1,0 +1,63 @@
+"""The map's contributions layer (team) and the public map's data."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.test import Client
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from campaigns.accounts.models import Role
+from participation import moderation, services
+from participation.ideas import services as ideas
+from tests.conftest import host_of, make_user
+
+BBOX = "bbox=1.8,47.8,2.0,48.0&zoom=13"
+
+
+@pytest.fixture
+def campaign(shared_campaign, db):
+    return shared_campaign
+
+
+def idea_box(title, **fields):
+    project = services.create_project("programme", title=title, starts_at=timezone.now() - dt.timedelta(days=2),
+                                      **fields)  # fmt: skip
+    step = project.steps.get(kind="collect")
+    step.starts_at = timezone.now() - dt.timedelta(days=1)
+    step.save()
+    return step
+
+
+def test_team_layer_and_public_map_show_what_each_may_see(campaign, django_capture_on_commit_callbacks):
+    author = make_user(campaign, Role.CITIZEN, "auteur@ex.fr")
+    moderator = make_user(campaign, Role.ORGANIZER)
+    with tenant_context(campaign):
+        public_step = idea_box("Public")
+        private_step = idea_box("Interne", visibility="private")
+        with django_capture_on_commit_callbacks() as published:
+            public = ideas.submit_proposal(public_step, author=author, title="Banc public", body="…",
+                                           location=Point(1.9, 47.9, srid=4326))  # fmt: skip
+        internal = ideas.submit_proposal(private_step, author=author, title="Idée interne", body="…",
+                                         location=Point(1.91, 47.91, srid=4326))  # fmt: skip
+        hidden = ideas.submit_proposal(public_step, author=author, title="Pub", body="…",
+                                       location=Point(1.92, 47.92, srid=4326))  # fmt: skip
+        moderation.hide(hidden, moderator=moderator, reason="Spam")
+        ideas.submit_proposal(public_step, author=author, title="Sans lieu", body="…")
+    # A geolocated proposal is announced to the live maps after commit.
+    assert len(published) == 1
+
+    staff = Client(HTTP_HOST=host_of(campaign))
+    with tenant_context(campaign):
+        staff.force_login(moderator)
+    titles = {f["properties"]["title"] for f in staff.get(f"/api/map/contributions/?{BBOX}").json()["features"]}
+    assert titles == {"Banc public", "Idée interne"}
+    anonymous = Client(HTTP_HOST=host_of(campaign))
+    assert anonymous.get(f"/api/map/contributions/?{BBOX}").status_code in (401, 403)
+    body = anonymous.get(f"/api/public/contributions/?{BBOX}").json()
+    assert [f["properties"]["title"] for f in body["features"]] == ["Banc public"]
+    assert set(body["features"][0]["properties"]) == {"kind", "id", "title", "theme", "status", "votes", "url"}
+    assert anonymous.get("/api/public/contributions/?bbox=nope").status_code == 400
+    assert anonymous.get("/carte/").status_code == 200
+    assert public.pk and internal.pk
