@@ -12,6 +12,7 @@ from crm.field import api as field_api
 from crm.field import urls as field_urls
 from participation import urls as participation_urls
 from participation import views as participation_views
+from participation.ideas import api as ideas_api
 
 router = DefaultRouter()
 router.register("contacts", crm_api.ContactViewSet, basename="contact")
@@ -23,6 +24,8 @@ router.register("zones", field_api.ZoneViewSet, basename="zone")
 router.register("turfs", field_api.TurfViewSet, basename="turf")
 router.register("actions", field_api.ActionViewSet, basename="action")
 router.register("assignments", field_api.AssignmentViewSet, basename="assignment")
+router.register("proposals", ideas_api.ProposalViewSet, basename="proposal")
+router.register("questions", ideas_api.QuestionViewSet, basename="question")
 
 urlpatterns = [
     path("", participation_views.home, name="home"),

@@ -306,8 +306,15 @@ def contributions_layer(box, *, public_only=False, limit=MAX_POINTS):
     return feature_collection(
         (
             {"type": "Point", "coordinates": [location.x, location.y]},
-            {"kind": "proposal", "id": pk, "title": title, "theme": theme, "status": status, "votes": votes,
-             "url": f"/idees/{pk}/"},
+            {
+                "kind": "proposal",
+                "id": pk,
+                "title": title,
+                "theme": theme,
+                "status": status,
+                "votes": votes,
+                "url": f"/idees/{pk}/",
+            },
         )  # fmt: skip
         for pk, title, theme, status, votes, location in rows
     )
