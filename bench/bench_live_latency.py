@@ -37,8 +37,14 @@ from django.utils import timezone  # noqa: E402
 from django.utils.module_loading import import_string  # noqa: E402
 from django_tenants.utils import tenant_context  # noqa: E402
 
-from bench.bench_report_ingest import set_up, start_server  # noqa: E402
-from bench.common import bench_campaign, drop_campaign, free_port, report  # noqa: E402
+from bench.bench_report_ingest import set_up  # noqa: E402
+from bench.common import (  # noqa: E402
+    bench_campaign,
+    drop_campaign,
+    free_port,
+    report,
+    start_server,  # noqa: E402
+)
 from bench.loadgen import Connection, json_body  # noqa: E402
 from campaigns.accounts.models import Role, User  # noqa: E402
 from campaigns.accounts.roles import assign_role  # noqa: E402

@@ -25,10 +25,7 @@ import datetime as dt
 import os
 import random
 import secrets
-import socket
-import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -47,7 +44,7 @@ from django.utils import timezone  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
-from bench.common import bench_campaign, drop_campaign, free_port, report  # noqa: E402
+from bench.common import bench_campaign, drop_campaign, free_port, report, start_server  # noqa: E402
 from bench.loadgen import json_body, load  # noqa: E402
 from bench.synthetic import scatter_buildings  # noqa: E402
 from campaigns.accounts.models import Role, User  # noqa: E402
@@ -88,36 +85,6 @@ def set_up(clients):
             doors = cur.fetchall()
         volunteers.append({"token": Token.objects.create(user=user).key, "turf": turf.pk, "doors": doors})
     return action, volunteers
-
-
-def start_server(port, secret_key=None):
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.production",
-        SECRET_KEY=secret_key or secrets.token_urlsafe(64),
-        ALLOWED_HOSTS=f"{settings.PLATFORM_DOMAIN},.{settings.PLATFORM_DOMAIN}",
-        SECURE_SSL_REDIRECT="false",
-        SECURE_COOKIES="false",
-        SECURE_HSTS_SECONDS="0",
-        DATABASE_URL=env.get("DATABASE_URL", "postgres://terrain:terrain@localhost:5432/terrain"),
-    )
-    log = open(ROOT / ".make" / "bench-uvicorn.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "2", "--lifespan", "off", "--no-access-log", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc
-        except OSError:
-            if proc.poll() is not None:
-                sys.exit(f"uvicorn exited; see {log.name}")
-            time.sleep(0.2)
-    proc.kill()
-    sys.exit("uvicorn did not start")
 
 
 def post_reports(port, host, action, volunteers, *, seconds, batch, sent, rate=None):

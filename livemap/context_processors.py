@@ -11,7 +11,7 @@ def map_tiles(request):
     from .models import MapSettings
 
     def load():
-        request._map_tiles = MapSettings.current()
+        request._map_tiles = MapSettings.cached()
         return request._map_tiles
 
     return {"map_tiles": SimpleLazyObject(load)}

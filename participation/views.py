@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from . import access, citizens, moderation, selectors, services
 from .forms import CommentForm, DeleteAccountForm, FlagForm, ProfileForm, ResendForm, RsvpForm, SignUpForm
-from .models import Comment, Event, NewsPost, Page, Project, Rsvp, Visibility
+from .models import Comment, Event, Moderated, NewsPost, Page, Project, Rsvp, Visibility
 from .ratelimit import limited
 
 
@@ -141,10 +141,13 @@ STEP_VIEWS = {}
 
 def step_detail(request, slug, position):
     project = _project_for(request, slug)
-    step = get_object_or_404(project.steps, position=position)
+    steps = list(project.steps.order_by("position"))
+    step = next((s for s in steps if s.position == position), None)
+    if step is None:
+        raise Http404
+    step.project = project
     if step.kind in STEP_VIEWS:
-        return STEP_VIEWS[step.kind](request, project, step)
-    steps = project.steps.order_by("position")
+        return STEP_VIEWS[step.kind](request, project, step, steps)
     return render(request, "participation/step_detail.html", {"project": project, "step": step, "steps": steps})
 
 
@@ -193,7 +196,7 @@ def comment(request, kind, pk):
     if project is not None:
         if not access.can_view(request.user, project):
             raise Http404
-        if getattr(target, "visibility", Visibility.VISIBLE) != Visibility.VISIBLE:
+        if isinstance(target, Moderated) and target.visibility != Visibility.VISIBLE:
             raise Http404
     elif not target.is_published:
         raise Http404

@@ -6,7 +6,7 @@ import hashlib
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import F, Func, TextField, Value
+from django.db.models import Exists, F, Func, OuterRef, TextField, Value
 from django.db.models.functions import Cast, Concat
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,13 +23,20 @@ from participation.views import posted, with_comments
 
 from . import services
 from .forms import AnswerForm, FilterForm, ProposalForm, QuestionAnswerForm, QuestionForm
-from .models import Proposal, Question
+from .models import Proposal, Question, Vote
 
 
 def _zones():
+    """Zones offered as a filter; cached a minute (they change rarely, pages are many)."""
+    from django.core.cache import cache
+
     from crm.field.models import Zone
 
-    return list(Zone.objects.order_by("name").values_list("pk", "name")[:200])
+    zones = cache.get("ideas:zones")
+    if zones is None:
+        zones = list(Zone.objects.order_by("name").values_list("pk", "name")[:200])
+        cache.set("ideas:zones", zones, 60)
+    return zones
 
 
 def visible_proposals(step):
@@ -76,21 +83,18 @@ def filtered(request, step):
     return form, proposals
 
 
-def step_ideas(request, project, step):
+def step_ideas(request, project, step, steps):
     form, proposals = filtered(request, step)
-    page = Paginator(proposals, 20).get_page(request.GET.get("page"))
-    voted = set()
     if request.user.is_authenticated:
-        voted = set(
-            request.user.proposal_votes.filter(proposal__in=[p.pk for p in page]).values_list("proposal_id", flat=True)
-        )
+        proposals = proposals.annotate(voted=Exists(Vote.objects.filter(proposal=OuterRef("pk"), user=request.user)))
+    page = Paginator(proposals, 20).get_page(request.GET.get("page"))
     may = access.can_participate(request.user, project)
     new_form = None
     if step.kind == Step.Kind.COLLECT and may and step.status() == Step.Status.OPEN:
         new_form = ProposalForm(themes=step.config.get("themes") or [])
     return render(request, "ideas/step_ideas.html", {
-        "project": project, "step": step, "steps": project.steps.order_by("position"), "page": page,
-        "filter_form": form, "voted": voted, "may_participate": may, "new_form": new_form,
+        "project": project, "step": step, "steps": steps, "page": page,
+        "filter_form": form, "may_participate": may, "new_form": new_form,
         "view": "map" if request.GET.get("vue") == "carte" else "list",
         "query": request.GET.urlencode(),
     })  # fmt: skip
@@ -238,8 +242,9 @@ def step_export(request, slug, position, fmt):
 # -- Q&A --------------------------------------------------------------------------------
 
 
-def step_questions(request, project, step):
-    staff = request.user.has_perm("site.moderate")
+def step_questions(request, project, step, steps):
+    # is_staff first: for citizens it spares the permission queries.
+    staff = request.user.is_staff and request.user.has_perm("site.moderate")
     questions = Question.objects.filter(step=step, visibility=Visibility.VISIBLE).select_related("author")
     if staff:
         # The team's view: the most asked questions without an answer first.
@@ -254,7 +259,7 @@ def step_questions(request, project, step):
         )
     may = access.can_participate(request.user, project) and step.status() == Step.Status.OPEN
     return render(request, "ideas/step_questions.html", {
-        "project": project, "step": step, "steps": project.steps.order_by("position"), "page": page,
+        "project": project, "step": step, "steps": steps, "page": page,
         "supported": supported, "ask_form": QuestionForm() if may else None, "may_participate": may,
         "staff": staff, "answer_form": QuestionAnswerForm() if staff else None,
     })  # fmt: skip

@@ -330,3 +330,23 @@ def test_api_lists_visible_items_and_posts_and_votes_as_the_citizen(campaign):
     listing = Client(HTTP_HOST=host_of(campaign)).get(f"/api/proposals/?step={step.pk}")
     assert listing.status_code == 200 and listing.json()["results"] == []
     assert Client(HTTP_HOST=host_of(campaign)).post("/api/proposals/", {}).status_code == 401
+
+
+def test_comments_on_a_proposal_count_for_most_commented(campaign):
+    with tenant_context(campaign):
+        project, step = open_programme()
+        author = citizen(campaign, "c-auteur@ex.fr")
+        quiet = ideas.submit_proposal(step, author=author, title="Idée calme", body="…")
+        talked = ideas.submit_proposal(step, author=author, title="Idée discutée", body="…")
+    commenter = client_for(campaign, citizen(campaign, "c-lecteur@ex.fr"))
+    for body in ("Bonne idée", "Et le coût ?"):
+        assert commenter.post(f"/commentaires/proposal/{talked.pk}/", {"body": body}).status_code == 302
+    with tenant_context(campaign):
+        talked.refresh_from_db()
+        assert talked.comments_count == 2
+    page = client_for(campaign).get(f"/projets/{project.slug}/etapes/{step.position}/?sort=comments").content.decode()
+    assert page.index("Idée discutée") < page.index("Idée calme")
+    assert "Et le coût ?" in client_for(campaign).get(f"/idees/{talked.pk}/").content.decode()
+    with tenant_context(campaign):
+        moderation.hide(quiet, moderator=None, reason="Doublon")
+    assert commenter.post(f"/commentaires/proposal/{quiet.pk}/", {"body": "x"}).status_code == 404
