@@ -32,6 +32,7 @@ urlpatterns = [
     path("admin/", campaign_admin.urls),
     path("", include(participation_urls)),
     path("", include("participation.ideas.urls")),
+    path("", include("participation.surveys.urls")),
     path("equipe/site/", include(participation_urls.staff_patterns)),
     path("equipe/", include("crm.urls")),
     path("equipe/", include("crm.field.urls")),

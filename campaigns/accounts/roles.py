@@ -32,7 +32,7 @@ ROLE_PERMISSIONS = {
     Role.CITIZEN: [],
 }
 
-TENANT_PERMISSION_APPS = ("crm", "participation", "ideas", "accounts")
+TENANT_PERMISSION_APPS = ("crm", "participation", "ideas", "surveys", "accounts")
 
 
 def group_name(role):

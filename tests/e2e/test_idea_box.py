@@ -64,6 +64,18 @@ def test_citizen_posts_a_geolocated_idea_and_it_appears_live_on_the_team_map(bro
     page.get_by_role("button", name="Soutenir cette proposition").click()
     page.wait_for_selector("text=1 soutien")
 
+    # The same citizen answers a questionnaire (the crisis review's first step).
+    with tenant_context(campaign):
+        review = services.create_project("crisis-review", starts_at=timezone.now() - dt.timedelta(hours=1))
+    page.goto(f"{base}/projets/{review.slug}/etapes/1/")
+    assert serious_accessibility_violations(page) == []
+    page.get_by_label("En partie").check()
+    page.get_by_role("group", name="Vous êtes-vous senti·e informé·e ?").get_by_label("4").check()
+    page.get_by_role("button", name="Enregistrer et continuer").click()
+    page.wait_for_selector("text=Vérifiez vos réponses")
+    page.get_by_role("button", name="Envoyer mes réponses").click()
+    page.wait_for_selector("text=Vous avez répondu à ce questionnaire")
+
     # The team's map drew it without a reload.
     team_page.wait_for_selector("path.contribution", timeout=5000)
     assert team_page.locator("#count-contributions").inner_text() == "1"
