@@ -288,14 +288,17 @@ def volunteer_positions(viewer, *, now, recent_minutes=120):
 
 
 def contributions_layer(box, *, public_only=False, limit=MAX_POINTS):
-    """Citizens' geolocated contributions in the viewport (visible proposals). With
-    `public_only`, only those of published, non-private projects, for the public map."""
+    """Citizens' geolocated contributions in the viewport: visible proposals (with
+    `public_only`, only those of published, non-private projects) and open mutual-aid
+    posts at their approximate place."""
     from django.contrib.gis.geos import Polygon
 
+    from participation.aid.models import HelpPost
     from participation.ideas.models import Proposal
     from participation.models import Project
 
-    proposals = Proposal.public().filter(location__isnull=False, location__within=Polygon.from_bbox(box))
+    area = Polygon.from_bbox(box)
+    proposals = Proposal.public().filter(location__isnull=False, location__within=area)
     if public_only:
         proposals = proposals.filter(step__project__published=True).exclude(
             step__project__visibility=Project.Visibility.PRIVATE
@@ -303,7 +306,7 @@ def contributions_layer(box, *, public_only=False, limit=MAX_POINTS):
     rows = proposals.order_by("-votes_count", "-id").values_list(
         "id", "title", "theme", "status", "votes_count", "location"
     )[:limit]
-    return feature_collection(
+    features = [
         (
             {"type": "Point", "coordinates": [location.x, location.y]},
             {
@@ -317,4 +320,23 @@ def contributions_layer(box, *, public_only=False, limit=MAX_POINTS):
             },
         )  # fmt: skip
         for pk, title, theme, status, votes, location in rows
-    )
+    ]
+    help_posts = HelpPost.public().filter(status=HelpPost.Status.OPEN, area__isnull=False, area__within=area)
+    for pk, kind, title, category, point in help_posts.order_by("-id").values_list(
+        "id", "kind", "title", "category", "area"
+    )[: max(0, limit - len(features))]:
+        features.append(
+            (
+                {"type": "Point", "coordinates": [point.x, point.y]},
+                {
+                    "kind": kind,
+                    "id": pk,
+                    "title": title,
+                    "theme": category,
+                    "status": "open",
+                    "votes": None,
+                    "url": f"/entraide/{pk}/",
+                },
+            )  # fmt: skip
+        )
+    return feature_collection(features)

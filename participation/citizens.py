@@ -166,5 +166,5 @@ def record_participation(user, *, module, action, step, summary=""):
         return None
     return Interaction.objects.create(
         contact_id=contact_id, kind=Interaction.Kind.CONTRIBUTION, actor=user, summary=summary[:300],
-        data={"module": module, "action": action, "step": step.pk, "project": step.project_id},
+        data={"module": module, "action": action} | ({"step": step.pk, "project": step.project_id} if step else {}),
     )  # fmt: skip

@@ -227,16 +227,23 @@ def comment(request, kind, pk):
     return redirect(f"{target.get_absolute_url()}#comment-{posted.pk}")
 
 
+# What can be reported, by URL name; modules add theirs (proposals, questions, help posts).
+FLAGGABLE = {"commentaire": Comment}
+
+
 @limited("flag")
-def flag_comment(request, pk):
-    comment = get_object_or_404(Comment, pk=pk, visibility=Visibility.VISIBLE)
+def flag(request, kind, pk):
+    model = FLAGGABLE.get(kind)
+    if model is None:
+        raise Http404
+    obj = get_object_or_404(model, pk=pk, visibility=Visibility.VISIBLE)
     form = FlagForm(posted(request))
     if request.method == "POST" and form.is_valid():
-        moderation.flag(comment, reason=form.cleaned_data["reason"], text=form.cleaned_data["text"],
+        moderation.flag(obj, reason=form.cleaned_data["reason"], text=form.cleaned_data["text"],
                         reporter=request.user if request.user.is_authenticated else None)  # fmt: skip
         messages.success(request, _("Merci, la modération va examiner ce signalement."))
-        return redirect(comment.target)
-    return render(request, "participation/flag.html", {"form": form, "comment": comment},
+        return redirect(obj.get_absolute_url())
+    return render(request, "participation/flag.html", {"form": form, "obj": obj},
                   status=400 if request.method == "POST" else 200)  # fmt: skip
 
 

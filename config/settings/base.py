@@ -58,6 +58,7 @@ TENANT_APPS = [
     "participation",
     "participation.ideas",
     "participation.surveys",
+    "participation.aid",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS] + ["demo"]

@@ -20,6 +20,7 @@ class IdeasConfig(AppConfig):
         moderation.register(Proposal)
         moderation.register(Question)
         site_views.COMMENTABLE["proposal"] = Proposal
+        site_views.FLAGGABLE.update(proposition=Proposal, question=Question)
         for kind in (Step.Kind.COLLECT, Step.Kind.SELECTION, Step.Kind.VOTE):
             site_views.STEP_VIEWS[kind] = views.step_ideas
         site_views.STEP_VIEWS[Step.Kind.QA] = views.step_questions

@@ -25,9 +25,11 @@
   function contributionMarker(feature, latlng) {
     const p = feature.properties;
     seenContributions.add(p.id);
-    return L.circleMarker(latlng, { radius: 8, weight: 2, color: "#5b21b6", fillColor: "#8b5cf6", fillOpacity: 0.85,
-                                    className: "contribution" })
-      .bindPopup(`<a href="${esc(p.url)}">${esc(p.title)}</a><br>${esc(p.theme)} · ${esc(p.votes)} ♥`);
+    const help = p.kind === "offer" || p.kind === "request";
+    return L.circleMarker(latlng, { radius: 8, weight: 2, color: help ? "#065f46" : "#5b21b6",
+                                    fillColor: help ? "#10b981" : "#8b5cf6", fillOpacity: 0.85,
+                                    className: help ? "contribution help" : "contribution" })
+      .bindPopup(`<a href="${esc(p.url)}">${esc(p.title)}</a><br>${esc(p.theme)}${p.votes == null ? "" : ` · ${esc(p.votes)} ♥`}`);
   }
 
   function drawContributions(data) {

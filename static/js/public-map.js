@@ -28,11 +28,14 @@
       const data = await response.json();
       layer.clearLayers();
       L.geoJSON(data, {
-        pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 8, weight: 2, color: "#5b21b6",
-                                                              fillColor: "#8b5cf6", fillOpacity: 0.85,
-                                                              className: "contribution" }),
+        pointToLayer: (f, latlng) => {
+          const help = f.properties.kind === "offer" || f.properties.kind === "request";
+          return L.circleMarker(latlng, { radius: 8, weight: 2, color: help ? "#065f46" : "#5b21b6",
+                                          fillColor: help ? "#10b981" : "#8b5cf6", fillOpacity: 0.85,
+                                          className: help ? "contribution help" : "contribution" });
+        },
         onEachFeature: (f, l) => l.bindPopup(
-          `<a href="${esc(f.properties.url)}">${esc(f.properties.title)}</a><br>${esc(f.properties.theme)} · ${esc(f.properties.votes)} ♥`),
+          `<a href="${esc(f.properties.url)}">${esc(f.properties.title)}</a><br>${esc(f.properties.theme)}${f.properties.votes == null ? "" : ` · ${esc(f.properties.votes)} ♥`}`),
       }).addTo(layer);
       counter.textContent = String(data.features.length);
       el.dataset.loaded = String(Date.now());
