@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("participation.ideas.urls")),
     path("", include("participation.surveys.urls")),
     path("", include("participation.aid.urls")),
+    path("", include("participation.debate.urls")),
     path("equipe/site/", include(participation_urls.staff_patterns)),
     path("equipe/", include("crm.urls")),
     path("equipe/", include("crm.field.urls")),

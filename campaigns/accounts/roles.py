@@ -32,7 +32,7 @@ ROLE_PERMISSIONS = {
     Role.CITIZEN: [],
 }
 
-TENANT_PERMISSION_APPS = ("crm", "participation", "ideas", "surveys", "aid", "accounts")
+TENANT_PERMISSION_APPS = ("crm", "participation", "ideas", "surveys", "aid", "debate", "accounts")
 
 
 def group_name(role):

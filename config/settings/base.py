@@ -59,6 +59,7 @@ TENANT_APPS = [
     "participation.ideas",
     "participation.surveys",
     "participation.aid",
+    "participation.debate",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS] + ["demo"]
