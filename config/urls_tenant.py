@@ -10,6 +10,7 @@ from config.urls_common import common_patterns
 from crm import api as crm_api
 from crm.field import api as field_api
 from crm.field import urls as field_urls
+from participation import modules_api
 from participation import urls as participation_urls
 from participation import views as participation_views
 from participation.ideas import api as ideas_api
@@ -26,6 +27,9 @@ router.register("actions", field_api.ActionViewSet, basename="action")
 router.register("assignments", field_api.AssignmentViewSet, basename="assignment")
 router.register("proposals", ideas_api.ProposalViewSet, basename="proposal")
 router.register("questions", ideas_api.QuestionViewSet, basename="question")
+router.register("help", modules_api.HelpPostViewSet, basename="help")
+router.register("contributions", modules_api.ContributionViewSet, basename="contribution")
+router.register("questionnaires", modules_api.QuestionnaireViewSet, basename="questionnaire")
 
 urlpatterns = [
     path("", participation_views.home, name="home"),

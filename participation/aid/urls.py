@@ -11,4 +11,5 @@ urlpatterns = [
     path("entraide/<int:pk>/ecrire/", views.write, name="write"),
     path("entraide/<int:pk>/clore/", views.close, name="close"),
     path("entraide/conversations/<int:pk>/", views.conversation, name="conversation"),
+    path("equipe/site/entraide.<str:fmt>", views.export, name="export"),
 ]

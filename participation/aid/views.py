@@ -145,3 +145,26 @@ def conversation(request, pk):
         return redirect(conv)
     return render(request, "aid/conversation.html", {"conversation": conv, "form": form,
                                                      "thread": conv.messages.select_related("sender")})  # fmt: skip
+
+
+def export(request, fmt):
+    """Every post (hidden ones marked) for the team; e-mails only for contact-base readers."""
+    from django.http import FileResponse
+
+    from campaigns.spreadsheets import write_table
+    from participation.templatetags.site import author_label
+
+    if fmt not in ("csv", "xlsx") or not (request.user.is_authenticated and request.user.has_perm("site.edit")):
+        raise Http404
+    personal = request.user.has_perm("crm.read_contacts")
+    headers = ["id", _("Type"), _("Catégorie"), _("Titre"), _("Description"), _("Quartier"), _("Statut"),
+               _("Modération"), _("Date"), _("Auteur")] + ([_("E-mail")] if personal else [])  # fmt: skip
+    rows = []
+    for p in HelpPost.objects.select_related("author").exclude(visibility=Visibility.TRASHED).order_by("id"):
+        row = [p.pk, p.get_kind_display(), p.category, p.title, p.body, p.area_label, p.get_status_display(),
+               p.get_visibility_display(), p.created.isoformat(), author_label(p.author)]  # fmt: skip
+        if personal:
+            row.append(p.author.email if p.author else "")
+        rows.append(row)
+    return FileResponse(write_table(headers, rows, fmt=fmt, sheet=str(_("Entraide"))), as_attachment=True,
+                        filename=f"entraide.{fmt}")  # fmt: skip

@@ -10,4 +10,5 @@ urlpatterns = [
     path("consultation/contributions/<int:pk>/vote/", views.vote, name="vote"),
     path("consultation/contributions/<int:pk>/argument/", views.argue, name="argue"),
     path("consultation/arguments/<int:pk>/soutien/", views.support, name="support"),
+    path("projets/<slug:slug>/etapes/<int:position>/contributions.<str:fmt>", views.export, name="export"),
 ]

@@ -169,3 +169,38 @@ def synthesis(request, pk):
     services.publish_synthesis(section, text=request.POST.get("synthesis", ""))
     messages.success(request, _("Synthèse publiée."))
     return redirect(section)
+
+
+def export(request, slug, position, fmt):
+    """A consultation's visible contributions with their votes and arguments, for the team."""
+    from django.http import FileResponse
+
+    from campaigns.spreadsheets import write_table
+    from participation.templatetags.site import author_label
+    from participation.views import _project_for
+
+    if fmt not in ("csv", "xlsx") or not (request.user.is_authenticated and request.user.has_perm("site.edit")):
+        raise Http404
+    project = _project_for(request, slug)
+    step = get_object_or_404(project.steps, position=position)
+    personal = request.user.has_perm("crm.read_contacts")
+    headers = ["id", _("Section"), _("Type"), _("Texte"), _("D'accord"), _("Pas d'accord"), _("Mitigé"),
+               _("Arguments pour"), _("Arguments contre"), _("Date"), _("Auteur")]  # fmt: skip
+    if personal:
+        headers.append(_("E-mail"))
+    visible_arguments = Q(arguments__visibility=Visibility.VISIBLE)
+    contributions = (
+        Contribution.public().filter(section__step=step).select_related("section", "author")
+        .annotate(pros=Count("arguments", filter=visible_arguments & Q(arguments__side="for")),
+                  cons=Count("arguments", filter=visible_arguments & Q(arguments__side="against")))
+        .order_by("section__position", "id")
+    )  # fmt: skip
+    rows = []
+    for c in contributions:
+        row = [c.pk, c.section.title, c.get_kind_display(), c.body, c.agree, c.disagree, c.mixed, c.pros, c.cons,
+               c.created.isoformat(), author_label(c.author)]  # fmt: skip
+        if personal:
+            row.append(c.author.email if c.author else "")
+        rows.append(row)
+    return FileResponse(write_table(headers, rows, fmt=fmt, sheet=step.title), as_attachment=True,
+                        filename=f"{project.slug}-consultation-{step.position}.{fmt}")  # fmt: skip
