@@ -41,6 +41,13 @@ def group_name(role):
 
 def ensure_role_groups():
     """Create or refresh the role groups in the current schema."""
+    # The permissions of the last migrated app may not exist yet: post_migrate runs this
+    # before Django's own handler for that app. Create them all first (idempotent).
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+
+    for label in TENANT_PERMISSION_APPS:
+        create_permissions(apps.get_app_config(label), verbosity=0)
     for role in Role:
         group, _ = Group.objects.get_or_create(name=group_name(role))
         wanted = ROLE_PERMISSIONS[role]

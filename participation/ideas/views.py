@@ -207,6 +207,19 @@ def step_geojson(request, slug, position):
     return JsonResponse({"type": "FeatureCollection", "features": features})
 
 
+@require_POST
+@staff_required("site.edit")
+def carry_forward(request, slug, position):
+    """Bring the proposals the team selected earlier in the project into this vote step."""
+    project, step = _step_for(request, slug, position)
+    if step.kind != Step.Kind.VOTE:
+        raise Http404
+    earlier = project.steps.filter(position__lt=step.position).order_by("-position").first()
+    copied = services.carry_forward(earlier, step) if earlier else []
+    messages.success(request, _("%(n)d propositions retenues reprises dans cette étape.") % {"n": len(copied)})
+    return redirect(step)
+
+
 @staff_required("site.edit")
 def step_export(request, slug, position, fmt):
     """Proposals (or questions) of a step with their votes; authors' names and e-mails

@@ -350,3 +350,31 @@ def test_comments_on_a_proposal_count_for_most_commented(campaign):
     with tenant_context(campaign):
         moderation.hide(quiet, moderator=None, reason="Doublon")
     assert commenter.post(f"/commentaires/proposal/{quiet.pk}/", {"body": "x"}).status_code == 404
+
+
+def test_selected_proposals_are_carried_into_the_vote_step_once(campaign):
+    with tenant_context(campaign):
+        project, collect = open_programme()
+        author = citizen(campaign, "porteur@ex.fr")
+        kept = ideas.submit_proposal(collect, author=author, title="Gardée", body="…")
+        ideas.submit_proposal(collect, author=author, title="Écartée", body="…")
+        ideas.answer_proposal(kept, status="selected", answer="Retenue pour le vote", actor=None)
+        vote_step = project.steps.get(kind="vote")
+        vote_step.starts_at = timezone.now() - dt.timedelta(hours=1)
+        vote_step.save()
+    organizer = make_user(campaign, Role.ORGANIZER)
+    staff = client_for(campaign, organizer)
+    for _ in range(2):  # twice: still one copy
+        assert staff.post(f"/projets/{project.slug}/etapes/{vote_step.position}/reprendre/").status_code == 302
+    with tenant_context(campaign):
+        copies = list(Proposal.objects.filter(step=vote_step))
+    assert [(c.title, c.origin_id) for c in copies] == [("Gardée", kept.pk)]
+    voter = citizen(campaign, "vote-final@ex.fr")
+    assert (
+        client_for(campaign, voter).post(f"/idees/{copies[0].pk}/vote/", HTTP_ACCEPT="application/json").status_code
+        == 200
+    )
+    assert (
+        client_for(campaign, voter).post(f"/projets/{project.slug}/etapes/{vote_step.position}/reprendre/").status_code
+        == 403
+    )
