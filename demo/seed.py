@@ -116,6 +116,32 @@ def _fill_site():
         starts_at=now + dt.timedelta(days=3), capacity=20,
     )  # fmt: skip
     create_project("questions-first", title="Vos questions sur la campagne")
+    _fill_contributions(centre)
+
+
+def _fill_contributions(centre):
+    """A few ideas and mutual-aid posts around the town centre, for the maps."""
+    from participation.aid.services import post_help
+    from participation.ideas.services import submit_proposal
+    from participation.models import CitizenProfile, Project
+
+    citizen = User.objects.filter(role=Role.CITIZEN).first()
+    if citizen is None or centre is None:
+        return
+    CitizenProfile.objects.get_or_create(user=citizen, defaults={"email_confirmed_at": timezone.now()})
+    step = Project.objects.get(preset="programme").steps.get(kind="collect")
+    step.starts_at = timezone.now() - dt.timedelta(days=1)
+    step.save(update_fields=["starts_at"])
+    c = centre.centroid
+    ideas = [("Une piste cyclable vers le collège", "Transports", 0.002, 0.001),
+             ("Des jardins partagés derrière la mairie", "Écologie", -0.001, 0.002),
+             ("Un marché le samedi matin", "Commerces et emploi", 0.0005, -0.002)]  # fmt: skip
+    for title, theme, dx, dy in ideas:
+        submit_proposal(step, author=citizen, title=title, body="Proposée pendant la démonstration.", theme=theme,
+                        location=Point(c.x + dx, c.y + dy, srid=4326))  # fmt: skip
+    post_help(author=citizen, kind="offer", category="Courses et médicaments", title="Je fais les courses du mardi",
+              body="Pour les voisins qui ne peuvent pas se déplacer.", latitude=c.y + 0.001, longitude=c.x - 0.001,
+              area_label="Centre")  # fmt: skip
 
 
 def _load_zones(town):

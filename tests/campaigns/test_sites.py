@@ -24,6 +24,13 @@ def test_demo_site_answers_home_page_on_demo_localhost(demo):
     assert "Notre local de campagne ouvre ses portes" in html and "Réunion publique : le programme" in html
     event = Client(HTTP_HOST="demo.localhost").get("/evenements/reunion-publique/").content.decode()
     assert 'id="place-map"' in event
+    # Ideas and a mutual-aid offer are on the public map.
+    bbox = "bbox=-180,-90,180,90&zoom=3"
+    kinds = [
+        f["properties"]["kind"]
+        for f in Client(HTTP_HOST="demo.localhost").get(f"/api/public/contributions/?{bbox}").json()["features"]
+    ]
+    assert kinds.count("proposal") == 3 and kinds.count("offer") == 1
 
 
 def test_demo_has_a_login_for_each_role_and_town_sized_data(demo):
