@@ -84,6 +84,7 @@ def charts(params, *, with_support):
             ),
         },
     }
+    result["participation"] = participation_per_day(params)
     if with_support:
         result["support"] = {
             "title": _("Soutien par zone (personnes rencontrées au soutien connu)"),
@@ -99,3 +100,43 @@ def charts(params, *, with_support):
             ),
         }
     return result
+
+
+PARTICIPATION = [  # (column, SQL giving one row per item with its day as "d")
+    (_("Propositions"), "SELECT (created AT TIME ZONE 'Europe/Paris')::date AS d FROM ideas_proposal "
+                        "WHERE visibility = 'visible'"),
+    (_("Soutiens"), "SELECT (created AT TIME ZONE 'Europe/Paris')::date FROM ideas_vote"),
+    (_("Questions"), "SELECT (created AT TIME ZONE 'Europe/Paris')::date FROM ideas_question "
+                     "WHERE visibility = 'visible'"),
+    (_("Réponses aux questionnaires"), "SELECT submitted_on FROM surveys_response WHERE submitted_on IS NOT NULL "
+                                       "AND NOT (user_id IS NOT NULL AND submitted_at IS NULL)"),
+    (_("Contributions"), "SELECT (created AT TIME ZONE 'Europe/Paris')::date FROM debate_contribution "
+                         "WHERE visibility = 'visible'"),
+    (_("Votes (consultation)"), "SELECT (at AT TIME ZONE 'Europe/Paris')::date FROM debate_vote"),
+    (_("Annonces d'entraide"), "SELECT (created AT TIME ZONE 'Europe/Paris')::date FROM aid_helppost "
+                               "WHERE visibility = 'visible'"),
+]  # fmt: skip
+
+
+def participation_per_day(params):
+    """Contributions, votes and answers per day on the public site (the date filters apply)."""
+    union = " UNION ALL ".join(
+        f"SELECT {n} AS k, d FROM ({sql}) AS s{n}(d)" for n, (_l, sql) in enumerate(PARTICIPATION)
+    )
+    counts = ", ".join(f"count(*) FILTER (WHERE k = {n})" for n in range(len(PARTICIPATION)))
+    where, args = ["d IS NOT NULL"], []
+    for key, op in (("since", ">="), ("until", "<=")):
+        if params.get(key):
+            where.append(f"d {op} %s")
+            args.append(params[key])
+    return {
+        "title": _("Participation sur le site par jour"),
+        "columns": [_("Jour")] + [label for label, _sql in PARTICIPATION],
+        "rows": [
+            [day.isoformat(), *values]
+            for day, *values in _rows(
+                f"SELECT d, {counts} FROM ({union}) AS all_items WHERE {' AND '.join(where)} GROUP BY d ORDER BY d",  # noqa: S608
+                args,
+            )
+        ],
+    }

@@ -5,7 +5,7 @@
   const source = document.getElementById("dashboard-data");
   if (!source || !window.Chart) return;
   const charts = JSON.parse(source.textContent);
-  const kinds = { per_day: "line", results: "bar", actions: "bar" };
+  const kinds = { per_day: "line", results: "bar", actions: "bar", participation: "line" };
   for (const canvas of document.querySelectorAll("canvas[data-chart]")) {
     const chart = charts[canvas.dataset.chart];
     const labels = chart.rows.map((r) => r[0]);

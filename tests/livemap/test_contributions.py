@@ -61,3 +61,40 @@ def test_team_layer_and_public_map_show_what_each_may_see(campaign, django_captu
     assert anonymous.get("/api/public/contributions/?bbox=nope").status_code == 400
     assert anonymous.get("/carte/").status_code == 200
     assert public.pk and internal.pk
+
+
+def test_dashboard_participation_per_day_equals_direct_counts(campaign):
+    from django.db import connection
+
+    from participation.aid import services as aid
+    from participation.models import CitizenProfile
+
+    author = make_user(campaign, Role.CITIZEN, "stats@ex.fr")
+    voters = [make_user(campaign, Role.CITIZEN, f"stats{n}@ex.fr") for n in range(3)]
+    with tenant_context(campaign):
+        for user in [author, *voters]:
+            CitizenProfile.objects.create(user=user, email_confirmed_at=timezone.now())
+        step = idea_box("Stats")
+        proposals = [ideas.submit_proposal(step, author=author, title=f"Idée {n}", body="…") for n in range(2)]
+        for v in voters:
+            ideas.vote(proposals[0], v)
+        moderation.hide(ideas.submit_proposal(step, author=author, title="Cachée", body="…"), moderator=None,
+                        reason="x")  # fmt: skip
+        aid.post_help(author=author, kind="request", category="Transport", title="Un trajet", body="…")
+    organizer = make_user(campaign, Role.ORGANIZER)
+    client = Client(HTTP_HOST=host_of(campaign))
+    with tenant_context(campaign):
+        client.force_login(organizer)
+    chart = client.get("/equipe/tableau-de-bord/").context["charts"]["participation"]
+    totals = [sum(row[i] for row in chart["rows"]) for i in range(1, len(chart["columns"]))]
+    with tenant_context(campaign), connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM ideas_proposal WHERE visibility = 'visible'")
+        visible = cur.fetchone()[0]
+        cur.execute("SELECT count(*) FROM ideas_vote")
+        votes = cur.fetchone()[0]
+    assert chart["columns"][1:3] == ["Propositions", "Soutiens"]
+    assert totals[:2] == [visible, votes] == [2, 3] and totals[-1] == 1
+    csv_lines = client.get("/equipe/tableau-de-bord/participation.csv").content.decode().splitlines()
+    assert csv_lines[0].startswith("Jour,Propositions,Soutiens")
+    tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    assert client.get("/equipe/tableau-de-bord/", {"since": tomorrow}).context["charts"]["participation"]["rows"] == []
