@@ -15,6 +15,7 @@ from .layers import (
     contributions_layer,
     parse_filters,
     parse_viewport,
+    public_zones_layer,
     reports_layer,
     reports_since,
     volunteer_positions,
@@ -96,6 +97,15 @@ class PublicContributionsView(LayerView):
     def get(self, request):
         box, _zoom = self.viewport(request)
         return geojson(contributions_layer(box, public_only=True))
+
+
+class PublicZonesView(PublicContributionsView):
+    """The public map's zones: those the team marked public, name and outline only."""
+
+    @extend_schema(parameters=VIEWPORT, responses={200: dict})
+    def get(self, request):
+        box, zoom = self.viewport(request)
+        return geojson(public_zones_layer(box, zoom))
 
 
 class TrackPermission(HasPerm):

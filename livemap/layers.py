@@ -287,6 +287,19 @@ def volunteer_positions(viewer, *, now, recent_minutes=120):
     )
 
 
+def public_zones_layer(box, zoom):
+    """Zones the team chose to show on the public map: name and outline only."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT id, name, md5(ST_AsBinary(geometry)) FROM field_zone "
+            "WHERE public AND geometry && ST_MakeEnvelope(%s, %s, %s, %s, 4326) ORDER BY id LIMIT 500",
+            box,
+        )
+        rows = cur.fetchall()
+    shapes = _geometries("zone", [(pk, digest) for pk, _name, digest in rows], zoom)
+    return feature_collection((shapes[pk], {"name": name}) for pk, name, _digest in rows)
+
+
 def contributions_layer(box, *, public_only=False, limit=MAX_POINTS):
     """Citizens' geolocated contributions in the viewport: visible proposals (with
     `public_only`, only those of published, non-private projects) and open mutual-aid

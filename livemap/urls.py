@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/map/catch-up/", api.CatchUpView.as_view(), name="livemap-catchup"),
     path("api/map/contributions/", api.ContributionsLayerView.as_view(), name="livemap-contributions"),
     path("api/public/contributions/", api.PublicContributionsView.as_view(), name="public-contributions"),
+    path("api/public/zones/", api.PublicZonesView.as_view(), name="public-zones"),
     path("carte/", views.public_map, name="public-map"),
 ]

@@ -7,7 +7,8 @@ from .models import Action, FieldReport, Zone
 
 @admin.register(Zone, site=campaign_admin)
 class ZoneAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "kind", "priority"]
+    list_display = ["name", "code", "kind", "priority", "public"]
+    list_editable = ["public"]
     list_filter = ["kind", "priority"]
     search_fields = ["name", "code"]
     # Django's map widget loads OpenLayers from a CDN; zones are drawn on our Leaflet map.

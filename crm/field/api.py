@@ -51,7 +51,7 @@ class ZoneSerializer(GeoFeatureModelSerializer):
         # The id stays among the properties: drf-spectacular's GeoJSON extension cannot
         # build the request schema (where the id is read-only) with a top-level id.
         id_field = False
-        fields = ["id", "name", "code", "kind", "priority", "notes", "indicators", "score"]
+        fields = ["id", "name", "code", "kind", "priority", "notes", "public", "indicators", "score"]
         read_only_fields = ["id", "indicators", "score"]
 
 

@@ -17,6 +17,8 @@ class Zone(models.Model):
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices, default=Kind.ZONE)
     priority = models.PositiveSmallIntegerField(_("priorité"), null=True, blank=True, help_text=_("1 = la plus haute"))
     notes = models.TextField(_("notes"), blank=True)
+    # Shown (name and outline only) on the campaign's public map.
+    public = models.BooleanField(_("sur la carte publique"), default=False)
     geometry = models.MultiPolygonField(_("contour"), srid=4326)
     indicators = models.JSONField(_("indicateurs"), default=dict, blank=True)
     # Derived from the indicators and the campaign's weights (crm/field/targeting.py).

@@ -14,6 +14,7 @@
     if (el.dataset.tiles) {
       L.tileLayer(el.dataset.tiles, { attribution: el.dataset.attribution || "", maxZoom: 19 }).addTo(map);
     }
+    const zones = L.layerGroup().addTo(map);
     const layer = L.layerGroup().addTo(map);
     const counter = document.getElementById("count-contributions");
     let run = 0;
@@ -22,10 +23,19 @@
       const b = map.getBounds();
       const bbox = [Math.max(-180, b.getWest()), Math.max(-90, b.getSouth()), Math.min(180, b.getEast()),
                     Math.min(90, b.getNorth())].map((n) => n.toFixed(6)).join(",");
-      const response = await fetch(`${el.dataset.api}?bbox=${bbox}&zoom=${map.getZoom()}`,
-                                   { headers: { Accept: "application/json" } });
-      if (!response.ok || mine !== run) return;
+      const query = `?bbox=${bbox}&zoom=${map.getZoom()}`;
+      const [response, zoneResponse] = await Promise.all([
+        fetch(el.dataset.api + query, { headers: { Accept: "application/json" } }),
+        fetch(el.dataset.zones + query, { headers: { Accept: "application/json" } }),
+      ]);
+      if (!response.ok || !zoneResponse.ok || mine !== run) return;
       const data = await response.json();
+      const areas = await zoneResponse.json();
+      zones.clearLayers();
+      L.geoJSON(areas, {
+        style: { color: "#1d4ed8", weight: 2, fillOpacity: 0.05, className: "public-zone" },
+        onEachFeature: (f, l) => l.bindTooltip(esc(f.properties.name)),
+      }).addTo(zones);
       layer.clearLayers();
       L.geoJSON(data, {
         pointToLayer: (f, latlng) => {

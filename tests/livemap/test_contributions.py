@@ -98,3 +98,18 @@ def test_dashboard_participation_per_day_equals_direct_counts(campaign):
     assert csv_lines[0].startswith("Jour,Propositions,Soutiens")
     tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
     assert client.get("/equipe/tableau-de-bord/", {"since": tomorrow}).context["charts"]["participation"]["rows"] == []
+
+
+def test_public_map_shows_only_public_zones_by_name(campaign):
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+
+    from crm.field.models import Zone
+
+    with tenant_context(campaign):
+        outline = MultiPolygon(Polygon.from_bbox((1.85, 47.85, 1.95, 47.95)), srid=4326)
+        Zone.objects.create(name="Quartier Madeleine", code="QM", priority=1, geometry=outline, public=True,
+                            notes="Priorité interne : ne pas publier")  # fmt: skip
+        Zone.objects.create(name="Zone secrète", code="ZS", priority=1, geometry=outline)
+    body = Client(HTTP_HOST=host_of(campaign)).get(f"/api/public/zones/?{BBOX}").json()
+    assert [f["properties"] for f in body["features"]] == [{"name": "Quartier Madeleine"}]
+    assert body["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
