@@ -352,4 +352,32 @@ def contributions_layer(box, *, public_only=False, limit=MAX_POINTS):
                 },
             )  # fmt: skip
         )
+    features += _place_answers(area, public_only=public_only, limit=max(0, limit - len(features)))
     return feature_collection(features)
+
+
+def _place_answers(area, *, public_only, limit):
+    """Questionnaire answers that are places (already approximate). On the public map
+    only those of questionnaires with public results in public projects."""
+    from django.db.models import FloatField
+    from django.db.models.fields.json import KT
+    from django.db.models.functions import Cast
+
+    from participation.models import Project
+    from participation.surveys.models import Answer, Question
+
+    answers = Answer.objects.filter(question__kind=Question.Kind.PLACE, response__submitted_on__isnull=False)
+    if public_only:
+        answers = answers.filter(response__questionnaire__public_results=True,
+                                 response__questionnaire__step__project__published=True).exclude(
+            response__questionnaire__step__project__visibility=Project.Visibility.PRIVATE)  # fmt: skip
+    minx, miny, maxx, maxy = area.extent
+    answers = answers.annotate(lon=Cast(KT("value__0"), FloatField()), lat=Cast(KT("value__1"), FloatField())).filter(
+        lon__gte=minx, lon__lte=maxx, lat__gte=miny, lat__lte=maxy
+    )
+    out = []
+    for pk, lon, lat, label in answers.order_by("-id").values_list("id", "lon", "lat", "question__label")[:limit]:
+        out.append(({"type": "Point", "coordinates": [lon, lat]},
+                    {"kind": "answer", "id": pk, "title": label, "theme": "", "status": "", "votes": None,
+                     "url": ""}))  # fmt: skip
+    return out

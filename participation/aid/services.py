@@ -2,7 +2,6 @@
 privately through the platform: each message is mailed to the other person with a
 link back to the conversation; neither sees the other's e-mail address."""
 
-from django.contrib.gis.geos import Point
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -10,26 +9,15 @@ from django.utils.translation import gettext as _
 from campaigns.realtime import publish_after_commit
 from participation import moderation
 from participation.citizens import record_participation
+from participation.geo import approximate
 from participation.models import Visibility
 from participation.templatetags.site import author_label
 
 from .models import AidSettings, Conversation, HelpPost, Message
 
-# About 330 m north-south and 300 m east-west in France: a neighbourhood, not a door.
-GRID_LAT, GRID_LON = 0.003, 0.004
-
 
 class Refused(ValueError):
     pass
-
-
-def approximate(lat, lon):
-    """The centre of the ~300 m grid cell holding the point (the point itself is never kept)."""
-    if lat is None or lon is None:
-        return None
-    snap_lat = (int(lat // GRID_LAT) + 0.5) * GRID_LAT
-    snap_lon = (int(lon // GRID_LON) + 0.5) * GRID_LON
-    return Point(round(snap_lon, 6), round(snap_lat, 6), srid=4326)
 
 
 def post_help(*, author, kind, category, title, body, latitude=None, longitude=None, area_label=""):

@@ -56,6 +56,8 @@ class Question(models.Model):
         NUMBER = "number", _("Nombre")
         DATE = "date", _("Date")
         YES_NO = "yes_no", _("Oui / non")
+        # A point picked on a map, kept only approximately; shown on the maps.
+        PLACE = "place", _("Lieu sur une carte")
 
     section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="questions")
     position = models.PositiveSmallIntegerField()

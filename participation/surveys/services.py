@@ -8,7 +8,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from campaigns.realtime import publish_after_commit
 from participation.citizens import record_participation
+from participation.geo import approximate
 from participation.models import Step
 
 from .models import Answer, Question, Questionnaire, Response, Roll, Section
@@ -132,6 +134,15 @@ def clean_answer(question, raw):
             except ValueError:
                 continue
         raise Refused(_("« %(v)s » n'est pas une date (JJ/MM/AAAA).") % {"v": value})
+    if kind == Question.Kind.PLACE:
+        try:
+            lat, lon = (float(part) for part in str(value).split(","))
+        except ValueError:
+            raise Refused(_("Cliquez sur la carte pour indiquer un lieu.")) from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise Refused(_("Ce lieu est hors de la carte."))
+        point = approximate(lat, lon)
+        return [point.x, point.y]
     if kind == Question.Kind.YES_NO:
         if value not in ("yes", "no"):
             raise Refused(_("Répondez oui ou non."))
@@ -206,9 +217,24 @@ def submit(questionnaire, user, answers, sections):
                 record_participation(user, module="surveys", action="answer", step=questionnaire.step,
                                      summary=questionnaire.step.title)  # fmt: skip
             Answer.objects.bulk_create(Answer(response=response, question_id=int(q), value=v) for q, v in kept.items())
+            announce_places(questionnaire, kept, sections)
     except IntegrityError:
         raise Refused(_("Vous avez déjà répondu à ce questionnaire.")) from None
     return response
+
+
+def announce_places(questionnaire, answers, sections):
+    """Answers that are places go to the team's open maps once committed."""
+    for section in sections:
+        for q in section.shown:
+            value = answers.get(str(q.pk))
+            if q.kind == Question.Kind.PLACE and value:
+                publish_after_commit("contribution", {
+                    "type": "Feature", "geometry": {"type": "Point", "coordinates": value},
+                    "properties": {"kind": "answer", "id": f"a{q.pk}-{value[0]}-{value[1]}", "title": q.label,
+                                   "theme": questionnaire.step.title, "status": "", "votes": None,
+                                   "url": questionnaire.step.get_absolute_url()},
+                })  # fmt: skip
 
 
 def submitted(questionnaire):

@@ -47,8 +47,29 @@
     });
     form.closest("details")?.addEventListener("toggle", () => map.invalidateSize());
   }
+  // A questionnaire's "place" question: the click writes "lat,lon" into its hidden input.
+  function pickInto(el) {
+    const map = base(el);
+    const input = document.getElementById(el.dataset.input);
+    const status = document.getElementById(`${el.dataset.input}-status`);
+    let marker = null;
+    const [lat, lon] = (input.value || "").split(",").map(Number);
+    if (input.value) {
+      map.setView([lat, lon], 15);
+      marker = L.marker([lat, lon]).addTo(map);
+    } else {
+      map.setView([46.6, 2.4], 5);
+    }
+    map.on("click", (e) => {
+      input.value = `${e.latlng.lat.toFixed(6)},${e.latlng.lng.toFixed(6)}`;
+      if (marker) marker.setLatLng(e.latlng);
+      else marker = L.marker(e.latlng).addTo(map);
+      if (status) status.textContent = input.value;
+    });
+  }
   function start() {
     if (!window.L) return;
+    for (const el of document.querySelectorAll(".place-pick")) pickInto(el);
     const list = document.getElementById("ideas-map");
     if (list) showProposals(list);
     const picker = document.getElementById("pick-map");

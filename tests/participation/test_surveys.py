@@ -242,3 +242,29 @@ def test_visitors_answer_a_public_anonymous_questionnaire_once_per_browser(campa
         questionnaire.anonymous = False
         questionnaire.save()
     assert "Connectez-vous" in client_for(campaign).get(url(project, step)).content.decode()
+
+
+def test_place_answers_are_approximate_and_reach_the_maps(campaign, django_capture_on_commit_callbacks):
+    with tenant_context(campaign):
+        project, step = open_step()
+        questionnaire = surveys.questionnaire_for(step)
+        questionnaire.public_results = True
+        questionnaire.save()
+        questionnaire.sections.all().delete()
+        section = Section.objects.create(questionnaire=questionnaire, position=1, title="Où ?")
+        place = q(section, 1, "place", "Où manque-t-il un éclairage ?", required=True)
+    person = citizen(campaign, "lieu@ex.fr")
+    client = client_for(campaign, person)
+    bad = client.post(url(project, step), {"section": "0", f"q{place.pk}": "nulle part"})
+    assert bad.status_code == 400 and "Cliquez sur la carte" in bad.content.decode()
+    client.post(url(project, step), {"section": "0", f"q{place.pk}": "47.902345,1.904321"})
+    with django_capture_on_commit_callbacks(execute=False) as published:
+        client.post(url(project, step), {"do": "submit"})
+    with tenant_context(campaign):
+        [answer] = Response.objects.get(questionnaire=questionnaire).answers.all()
+    assert answer.value != [1.904321, 47.902345] and abs(answer.value[1] - 47.902345) < 0.002
+    assert len(published) == 1
+    public = client_for(campaign).get("/api/public/contributions/?bbox=1.8,47.8,2.0,48.0&zoom=12").json()
+    assert [f["properties"]["title"] for f in public["features"] if f["properties"]["kind"] == "answer"] == [
+        "Où manque-t-il un éclairage ?"
+    ]

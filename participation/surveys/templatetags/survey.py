@@ -28,6 +28,16 @@ def as_text(value):
         return _("Oui")
     if value is False:
         return _("Non")
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, float) for v in value):
+        return f"{value[1]:.4f}, {value[0]:.4f}"
     if isinstance(value, list):
         return " ; ".join(map(str, value))
     return "" if value is None else value
+
+
+@register.filter
+def latlon(value):
+    """A stored place ([lon, lat]) as the form's "lat,lon"."""
+    if isinstance(value, list) and len(value) == 2:
+        return f"{value[1]},{value[0]}"
+    return ""
