@@ -3,6 +3,7 @@ the same rows drawn by Chart.js and downloadable as CSV."""
 
 from django.db import connection
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .layers import parse_filters
 
@@ -103,17 +104,18 @@ def charts(params, *, with_support):
 
 
 PARTICIPATION = [  # (column, SQL giving one row per item with its day as "d")
-    (_("Propositions"), "SELECT (created AT TIME ZONE 'Europe/Paris')::date AS d FROM ideas_proposal "
+    (gettext_lazy("Propositions"), "SELECT (created AT TIME ZONE 'Europe/Paris')::date AS d FROM ideas_proposal "
                         "WHERE visibility = 'visible'"),
-    (_("Soutiens"), "SELECT (created AT TIME ZONE 'Europe/Paris')::date FROM ideas_vote"),
-    (_("Questions"), "SELECT (created AT TIME ZONE 'Europe/Paris')::date FROM ideas_question "
+    (gettext_lazy("Soutiens"), "SELECT (created AT TIME ZONE 'Europe/Paris')::date FROM ideas_vote"),
+    (gettext_lazy("Questions"), "SELECT (created AT TIME ZONE 'Europe/Paris')::date FROM ideas_question "
                      "WHERE visibility = 'visible'"),
-    (_("Réponses aux questionnaires"), "SELECT submitted_on FROM surveys_response WHERE submitted_on IS NOT NULL "
-                                       "AND NOT (user_id IS NOT NULL AND submitted_at IS NULL)"),
-    (_("Contributions"), "SELECT (created AT TIME ZONE 'Europe/Paris')::date FROM debate_contribution "
+    (gettext_lazy("Réponses aux questionnaires"),
+     "SELECT submitted_on FROM surveys_response WHERE submitted_on IS NOT NULL "
+     "AND NOT (user_id IS NOT NULL AND submitted_at IS NULL)"),
+    (gettext_lazy("Contributions"), "SELECT (created AT TIME ZONE 'Europe/Paris')::date FROM debate_contribution "
                          "WHERE visibility = 'visible'"),
-    (_("Votes (consultation)"), "SELECT (at AT TIME ZONE 'Europe/Paris')::date FROM debate_vote"),
-    (_("Annonces d'entraide"), "SELECT (created AT TIME ZONE 'Europe/Paris')::date FROM aid_helppost "
+    (gettext_lazy("Votes (consultation)"), "SELECT (at AT TIME ZONE 'Europe/Paris')::date FROM debate_vote"),
+    (gettext_lazy("Annonces d'entraide"), "SELECT (created AT TIME ZONE 'Europe/Paris')::date FROM aid_helppost "
                                "WHERE visibility = 'visible'"),
 ]  # fmt: skip
 
@@ -131,7 +133,7 @@ def participation_per_day(params):
             args.append(params[key])
     return {
         "title": _("Participation sur le site par jour"),
-        "columns": [_("Jour")] + [label for label, _sql in PARTICIPATION],
+        "columns": [_("Jour")] + [str(label) for label, _sql in PARTICIPATION],
         "rows": [
             [day.isoformat(), *values]
             for day, *values in _rows(

@@ -263,10 +263,46 @@ class ProjectForm(forms.ModelForm):
         return sorted({e.strip().lower() for e in self.cleaned_data.get("invited_emails") or [] if e.strip()})
 
 
-StepFormSet = inlineformset_factory(
-    Project, Step, fields=["title", "kind", "starts_at", "ends_at", "description"], extra=0, can_delete=False,
-    widgets={"starts_at": DATETIME, "ends_at": DATETIME, "description": forms.Textarea(attrs={"rows": 2})},
-)  # fmt: skip
+class StepForm(forms.ModelForm):
+    """A step's dates and texts; for idea box and vote steps, the voting rules too
+    (kept in the step's configuration, read by participation.ideas)."""
+
+    vote_limit = forms.IntegerField(
+        label=_("Soutiens par personne (idées et votes)"), required=False, min_value=1, max_value=1000,
+        help_text=_("Vide : autant que de propositions."),
+    )  # fmt: skip
+    vote_zone = forms.ModelChoiceField(
+        label=_("Vote réservé aux habitants de la zone"), required=False, queryset=None,
+        help_text=_("Seules les personnes dont l'adresse connue est dans la zone peuvent voter."),
+    )  # fmt: skip
+
+    class Meta:
+        model = Step
+        fields = ["title", "kind", "starts_at", "ends_at", "description"]
+        widgets = {"starts_at": DATETIME, "ends_at": DATETIME, "description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        from crm.field.models import Zone
+
+        super().__init__(*args, **kwargs)
+        self.fields["vote_zone"].queryset = Zone.objects.order_by("name")
+        config = self.instance.config or {}
+        self.fields["vote_limit"].initial = config.get("vote_limit")
+        self.fields["vote_zone"].initial = config.get("vote_zone")
+
+    def save(self, commit=True):
+        config = dict(self.instance.config or {})
+        for key, value in (("vote_limit", self.cleaned_data.get("vote_limit")),
+                           ("vote_zone", self.cleaned_data.get("vote_zone"))):  # fmt: skip
+            if value:
+                config[key] = value.pk if key == "vote_zone" else value
+            else:
+                config.pop(key, None)
+        self.instance.config = config
+        return super().save(commit)
+
+
+StepFormSet = inlineformset_factory(Project, Step, form=StepForm, extra=0, can_delete=False)
 
 
 class HideForm(forms.Form):

@@ -235,6 +235,12 @@ def test_staff_open_a_project_from_a_preset_and_edit_its_steps(campaign):
     with tenant_context(campaign):
         assert Step.objects.get(pk=steps[2].pk).title == steps[2].title
     data["steps-1-ends_at"] = "2027-02-06T00:00"
+    data["steps-1-vote_limit"] = "3"
     assert client.post(f"/equipe/site/projets/{project.pk}/", data).status_code == 302
     with tenant_context(campaign):
         assert Step.objects.get(pk=steps[2].pk).title == "Conclusions partagées"
+        assert Step.objects.get(pk=steps[1].pk).config["vote_limit"] == 3
+    data["steps-1-vote_limit"] = ""
+    client.post(f"/equipe/site/projets/{project.pk}/", data)
+    with tenant_context(campaign):
+        assert "vote_limit" not in Step.objects.get(pk=steps[1].pk).config
