@@ -56,6 +56,11 @@ def post_comment(target, *, author, body, parent=None, anonymous=False):
     )  # fmt: skip
     if reason:
         log(ModerationEntry.Action.HOLD, comment, moderator=None, reason=reason)
+    elif parent is not None:
+        from .notify import notify_reply
+
+        notify_reply(parent.author, actor=author, subject=_("Réponse à votre commentaire"),
+                     text=comment.body, path=comment.get_absolute_url())  # fmt: skip
     return comment
 
 

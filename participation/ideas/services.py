@@ -10,6 +10,7 @@ from campaigns.realtime import publish_after_commit
 from participation import moderation
 from participation.citizens import record_participation
 from participation.models import CitizenProfile, Step, Visibility
+from participation.notify import notify_reply
 
 from .models import Proposal, Question, QuestionVote, Vote
 
@@ -153,6 +154,10 @@ def answer_proposal(proposal, *, status, answer, actor):
     proposal.answer = answer.strip()
     proposal.answered_at = timezone.now() if proposal.answer else None
     proposal.save(update_fields=["status", "answer", "answered_at"])
+    if proposal.answer:
+        notify_reply(proposal.author, subject=_("L'équipe a répondu à votre proposition « %(title)s »")
+                     % {"title": proposal.title}, text=f"{proposal.get_status_display()}\n\n{proposal.answer}",
+                     path=proposal.get_absolute_url())  # fmt: skip
     return proposal
 
 
@@ -225,4 +230,6 @@ def answer_question(question, *, answer, actor):
         raise Refused(_("La réponse est vide."))
     question.answer, question.answered_at, question.answered_by = answer.strip(), timezone.now(), actor
     question.save(update_fields=["answer", "answered_at", "answered_by"])
+    notify_reply(question.author, subject=_("L'équipe a répondu à votre question"),
+                 text=f"{question.body}\n\n{question.answer}", path=question.get_absolute_url())  # fmt: skip
     return question

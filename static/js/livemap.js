@@ -3,6 +3,9 @@
 // and adds field reports as they arrive over the WebSocket, catching up after a cut.
 (function () {
   "use strict";
+  // Citizens' contributions, one colour each: ideas, help offered, help asked, answers.
+  const SYMBOLS = { proposal: ["#5b21b6", "#8b5cf6"], offer: ["#065f46", "#10b981"],
+                    request: ["#9a3412", "#fb923c"], answer: ["#1e3a8a", "#60a5fa"] };
   const PRIORITY = { 1: "#b91c1c", 2: "#ea580c", 3: "#ca8a04", 0: "#6b7280" };
   const RESULT = {
     talked: "#15803d", refused: "#b91c1c", not_home: "#6b7280", come_back: "#ca8a04", moved: "#7c3aed",
@@ -25,10 +28,9 @@
   function contributionMarker(feature, latlng) {
     const p = feature.properties;
     seenContributions.add(p.id);
-    const help = p.kind === "offer" || p.kind === "request";
-    return L.circleMarker(latlng, { radius: 8, weight: 2, color: help ? "#065f46" : "#5b21b6",
-                                    fillColor: help ? "#10b981" : "#8b5cf6", fillOpacity: 0.85,
-                                    className: help ? "contribution help" : "contribution" })
+    const [color, fill] = SYMBOLS[p.kind] || SYMBOLS.proposal;
+    return L.circleMarker(latlng, { radius: 8, weight: 2, color, fillColor: fill, fillOpacity: 0.85,
+                                    className: `contribution ${p.kind}` })
       .bindPopup(`<a href="${esc(p.url)}">${esc(p.title)}</a><br>${esc(p.theme)}${p.votes == null ? "" : ` · ${esc(p.votes)} ♥`}`);
   }
 

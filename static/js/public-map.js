@@ -2,6 +2,9 @@
 // fetched by bounding box from our own API. Nothing personal is in the data.
 (function () {
   "use strict";
+  // Citizens' contributions, one colour each: ideas, help offered, help asked, answers.
+  const SYMBOLS = { proposal: ["#5b21b6", "#8b5cf6"], offer: ["#065f46", "#10b981"],
+                    request: ["#9a3412", "#fb923c"], answer: ["#1e3a8a", "#60a5fa"] };
   function esc(text) {
     const span = document.createElement("span");
     span.textContent = text == null ? "" : String(text);
@@ -39,10 +42,9 @@
       layer.clearLayers();
       L.geoJSON(data, {
         pointToLayer: (f, latlng) => {
-          const help = f.properties.kind === "offer" || f.properties.kind === "request";
-          return L.circleMarker(latlng, { radius: 8, weight: 2, color: help ? "#065f46" : "#5b21b6",
-                                          fillColor: help ? "#10b981" : "#8b5cf6", fillOpacity: 0.85,
-                                          className: help ? "contribution help" : "contribution" });
+          const [color, fill] = SYMBOLS[f.properties.kind] || SYMBOLS.proposal;
+          return L.circleMarker(latlng, { radius: 8, weight: 2, color, fillColor: fill, fillOpacity: 0.85,
+                                          className: `contribution ${f.properties.kind}` });
         },
         onEachFeature: (f, l) => l.bindPopup(
           `<a href="${esc(f.properties.url)}">${esc(f.properties.title)}</a><br>${esc(f.properties.theme)}${f.properties.votes == null ? "" : ` · ${esc(f.properties.votes)} ♥`}`),

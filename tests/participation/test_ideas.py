@@ -378,3 +378,35 @@ def test_selected_proposals_are_carried_into_the_vote_step_once(campaign):
         client_for(campaign, voter).post(f"/projets/{project.slug}/etapes/{vote_step.position}/reprendre/").status_code
         == 403
     )
+
+
+def test_authors_who_asked_are_told_of_replies_and_answers(campaign, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    with tenant_context(campaign):
+        project, step = open_programme()
+        alice, bob = citizen(campaign, "alice.notif@ex.fr"), citizen(campaign, "bob.notif@ex.fr")
+        CitizenProfile.objects.filter(user=bob).update(notify_replies=False)
+        mine = ideas.submit_proposal(step, author=alice, title="Des bancs", body="…")
+        theirs = ideas.submit_proposal(step, author=bob, title="Des arbres", body="…")
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(campaign, bob).post(f"/commentaires/proposal/{mine.pk}/", {"body": "Bonne idée"})
+    with tenant_context(campaign):
+        from participation.models import Comment
+
+        first = Comment.objects.get(body="Bonne idée")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(campaign, alice).post(f"/commentaires/proposal/{mine.pk}/", {"body": "Merci !", "parent": first.pk})
+        client_for(campaign, bob).post(f"/commentaires/proposal/{mine.pk}/", {"body": "Moi encore", "parent": first.pk})
+    # Bob opted out of reply e-mails; Alice replying to herself gets nothing either.
+    assert mail.outbox == []
+    organizer = make_user(campaign, Role.ORGANIZER)
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(campaign, organizer).post(
+            f"/idees/{mine.pk}/reponse/", {"status": "selected", "answer": "Retenue !"}
+        )
+        client_for(campaign, organizer).post(f"/idees/{theirs.pk}/reponse/", {"status": "selected", "answer": "Oui"})
+    [sent] = mail.outbox
+    assert sent.to == ["alice.notif@ex.fr"] and "Des bancs" in sent.subject and "Retenue !" in sent.body
+    assert f"/idees/{mine.pk}/" in sent.body
