@@ -48,6 +48,7 @@ urlpatterns = [
     path("api/me/", MeView.as_view(), name="api-me"),
     path("api/reports/", field_api.ReportView.as_view(), name="api-field-reports"),
     path("api/reports/today/", field_api.TodayView.as_view(), name="api-field-today"),
+    path("api/doors/", field_api.DoorView.as_view(), name="api-doors"),
     path("api/duplicates/", crm_api.DuplicatesView.as_view(), name="api-duplicates"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

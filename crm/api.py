@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from campaigns.accounts.models import AuditEntry
 
-from . import dedup, gdpr
+from . import consent, dedup, gdpr
 from .exports import export_segment
 from .importing.mapping import validate_mapping
 from .importing.pipeline import UploadTooBig, create_job, job_progress, preview, store_upload
@@ -56,9 +56,20 @@ class AddressSerializer(serializers.Serializer):
         return point.y if point else None
 
 
+CONSENT_FIELDS = ("consent_email", "consent_sms", "consent_phone", "consent_door")
+
+
 class ContactSerializer(serializers.ModelSerializer):
     tags = serializers.SlugRelatedField(many=True, slug_field="name", queryset=Tag.objects.all(), required=False)
     address = AddressSerializer(source="household", read_only=True, allow_null=True)
+    consent_reason = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=300,
+        help_text="Why an opt-out is lifted (required then), or why it is set.",
+    )  # fmt: skip
+    new_consent = serializers.BooleanField(
+        write_only=True, required=False, default=False,
+        help_text="The person gave their consent again (required to lift an opt-out).",
+    )  # fmt: skip
 
     class Meta:
         model = Contact
@@ -81,6 +92,8 @@ class ContactSerializer(serializers.ModelSerializer):
             "consent_sms",
             "consent_phone",
             "consent_door",
+            "consent_reason",
+            "new_consent",
             "support_level",
             "opinion_notes",
             "last_contacted_at",
@@ -115,6 +128,16 @@ class ContactSerializer(serializers.ModelSerializer):
         if value and gdpr.is_suppressed(email=value):
             raise ValidationError(_("Cette personne a demandé l'effacement de ses données."))
         return value
+
+    def validate(self, attrs):
+        # Lifting an opt-out needs a reason and the person's new consent (crm/consent.py).
+        reason, new_consent = attrs.get("consent_reason", ""), attrs.get("new_consent", False)
+        for field in CONSENT_FIELDS:
+            lifting = self.instance is not None and getattr(self.instance, field) is False and attrs.get(field) is True
+            if lifting and (not reason.strip() or not new_consent):
+                raise ValidationError({field: [_("Cette personne s'est opposée : indiquez la raison (consent_reason) "
+                                                 "et confirmez son nouvel accord (new_consent).")]})  # fmt: skip
+        return attrs
 
 
 class InteractionSerializer(serializers.ModelSerializer):
@@ -185,14 +208,36 @@ class ContactViewSet(
         log_sensitive_read(request, [self.get_object()])
         return response
 
+    def _consents(self, serializer):
+        data = serializer.validated_data
+        meta = (data.pop("consent_reason", ""), data.pop("new_consent", False))
+        return {f: data.pop(f) for f in CONSENT_FIELDS if f in data}, meta
+
+    def _apply_consents(self, contact, wanted, meta, before):
+        reason, new_consent = meta
+        user = self.request.user
+        for field, value in wanted.items():
+            channel = field.removeprefix("consent_")
+            if value is True:
+                consent.grant(contact, channel, source="api", actor=user, reason=reason, new_consent=new_consent)
+            elif value is False:
+                consent.withdraw(contact, channel, source="api", actor=user, reason=reason)
+
+    @transaction.atomic
     def perform_create(self, serializer):
+        wanted, meta = self._consents(serializer)
         contact = serializer.save(source=_("saisie manuelle"))
+        self._apply_consents(contact, wanted, meta, {})
         Interaction.objects.create(contact=contact, kind=Interaction.Kind.EDITED, actor=self.request.user,
                                    summary=_("Créé à la main"))  # fmt: skip
 
+    @transaction.atomic
     def perform_update(self, serializer):
+        before = {f: getattr(serializer.instance, f) for f in CONSENT_FIELDS}
+        wanted, meta = self._consents(serializer)
         contact = serializer.save()
-        changed = sorted(serializer.validated_data)
+        self._apply_consents(contact, wanted, meta, before)
+        changed = sorted([*serializer.validated_data, *wanted])
         Interaction.objects.create(
             contact=contact, kind=Interaction.Kind.EDITED, actor=self.request.user,
             summary=_("Modifié : %(fields)s") % {"fields": ", ".join(changed)}, data={"fields": changed},
@@ -285,6 +330,7 @@ class UploadSerializer(serializers.Serializer):
     mapping = serializers.JSONField(required=False, help_text='{"column header": "field", ...}')
     saved_mapping = serializers.CharField(required=False, help_text="Name of a saved mapping to use.")
     source = serializers.CharField(required=False, allow_blank=True)
+    electoral_list = serializers.BooleanField(required=False, default=False)
 
 
 class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -323,7 +369,7 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 raise ValidationError({"mapping": [str(p) for p in problems]})
         job = create_job(
             file_path=path, file_name=data["file"].name, mapping=mapping, source=data.get("source", ""),
-            actor=request.user,
+            actor=request.user, electoral_list=bool(data.get("electoral_list", False)),
         )  # fmt: skip
         job.status = ImportJob.Status.QUEUED
         job.save(update_fields=["status"])

@@ -10,6 +10,10 @@ class UploadForm(forms.Form):
     source = forms.CharField(
         label=_("Origine de ces contacts"), required=False, help_text=_("Ex. : liste électorale 2026")
     )
+    electoral_list = forms.BooleanField(
+        label=_("C'est une liste électorale"), required=False,
+        help_text=_("Effacées après l'élection, sauf si elles donnent leur accord ou participent."),
+    )  # fmt: skip
 
 
 class MappingForm(forms.Form):

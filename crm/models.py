@@ -87,6 +87,9 @@ class ImportJob(models.Model):
     file_name = models.CharField(_("fichier"), max_length=255)
     file_path = models.CharField(max_length=500, help_text="Where the uploaded file is kept while importing.")
     source = models.CharField(_("origine"), max_length=120, blank=True)
+    # People from an electoral list may be kept only until the election is over
+    # (crm/retention.py), unless they gave consent or took part.
+    electoral_list = models.BooleanField(_("liste électorale"), default=False)
     mapping = models.JSONField(default=dict, blank=True)
     encoding = models.CharField(max_length=20, blank=True)
     delimiter = models.CharField(max_length=4, blank=True)
@@ -230,6 +233,9 @@ class ConsentEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Why an opt-out was lifted (required then), or why staff opted someone out.
+    # A database default too: the import's set-based SQL inserts consent rows directly.
+    reason = models.CharField(max_length=300, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-at"]
@@ -314,6 +320,17 @@ class CrmSettings(OneRowModel):
         blank=True,
         help_text=_("Vide : pas de purge automatique."),
     )
+    # No double contact (crm/contacting.py): 0 = off.
+    contact_window_days = models.PositiveSmallIntegerField(
+        _("ne pas recontacter pendant (jours)"), default=14,
+        help_text=_("Un foyer ou un numéro joint depuis moins longtemps est écarté des listes. 0 : désactivé."),
+    )  # fmt: skip
+    election_dates = ArrayField(models.DateField(), default=list, blank=True, verbose_name=_("dates d'élection"))
+    election_grace_days = models.PositiveSmallIntegerField(
+        _("délai après la dernière élection (jours)"), default=30,
+        help_text=_("Les données venues seulement d'une liste électorale sont effacées passé ce délai."),
+    )  # fmt: skip
+    election_warning_sent_on = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("réglages du fichier")

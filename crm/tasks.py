@@ -41,3 +41,17 @@ def apply_retention_everywhere():
         with tenant_context(campaign):
             purged[campaign.schema_name] = apply_retention(dry_run=False)[0]
     return purged
+
+
+@shared_task
+def election_retention_everywhere():
+    """Daily: warn admins 7 days before an election-bound purge, and purge when due."""
+    from .retention import apply_election_retention, warn_admins
+
+    purged = 0
+    for campaign in get_tenant_model().objects.exclude(schema_name="public"):
+        with tenant_context(campaign):
+            warn_admins()
+            report = apply_election_retention(dry_run=False)
+            purged += report["count"] if report["due"] else 0
+    return purged

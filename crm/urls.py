@@ -8,6 +8,7 @@ urlpatterns = [
     path("contacts/<int:pk>/", views.contact_detail, name="contact"),
     path("contacts/<int:pk>/donnees.json", views.contact_gdpr_export, name="contact-export"),
     path("contacts/<int:pk>/effacer/", views.contact_erase, name="contact-erase"),
+    path("contacts/<int:pk>/opposition/", views.contact_opt_out, name="contact-opt-out"),
     path("imports/", views.import_start, name="imports"),
     path("imports/<int:pk>/", views.import_job, name="import"),
     path("imports/<int:pk>/progression/", views.import_progress, name="import-progress"),

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import dedup, gdpr
+from . import consent, dedup, gdpr
 from .exports import export_segment
 from .forms import ContactSearchForm, MappingForm, SegmentForm, UploadForm
 from .importing.mapping import validate_mapping
@@ -78,6 +78,21 @@ def contact_erase(request, pk):
     return redirect("crm:contact", pk=pk)
 
 
+@require_POST
+@staff_required("crm.write_contacts")
+def contact_opt_out(request, pk):
+    """Opt someone out of everything without sending them anything (they asked by
+    phone, at the door, by letter...)."""
+    contact = get_object_or_404(Contact, pk=pk, erased_at__isnull=True)
+    reason = request.POST.get("reason", "").strip()
+    if not reason:
+        messages.error(request, _("Indiquez le motif de l'opposition."))
+        return redirect("crm:contact", pk=pk)
+    consent.opt_out(contact, source="staff", actor=request.user, reason=reason[:300])
+    messages.success(request, _("Cette personne ne sera plus contactée, par aucun canal."))
+    return redirect("crm:contact", pk=pk)
+
+
 @staff_required("crm.write_contacts")
 def import_start(request):
     form = UploadForm(request.POST or None, request.FILES or None)
@@ -90,7 +105,7 @@ def import_start(request):
         else:
             job = create_job(
                 file_path=path, file_name=form.cleaned_data["file"].name, source=form.cleaned_data["source"],
-                actor=request.user,
+                actor=request.user, electoral_list=form.cleaned_data["electoral_list"],
             )  # fmt: skip
             return redirect("crm:import", pk=job.pk)
     jobs = ImportJob.objects.select_related("created_by")[:20]

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from campaigns.accounts.models import AuditEntry, Role
 from campaigns.accounts.roles import assign_role
-from crm import gdpr
-from crm.models import Channel, ConsentEvent, Contact, Interaction
+from crm import consent, gdpr
+from crm.models import Contact, Interaction
 
 from .models import CitizenProfile
 
@@ -119,19 +119,18 @@ def contact_for(user, *, consents=(), phone=""):
 
 
 def set_consents(contact, wanted, *, actor, source):
-    """Give or withdraw consent per channel ({"email": True, "sms": False}); each change
-    is written to the consent log."""
+    """The person's own choices per channel ({"email": True, "sms": False}): ticking
+    a box is their new consent (it lifts an earlier opt-out), unticking declines that
+    channel only. Every change goes to the consent log (crm/consent.py)."""
     changed = []
     for channel, granted in wanted.items():
-        channel = Channel(channel)
-        field = f"consent_{channel.value}"
-        if getattr(contact, field) is granted:
-            continue
-        setattr(contact, field, granted)
-        changed.append(field)
-        ConsentEvent.objects.create(contact=contact, channel=channel, granted=granted, source=source, actor=actor)
-    if changed:
-        contact.save(update_fields=[*changed, "updated"])
+        if granted:
+            done = consent.grant(contact, channel, source=source, actor=actor,
+                                 reason=_("choix de la personne sur le site"), new_consent=True)  # fmt: skip
+        else:
+            done = consent.withdraw(contact, channel, source=source, actor=actor)
+        if done:
+            changed.append(f"consent_{channel}")
     return changed
 
 

@@ -3,8 +3,6 @@
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm.models import Channel
-
 from .models import Action
 
 # "reached": the volunteer met or spoke with someone (counts as "people reached").
@@ -178,7 +176,8 @@ def clean_answers(action, answers):
 def apply_answers(contact, action, answers, *, actor, source):
     """Let the answers update the contact: support level, consents, tags, wanting to
     volunteer. Consent changes go to the consent log."""
-    from crm.models import ConsentEvent, Tag
+    from crm import consent
+    from crm.models import Tag
 
     changed, tags = set(), set()
     for q in action.survey:
@@ -189,12 +188,15 @@ def apply_answers(contact, action, answers, *, actor, source):
             contact.support_level = value
             changed.add("support_level")
         elif target.startswith("consent_"):
-            setattr(contact, target, value)
+            # The person's own answer about one channel: a new consent (which may lift an
+            # earlier opt-out, with this reason) or declining that channel (crm/consent.py).
+            channel = target.removeprefix("consent_")
+            if value:
+                consent.grant(contact, channel, source=source, actor=actor,
+                              reason=_("réponse donnée sur le terrain"), new_consent=True)  # fmt: skip
+            else:
+                consent.withdraw(contact, channel, source=source, actor=actor)
             changed.add(target)
-            ConsentEvent.objects.create(
-                contact=contact, channel=Channel(target.removeprefix("consent_")), granted=value,
-                source=source, actor=actor,
-            )  # fmt: skip
         elif target == "tag":
             if q["type"] == "yes_no":
                 tags |= {q["tag"]} if value else set()

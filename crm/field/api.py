@@ -18,7 +18,10 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 from campaigns.accounts.models import AuditEntry
 from campaigns.realtime import publish_after_commit
 from crm.api import HasPerm
+from crm.contacting import is_recent
+from crm.models import Address, Household
 
+from . import doors
 from .actions import BadSurvey, assignment_problems, clean_result_codes, clean_survey
 from .calls import build_call_list, next_call
 from .models import Action, Assignment, FieldReport, TargetingWeights, Turf, Zone
@@ -435,3 +438,46 @@ class TodayView(APIView):
         by_result = dict(reports.values_list("result").annotate(n=Count("id")).order_by())
         return Response({"total": sum(by_result.values()), "by_result": by_result,
                          "reached": reports.filter(reached=True).count()})  # fmt: skip
+
+
+class DoorView(APIView):
+    """Distributed canvassing: POST {"address", "household"?, "minutes"?} to check a door
+    out (409 while another volunteer holds it); DELETE with the same body to release it."""
+
+    permission_classes = [permissions.IsAuthenticated, ReportPermission]
+
+    def _door(self, request):
+        try:
+            address = int(request.data.get("address"))
+            household = request.data.get("household")
+            household = int(household) if household not in (None, "") else None
+            minutes = int(request.data.get("minutes") or doors.LEASE_MINUTES)
+        except (TypeError, ValueError):
+            raise ValidationError({"address": [_("Indiquez l'adresse (et le foyer) par leur identifiant.")]}) from None
+        if not 1 <= minutes <= 240:
+            raise ValidationError({"minutes": [_("De 1 à 240 minutes.")]})
+        if not Address.objects.filter(pk=address).exists() or (
+            household and not Household.objects.filter(pk=household, address_id=address).exists()
+        ):
+            raise ValidationError({"address": [_("Adresse ou foyer inconnu.")]})
+        return address, household, minutes
+
+    @extend_schema(request=inline_serializer("DoorIn", {"address": serializers.IntegerField(),
+                                                        "household": serializers.IntegerField(required=False),
+                                                        "minutes": serializers.IntegerField(required=False)}),
+                   responses={200: dict, 409: dict})  # fmt: skip
+    def post(self, request):
+        address, household, minutes = self._door(request)
+        try:
+            lease = doors.checkout(address_id=address, household_id=household, volunteer=request.user,
+                                   minutes=minutes)  # fmt: skip
+        except doors.DoorTaken as exc:
+            return Response({"detail": str(exc), "until": exc.until.isoformat()}, status=409)
+        return Response({"address": address, "household": household, "until": lease.until.isoformat(),
+                         "recently_contacted": is_recent(household_id=household)})  # fmt: skip
+
+    @extend_schema(responses={204: None})
+    def delete(self, request):
+        address, household, _minutes = self._door(request)
+        doors.release(address_id=address, household_id=household, volunteer=request.user)
+        return Response(status=204)

@@ -222,3 +222,21 @@ class CallListEntry(models.Model):
         verbose_name_plural = _("liste d'appels")
         constraints = [models.UniqueConstraint(fields=["action", "contact"], name="field_call_once_per_action")]
         indexes = [models.Index(fields=["action", "done", "lease_until"], name="field_call_next")]
+
+
+class DoorLease(models.Model):
+    """Distributed canvassing: a volunteer checks a door out for a while; nobody else
+    can check it out until the lease ends (crm/field/doors.py)."""
+
+    address = models.ForeignKey("crm.Address", on_delete=models.CASCADE, related_name="+")
+    household = models.ForeignKey("crm.Household", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    volunteer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    until = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["address", "household"], nulls_distinct=False, name="field_one_door_lease")
+        ]
+
+    def __str__(self):
+        return f"{self.address_id}/{self.household_id} → {self.volunteer_id} until {self.until:%H:%M}"

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.accounts.models import Team
 from campaigns.realtime import publish_after_commit
+from crm.contacting import recent_household_ids, window_start
 from crm.models import Contact, Interaction
 
 from .actions import CALL_AGAIN, BadSurvey, apply_answers, clean_answers
@@ -173,6 +174,7 @@ def record_reports(user, items, *, now=None):
         for i, reason in _refusals(user, fresh, actions, now).items():
             outcomes[i] = Outcome(fresh.pop(i)["uuid"], *reason)
 
+        recent = _recently_reached(fresh, now)
         inserted = _insert(user, fresh, now) if fresh else {}
         for i, p in fresh.items():
             row = inserted.get(p["uuid"])
@@ -183,10 +185,21 @@ def record_reports(user, items, *, now=None):
                     p["uuid"], 200 if ok else 403, _("Déjà enregistré."), _stored(stored) if ok else {}
                 )
             else:
-                outcomes[i] = Outcome(p["uuid"], 201, "", _stored(row))
+                stored = _stored(row)
+                if p["household"] in recent:
+                    # Met anyway: the app tells the volunteer this door was reached lately.
+                    stored["recently_contacted"] = True
+                outcomes[i] = Outcome(p["uuid"], 201, "", stored)
         if inserted:
             _after_insert(user, [p for p in fresh.values() if p["uuid"] in inserted], inserted, actions)
     return outcomes
+
+
+def _recently_reached(reports, now):
+    """Households of these reports reached within the no-double-contact window before."""
+    households = {p["household"] for p in reports.values() if p["household"]}
+    since = window_start(now) if households else None
+    return recent_household_ids(since, households) if since else set()
 
 
 def _refusals(user, reports, actions, now):

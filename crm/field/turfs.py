@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from campaigns.accounts.models import AuditEntry
+from crm.contacting import recent_household_ids, window_start
 from crm.models import Address, Contact, Household
 from crm.normalise import street_key
 
@@ -285,13 +286,25 @@ def walk_list_for(turf, *, action=None, include_sensitive=False):
         done[(r["address_id"], r["household_id"])] = r
         done.setdefault((r["address_id"], None), r)
 
+    # No double contact: households reached lately (by anyone, any channel) are left
+    # out, unless this action already visited them (they stay, marked done).
+    since = window_start()
+    all_households = [h.pk for hs in households.values() for h in hs]
+    recent = recent_household_ids(since, all_households) if since and all_households else set()
+    skipped = 0
     streets = []
-    for position, a in enumerate(addresses, start=1):
+    position = 0
+    for a in addresses:
+        kept = [h for h in households.get(a.pk, []) if h.pk not in recent or (a.pk, h.pk) in done]
+        skipped += len(households.get(a.pk, [])) - len(kept)
+        if households.get(a.pk) and not kept:
+            continue
+        position += 1
         key = street_key(a.line1)[2]
         if not streets or streets[-1]["key"] != key:
             streets.append({"key": key, "street": street_name(a.line1), "buildings": []})
         doors = []
-        for h in households.get(a.pk, []) or [None]:
+        for h in kept or [None]:
             members = people.get(h.pk, []) if h else []
             last = done.get((a.pk, h.pk if h else None))
             doors.append(
@@ -320,4 +333,4 @@ def walk_list_for(turf, *, action=None, include_sensitive=False):
         )
     for s in streets:
         del s["key"]
-    return {"turf": turf.pk, "name": turf.name, "streets": streets}
+    return {"turf": turf.pk, "name": turf.name, "streets": streets, "recently_contacted": skipped}

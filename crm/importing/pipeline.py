@@ -88,8 +88,9 @@ def store_upload(uploaded):
     return path
 
 
-def create_job(*, file_path, file_name=None, mapping=None, source="", actor=None):
+def create_job(*, file_path, file_name=None, mapping=None, source="", actor=None, electoral_list=False):
     return ImportJob.objects.create(
+        electoral_list=electoral_list,
         file_path=str(file_path),
         file_name=file_name or Path(file_path).name,
         mapping=mapping or {},

@@ -6,6 +6,7 @@ from django.db.models import CharField, Count, Exists, Func, OuterRef, Q, Value
 from django.db.models.functions import Concat, Lower
 from django.utils.translation import gettext_lazy as _
 
+from crm.contacting import recent_contact_q, window_start
 from crm.models import CrmSettings, SuppressionEntry
 from crm.segments import contacts_matching
 
@@ -17,6 +18,7 @@ REASONS = {
     "no_consent": _("sans accord pour ce canal"),
     "bounced": _("adresse invalide (rejet définitif)"),
     "suppressed": _("sur la liste d'exclusion"),
+    "recently_contacted": _("contactés récemment (ne pas recontacter)"),
 }
 
 
@@ -49,6 +51,10 @@ def audience(message):
             ("no_phone", Q(phone="") | Q(phone__regex=r"^\+33[1-59]")),
             ("no_consent", ~Q(consent_sms=True)),
         ]
+        since = window_start()
+        if since:
+            # No double contact: a number reached lately (a call, a visit, a message).
+            checks.append(("recently_contacted", recent_contact_q(since)))
         column, kind = OuterRef("phone"), "phone"
     excluded, remaining = {}, people
     for reason, condition in checks:

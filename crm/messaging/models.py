@@ -21,6 +21,15 @@ class MessagingSettings(OneRowModel):
     quiet_end = models.TimeField(_("reprise des envois à"), default=dt.time(8, 0))
     quiet_sundays = models.BooleanField(_("pas d'envoi le dimanche"), default=True)
     quiet_holidays = models.BooleanField(_("pas d'envoi les jours fériés"), default=True)
+    # What a person reads after opting out (every channel at once, crm/consent.py).
+    optout_text_email = models.TextField(
+        _("confirmation de désabonnement (e-mail)"), blank=True,
+        help_text=_("Affichée après un clic sur « se désabonner ». Vide : texte par défaut."),
+    )  # fmt: skip
+    optout_text_sms = models.CharField(
+        _("réponse au STOP (SMS)"), max_length=160, blank=True,
+        help_text=_("Envoyée en réponse à un STOP. Vide : pas de réponse."),
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("réglages des messages")

@@ -2,6 +2,7 @@ from django.core import signing
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -9,7 +10,7 @@ from django.views.decorators.http import require_POST
 from crm.models import Channel
 
 from .email import read_unsubscribe_token
-from .models import Send
+from .models import MessagingSettings, Send
 from .webhooks import (
     apply_inbound_sms,
     apply_sendgrid_events,
@@ -35,7 +36,8 @@ def unsubscribe(request, token):
     if request.method == "POST":
         opt_out(send.contact, Channel.EMAIL, source=f"unsubscribe:message:{send.message_id}")
         Send.objects.filter(pk=send.pk).update(status=Send.Status.UNSUBSCRIBED)
-        return render(request, "messaging/unsubscribed.html", {"done": True})
+        return render(request, "messaging/unsubscribed.html",
+                      {"done": True, "text": MessagingSettings.current().optout_text_email})  # fmt: skip
     return render(request, "messaging/unsubscribed.html", {"done": False, "email": send.to})
 
 
@@ -60,5 +62,7 @@ def inbound_sms(request):
     params = {k: request.POST.get(k) for k in request.POST}
     if not twilio_signature_ok(request.build_absolute_uri(), params, request.headers.get("X-Twilio-Signature", "")):
         return JsonResponse({"detail": _("Signature absente ou invalide.")}, status=403)
-    apply_inbound_sms(params)
-    return HttpResponse('<?xml version="1.0" encoding="UTF-8"?><Response/>', content_type="text/xml")
+    opted_out = apply_inbound_sms(params)
+    reply = MessagingSettings.current().optout_text_sms if opted_out else ""
+    body = f"<Message>{escape(reply)}</Message>" if reply else ""
+    return HttpResponse(f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>', content_type="text/xml")

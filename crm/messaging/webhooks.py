@@ -11,7 +11,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from sendgrid.helpers.eventwebhook import EventWebhook
 
-from crm.models import Channel, ConsentEvent, Contact
+from crm import consent
+from crm.models import Channel, Contact
 
 from .email import mark_sent
 from .models import MessagingSettings, ProviderEvent, Send
@@ -51,11 +52,9 @@ def first_time(provider, event_id):
 
 
 def opt_out(contact, channel, *, source):
-    field = f"consent_{channel}"
-    if getattr(contact, field) is not False:
-        setattr(contact, field, False)
-        contact.save(update_fields=[field, "updated"])
-    ConsentEvent.objects.create(contact=contact, channel=channel, granted=False, source=source)
+    """An opt-out through `channel` (unsubscribe, STOP, spam report) applies to every
+    channel and action of the campaign at once (crm/consent.py)."""
+    consent.opt_out(contact, source=source)
 
 
 @transaction.atomic

@@ -131,10 +131,12 @@ def test_unsubscribe_link_works_without_an_account_and_the_next_send_skips_them(
     page = client.get(path)
     assert page.status_code == 200 and "zoe@exemple.fr" in page.content.decode()
     done = client.post(path, {"List-Unsubscribe": "One-Click"})
-    assert done.status_code == 200 and "ne recevrez plus" in done.content.decode()
+    # An opt-out covers every channel and action of the campaign.
+    assert done.status_code == 200 and "ne vous contacterons plus" in done.content.decode()
     assert client.get(path[:-5] + "xxxx/").status_code == 404  # tampered link
     with tenant_context(campaign):
-        assert Contact.objects.get(pk=zoe.pk).consent_email is False
+        zoe_now = Contact.objects.get(pk=zoe.pk)
+        assert (zoe_now.consent_email, zoe_now.consent_sms, zoe_now.consent_phone) == (False, False, False)
         assert ConsentEvent.objects.filter(contact=zoe, channel="email", granted=False).exists()
         second = Message.objects.create(channel="email", name="n°2", subject="Re", body="Re", segment=message.segment)
         send_now(second, actor=None)
@@ -179,7 +181,9 @@ def test_event_webhook_checks_the_signature_and_applies_each_event_once(campaign
         assert status == {zoe.pk: "opened", leon.pk: "bounced", ines.pk: "spam"}
         assert Contact.objects.get(pk=leon.pk).email_bounced_at is not None
         assert Contact.objects.get(pk=ines.pk).consent_email is False
-        assert ConsentEvent.objects.filter(contact=ines, granted=False).count() == 1
+        # A spam report is an opt-out of everything, logged once per channel (the replay added nothing).
+        events = ConsentEvent.objects.filter(contact=ines, granted=False)
+        assert sorted(events.values_list("channel", flat=True)) == ["door", "email", "phone", "sms"]
     assert client.post(url, "pas du json", content_type="application/json",
                        headers=keys.headers("pas du json")).status_code == 400  # fmt: skip
 

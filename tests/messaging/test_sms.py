@@ -123,9 +123,18 @@ def test_inbound_stop_opts_the_number_out_once(campaign, settings):
     forged = client.post("/messages/sms/entrant/", {**params, "From": "+33700000000"},
                          headers={"X-Twilio-Signature": signature(params)})  # fmt: skip
     assert forged.status_code == 403
-    for _ in range(2):
-        ok = client.post("/messages/sms/entrant/", params, headers={"X-Twilio-Signature": signature(params)})
-        assert ok.status_code == 200
+    with tenant_context(campaign):
+        from crm.messaging.models import MessagingSettings
+
+        ms = MessagingSettings.current()
+        ms.optout_text_sms = "C'est noté : plus aucun message de Saran <3."
+        ms.save()
+    answers = [client.post("/messages/sms/entrant/", params, headers={"X-Twilio-Signature": signature(params)})
+               for _ in range(2)]  # fmt: skip
+    assert [a.status_code for a in answers] == [200, 200]
+    # The campaign's own confirmation, once (the replay opts nobody out again), escaped for TwiML.
+    assert "<Message>C&#x27;est noté : plus aucun message de Saran &lt;3.</Message>" in answers[0].content.decode()
+    assert "<Message>" not in answers[1].content.decode()
     with tenant_context(campaign):
         assert Contact.objects.get(pk=zoe.pk).consent_sms is False
         assert ConsentEvent.objects.filter(contact=zoe, channel="sms", granted=False).count() == 1

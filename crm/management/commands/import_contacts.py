@@ -24,13 +24,18 @@ class Command(BaseCommand):
             help='Column mapping: JSON ({"Nom": "birth_name", ...}), a JSON file, or a saved mapping name.',
         )
         parser.add_argument("--source", default="", help="Where these people come from (shown on each contact).")
+        parser.add_argument(
+            "--electoral-list", action="store_true",
+            help="The file is an electoral list: its people are erased after the election unless they consent.",
+        )  # fmt: skip
 
     def handle(self, *args, **options):
         campaign = campaign_or_error(options["campaign"])
         path = existing_file(options["file"])
         with tenant_context(campaign):
             mapping = self._mapping(options["mapping"])
-            job = create_job(file_path=path.resolve(), file_name=path.name, mapping=mapping, source=options["source"])
+            job = create_job(file_path=path.resolve(), file_name=path.name, mapping=mapping, source=options["source"],
+                             electoral_list=options["electoral_list"])  # fmt: skip
             job = run_import(job, on_progress=self._progress)
         if self.stderr.isatty():
             self.stderr.write("")

@@ -1,0 +1,62 @@
+"""No double contact: a household or a phone number the campaign reached recently (any
+channel, any action) is left out of new walk lists, call lists and SMS sends.
+
+"Reached" is what the timeline records as a contact (`Interaction.is_contact`: a door
+or a call where someone answered, a message sent) and a field report at a household
+where someone answered. The window is the campaign's setting (14 days by default).
+"""
+
+import datetime as dt
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from .models import Contact, CrmSettings, Interaction
+
+
+def window_start(now=None):
+    days = CrmSettings.current().contact_window_days
+    if not days:
+        return None
+    return (now or timezone.now()) - dt.timedelta(days=days)
+
+
+def _reached_since(since):
+    return Interaction.objects.filter(is_contact=True, at__gte=since)
+
+
+def recent_contact_q(since, *, prefix=""):
+    """Q on Contact (or on a model reaching Contact through `prefix`): this person, or
+    someone with the same phone, was reached since `since`."""
+    reached = _reached_since(since)
+    same_person = Exists(reached.filter(contact=OuterRef(f"{prefix}pk" if prefix else "pk")))
+    phone_field = f"{prefix}phone"
+    same_phone = Exists(reached.filter(contact__phone=OuterRef(phone_field)).exclude(contact__phone=""))
+    return Q(same_person) | Q(same_phone)
+
+
+def recent_household_ids(since, household_ids=None):
+    """Households where someone was reached since `since` (a member's contact, or a
+    field report at the household where someone answered)."""
+    from crm.field.models import FieldReport
+
+    members = Contact.objects.filter(
+        Exists(_reached_since(since).filter(contact=OuterRef("pk"))), household__isnull=False
+    )
+    reports = FieldReport.objects.filter(reached=True, done_at__gte=since, household__isnull=False)
+    if household_ids is not None:
+        members = members.filter(household_id__in=household_ids)
+        reports = reports.filter(household_id__in=household_ids)
+    return set(members.values_list("household_id", flat=True)) | set(reports.values_list("household_id", flat=True))
+
+
+def is_recent(contact=None, household_id=None, *, now=None):
+    """For the volunteer who meets a door anyway: was it reached recently?"""
+    since = window_start(now)
+    if since is None:
+        return False
+    if household_id and household_id in recent_household_ids(since, [household_id]):
+        return True
+    if contact is not None:
+        return Contact.objects.filter(pk=contact.pk).filter(recent_contact_q(since)).exists()
+    return False
