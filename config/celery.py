@@ -28,6 +28,10 @@ app.conf.beat_schedule = {
         "task": "livemap.tasks.recount_cells_everywhere",
         "schedule": 60 * 60,
     },
+    "commit-review-batches": {
+        "task": "crm.field.tasks.commit_due_batches_everywhere",
+        "schedule": 60,
+    },
     "event-reminders": {
         "task": "participation.tasks.send_event_reminders_everywhere",
         "schedule": 15 * 60,

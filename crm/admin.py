@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from config.admin_sites import campaign_admin
 
-from .models import Address, Contact, Household
+from .models import Address, Contact, CrmSettings, Household
 
 
 @admin.register(Contact, site=campaign_admin)
@@ -26,3 +26,10 @@ class AddressAdmin(admin.ModelAdmin):
 class HouseholdAdmin(admin.ModelAdmin):
     list_display = ["__str__"]
     raw_id_fields = ["address"]
+
+
+@admin.register(CrmSettings, site=campaign_admin)
+class CrmSettingsAdmin(admin.ModelAdmin):
+    """Retention, no-double-contact window, election dates (dates as 2026-03-15,2026-03-22)."""
+
+    list_display = ["__str__", "retention_months", "contact_window_days", "election_grace_days"]

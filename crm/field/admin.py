@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from config.admin_sites import campaign_admin
 
-from .models import Action, FieldReport, Zone
+from .models import Action, FieldReport, ReviewSettings, Zone
 
 
 @admin.register(Zone, site=campaign_admin)
@@ -27,3 +27,8 @@ class FieldReportAdmin(admin.ModelAdmin):
     list_filter = ["result", "reached"]
     raw_id_fields = ["contact", "address", "household", "turf"]
     readonly_fields = ["location", "covered"]
+
+
+@admin.register(ReviewSettings, site=campaign_admin)
+class ReviewSettingsAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "delay_minutes", "min_seconds_between_doors", "max_gps_distance_m", "same_result_min"]

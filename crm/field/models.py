@@ -192,6 +192,10 @@ class FieldReport(models.Model):
     covered = models.GeometryField(_("parcours couvert"), srid=4326, null=True, blank=True)
     done_at = models.DateTimeField(_("fait le"))
     received_at = models.DateTimeField(auto_now_add=True)
+    # The review queue (crm/field/review.py): reports wait in their volunteer's batch of
+    # the day; what they change on contacts is applied when the batch is committed.
+    batch = models.ForeignKey("ReviewBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
+    rejected_reason = models.CharField(_("motif du rejet"), max_length=300, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("compte rendu de terrain")
@@ -240,3 +244,69 @@ class DoorLease(models.Model):
 
     def __str__(self):
         return f"{self.address_id}/{self.household_id} → {self.volunteer_id} until {self.until:%H:%M}"
+
+
+class ReviewSettings(OneRowModel):
+    """How the team reviews field reports (one row)."""
+
+    delay_minutes = models.PositiveSmallIntegerField(
+        _("validation automatique après (minutes)"), default=30,
+        help_text=_("Un lot non revu est validé passé ce délai après son dernier compte rendu. 0 : pas de revue."),
+    )  # fmt: skip
+    min_seconds_between_doors = models.PositiveSmallIntegerField(_("écart minimal entre deux portes (s)"), default=30)
+    max_gps_distance_m = models.PositiveIntegerField(_("distance maximale GPS / adresse (m)"), default=200)
+    same_result_min = models.PositiveSmallIntegerField(
+        _("même résultat partout : signaler à partir de (portes)"), default=5
+    )
+
+    class Meta:
+        verbose_name = _("réglages de la revue")
+        verbose_name_plural = _("réglages de la revue")
+
+    def __str__(self):
+        return str(_("Réglages de la revue"))
+
+
+class ReviewBatch(models.Model):
+    """One volunteer's reports of one day, reviewed together."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("À revoir")
+        COMMITTED = "committed", _("Validé")
+        ROLLED_BACK = "rolled_back", _("Annulé")
+
+    volunteer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    day = models.DateField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    last_report_at = models.DateTimeField()
+    committed_at = models.DateTimeField(null=True, blank=True)
+    committed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")  # fmt: skip
+    automatic = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-day", "-id"]
+        verbose_name = _("lot de comptes rendus")
+        verbose_name_plural = _("lots de comptes rendus")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["volunteer", "day"], condition=models.Q(status="pending"), name="field_one_open_batch"
+            )  # fmt: skip
+        ]
+
+    def __str__(self):
+        return f"{self.volunteer_id} {self.day} ({self.status})"
+
+
+class BatchChange(models.Model):
+    """A contact field a committed batch changed, with its value before: what rolling
+    the batch back restores."""
+
+    batch = models.ForeignKey(ReviewBatch, on_delete=models.CASCADE, related_name="changes")
+    contact = models.ForeignKey("crm.Contact", on_delete=models.CASCADE, related_name="+")
+    field = models.CharField(max_length=40)
+    old = models.JSONField(null=True)
+    new = models.JSONField(null=True)
+
+    def __str__(self):
+        return f"{self.batch_id} {self.contact_id}.{self.field}"

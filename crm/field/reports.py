@@ -195,6 +195,42 @@ def record_reports(user, items, *, now=None):
     return outcomes
 
 
+def contact_effects(user, reports, actions):
+    """What reports change on contacts: their timelines, when they were last reached,
+    what their answers say (support, consents, tags). At once, or when a review batch
+    is committed (crm/field/review.py). `reports` are dicts with id, uuid, action, kind,
+    contact, result, reached, answers, done_at."""
+    with_contact = [p for p in reports if p["contact"]]
+    if not with_contact:
+        return
+    Interaction.objects.bulk_create(
+        [
+            Interaction(
+                contact_id=p["contact"], kind=Interaction.Kind.FIELD_REPORT, actor=user, is_contact=p["reached"],
+                summary=_("%(kind)s : %(result)s") % {"kind": p["kind"], "result": p["result"]},
+                data={"report": p["id"], "action": p["action"], "answers": p["answers"]},
+            )
+            for p in with_contact
+        ]
+    )  # fmt: skip
+    reached = {}
+    for p in with_contact:
+        if p["reached"] and p["done_at"] > reached.get(p["contact"], p["done_at"] - dt.timedelta(1)):
+            reached[p["contact"]] = p["done_at"]
+    if reached:
+        with connection.cursor() as cur:
+            cur.execute(
+                "UPDATE crm_contact c SET last_contacted_at = r.at FROM unnest(%s::bigint[], %s::timestamptz[]) "
+                "AS r(id, at) WHERE c.id = r.id AND (c.last_contacted_at IS NULL OR c.last_contacted_at < r.at)",
+                [list(reached), list(reached.values())],
+            )
+    for p in with_contact:
+        if p["answers"]:
+            contact = Contact.objects.get(pk=p["contact"])
+            apply_answers(contact, actions[p["action"]], p["answers"], actor=user,
+                          source=f"field_report:{p['uuid']}")  # fmt: skip
+
+
 def _recently_reached(reports, now):
     """Households of these reports reached within the no-double-contact window before."""
     households = {p["household"] for p in reports.values() if p["household"]}
@@ -334,41 +370,20 @@ def _insert(user, reports, now):
 
 
 def _after_insert(user, reports, inserted, actions):
-    """The contacts' timelines, what the answers change, calls done, and the live map."""
-    with_contact = [p for p in reports if p["contact"]]
-    if with_contact:
-        Interaction.objects.bulk_create(
-            [
-                Interaction(
-                    contact_id=p["contact"], kind=Interaction.Kind.FIELD_REPORT, actor=user, is_contact=p["reached"],
-                    summary=_("%(kind)s : %(result)s") % {"kind": p["kind"], "result": p["result"]},
-                    data={"report": inserted[p["uuid"]]["id"], "action": p["action"], "answers": p["answers"]},
-                )
-                for p in with_contact
-            ]
-        )  # fmt: skip
-        reached = {}
-        for p in with_contact:
-            if p["reached"] and p["done_at"] > reached.get(p["contact"], p["done_at"] - dt.timedelta(1)):
-                reached[p["contact"]] = p["done_at"]
-        if reached:
-            with connection.cursor() as cur:
-                cur.execute(
-                    "UPDATE crm_contact c SET last_contacted_at = r.at FROM unnest(%s::bigint[], %s::timestamptz[]) "
-                    "AS r(id, at) WHERE c.id = r.id AND (c.last_contacted_at IS NULL OR c.last_contacted_at < r.at)",
-                    [list(reached), list(reached.values())],
-                )
-        for p in with_contact:
-            if p["answers"]:
-                contact = Contact.objects.get(pk=p["contact"])
-                apply_answers(contact, actions[p["action"]], p["answers"], actor=user,
-                              source=f"field_report:{p['uuid']}")  # fmt: skip
-        for p in with_contact:
-            if p["kind"] == Action.Kind.PHONE:
-                again = p["result"] in CALL_AGAIN
-                CallListEntry.objects.filter(action_id=p["action"], contact_id=p["contact"]).update(
-                    done=not again, held_by=None, lease_until=None
-                )
+    """Calls done at once (phone bank), the report's place in its review batch (or the
+    contacts' changes at once when the campaign does not review), and the live map."""
+    for p in reports:
+        p["id"] = inserted[p["uuid"]]["id"]
+    for p in reports:
+        if p["contact"] and p["kind"] == Action.Kind.PHONE:
+            again = p["result"] in CALL_AGAIN
+            CallListEntry.objects.filter(action_id=p["action"], contact_id=p["contact"]).update(
+                done=not again, held_by=None, lease_until=None
+            )
+    from .review import hold_for_review
+
+    if not hold_for_review(user, [p["id"] for p in reports]):
+        contact_effects(user, reports, actions)
     reports_recorded.send(sender=FieldReport, ids=[inserted[p["uuid"]]["id"] for p in reports])
     publish_after_commit(
         "field.reports",

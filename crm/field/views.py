@@ -16,9 +16,10 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from campaigns.accounts.models import AuditEntry
 from crm.views import staff_required
 
+from .actions import BadSurvey
 from .calls import build_call_list
 from .forms import ActionForm, AssignmentForm, CutForm
-from .models import Action, Assignment, TargetingWeights, Turf, Zone
+from .models import Action, Assignment, ReviewSettings, TargetingWeights, Turf, Zone
 from .printable import turf_pdf
 from .targeting import BadIndicators, import_indicators, set_weights
 from .tracking import progress_of
@@ -273,3 +274,70 @@ def turf_printable(request, pk):
     response = HttpResponse(turf_pdf(turf, action), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="secteur-{turf.pk}.pdf"'
     return response
+
+
+# -- Review queue ---------------------------------------------------------------------------
+
+
+@staff_required("field.track")
+def review_queue(request):
+    from .models import ReviewBatch
+    from .review import FLAG_LABELS, figures
+
+    review_settings = ReviewSettings.current()
+    batches = list(ReviewBatch.objects.filter(status=ReviewBatch.Status.PENDING).select_related("volunteer"))
+    recent = ReviewBatch.objects.exclude(status=ReviewBatch.Status.PENDING).select_related("volunteer")[:30]
+    rows = [(b, figures(b, review_settings)) for b in batches]
+    return render(request, "field/review_queue.html", {"rows": rows, "recent": recent, "labels": FLAG_LABELS,
+                                                        "review_settings": review_settings})  # fmt: skip
+
+
+@staff_required("field.track")
+def review_batch(request, pk):
+    from . import review
+    from .models import FieldReport, ReviewBatch
+
+    batch = get_object_or_404(ReviewBatch.objects.select_related("volunteer"), pk=pk)
+    if request.method == "POST":
+        what = request.POST.get("do")
+        try:
+            if what == "commit":
+                review.commit(batch, actor=request.user)
+                messages.success(request, _("Lot validé."))
+            elif what == "rollback":
+                review.rollback(batch, actor=request.user, reason=request.POST.get("reason", ""))
+                messages.success(request, _("Lot annulé : les changements sur les contacts sont défaits."))
+            elif what == "reject":
+                report = get_object_or_404(FieldReport, pk=request.POST.get("report"), batch=batch)
+                review.reject(report, reason=request.POST.get("reason", ""), actor=request.user)
+                messages.success(request, _("Compte rendu rejeté."))
+            elif what == "correct":
+                report = get_object_or_404(FieldReport, pk=request.POST.get("report"), batch=batch)
+                answers = {k.removeprefix("answer-"): v for k, v in request.POST.items() if k.startswith("answer-")}
+                review.correct(report, answers=_typed_answers(report.action, answers), actor=request.user)
+                messages.success(request, _("Réponses corrigées."))
+            else:
+                messages.error(request, _("Action inconnue."))
+        except (review.ReviewError, BadSurvey) as exc:
+            messages.error(request, " ".join(exc.args[0]) if isinstance(exc.args[0], list) else str(exc))
+        return redirect("field:review-batch", pk=batch.pk)
+    return render(request, "field/review_batch.html", {
+        "batch": batch, "figures": review.figures(batch), "labels": review.FLAG_LABELS,
+        "rejected": batch.reports.exclude(rejected_reason=""),
+    })  # fmt: skip
+
+
+def _typed_answers(action, raw):
+    """Form strings to the survey's types (numbers for scales, booleans for yes/no)."""
+    kinds = {q["id"]: q["type"] for q in action.survey}
+    typed = {}
+    for key, value in raw.items():
+        if value == "":
+            continue
+        if kinds.get(key) == "scale":
+            typed[key] = int(value) if value.lstrip("-").isdigit() else value
+        elif kinds.get(key) == "yes_no":
+            typed[key] = value in ("true", "yes", "oui", "1")
+        else:
+            typed[key] = value
+    return typed

@@ -13,7 +13,8 @@ from django_tenants.utils import tenant_context
 
 from bench.synthetic import scatter_buildings
 from campaigns.accounts.models import Role, Team
-from crm.field.models import Assignment, FieldReport, Turf, Zone
+from crm.field import review
+from crm.field.models import Assignment, FieldReport, ReviewBatch, Turf, Zone
 from crm.field.turfs import cut_zone
 from crm.models import ConsentEvent, Contact, Interaction
 from tests.conftest import host_of, make_user
@@ -39,8 +40,11 @@ def post_json(client, url, data):
 
 @pytest.fixture
 def field(shared_campaign, db):
+    return make_field(shared_campaign)
+
+
+def make_field(campaign):
     """A zone cut into turfs, a door-to-door action, a volunteer assigned to turf 1."""
-    campaign = shared_campaign
     organizer = make_user(campaign, Role.ORGANIZER)
     volunteer = make_user(campaign, Role.VOLUNTEER)
     other = make_user(campaign, Role.VOLUNTEER)
@@ -123,6 +127,13 @@ def test_replaying_an_offline_batch_three_times_in_any_order_stores_each_report_
     assert single.status_code == 200
     with tenant_context(field["campaign"]):
         assert FieldReport.objects.count() == 12
+        # All twelve wait in the volunteer's one review batch of the day; committed,
+        # each contact's timeline gets its line once.
+        [review_batch] = ReviewBatch.objects.all()
+        assert review_batch.reports.count() == 12
+        assert not Interaction.objects.filter(kind=Interaction.Kind.FIELD_REPORT).exists()
+        review.commit(review_batch)
+        review.commit(review_batch)
         assert Interaction.objects.filter(kind=Interaction.Kind.FIELD_REPORT).count() == sum(
             1 for r in batch if r["contact"]
         )
@@ -141,6 +152,9 @@ def test_answers_update_the_contact_and_its_timeline(field):
     assert post_json(client, "/api/reports/", report).status_code == 201
     with tenant_context(field["campaign"]):
         contact = Contact.objects.get(pk=report["contact"])
+        assert contact.support_level is None  # waiting for review
+        review.commit(ReviewBatch.objects.get())
+        contact.refresh_from_db()
         assert contact.support_level == 4 and contact.consent_sms is True
         assert {t.name for t in contact.tags.all()} == {"Logement", "Veut s'engager"}
         assert contact.last_contacted_at is not None

@@ -1,0 +1,247 @@
+"""The review queue: each volunteer's reports of a day wait in a batch; a team leader
+sees its figures and anomaly flags, corrects an answer, rejects a report, commits the
+batch — or lets it commit by itself after the campaign's delay. Committing applies
+what the reports change on contacts and records each change, so that a committed
+batch can be rolled back: every change undone, in the timeline and the audit log."""
+
+import datetime as dt
+import statistics
+from collections import Counter
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from campaigns.accounts.models import AuditEntry
+from crm.models import ConsentEvent, Contact, Interaction, Tag
+
+from .actions import clean_answers
+from .models import BatchChange, FieldReport, ReviewBatch, ReviewSettings
+
+TRACKED = ["support_level", "consent_email", "consent_sms", "consent_phone", "consent_door", "last_contacted_at"]
+
+
+class ReviewError(ValueError):
+    pass
+
+
+def hold_for_review(user, report_ids, *, now=None):
+    """Put new reports in the volunteer's open batch of the day. False when the
+    campaign does not review (delay 0): the caller applies their effects at once."""
+    if not ReviewSettings.current().delay_minutes:
+        return False
+    now = now or timezone.now()
+    batch = open_batch(user, now)
+    FieldReport.objects.filter(pk__in=report_ids).update(batch=batch)
+    ReviewBatch.objects.filter(pk=batch.pk).update(last_report_at=now)
+    return True
+
+
+def open_batch(user, now):
+    day = timezone.localdate(now)
+    for _attempt in range(2):
+        found = ReviewBatch.objects.filter(volunteer=user, day=day, status=ReviewBatch.Status.PENDING).first()
+        if found:
+            return found
+        try:
+            with transaction.atomic():
+                return ReviewBatch.objects.create(volunteer=user, day=day, last_report_at=now)
+        except IntegrityError:
+            continue  # opened by a concurrent request: use it
+    return ReviewBatch.objects.get(volunteer=user, day=day, status=ReviewBatch.Status.PENDING)
+
+
+# -- Figures and anomaly flags -----------------------------------------------------------
+
+
+def figures(batch, settings=None):
+    """Doors, contact rate, median seconds between doors, results, and flags."""
+    settings = settings or ReviewSettings.current()
+    reports = list(
+        batch.reports.filter(rejected_reason="").select_related("action", "address").order_by("done_at", "id")
+    )
+    doors = [r for r in reports if r.address_id]
+    gaps = [(b.done_at - a.done_at).total_seconds() for a, b in zip(doors, doors[1:], strict=False)]
+    flags = {r.pk: [] for r in reports}
+    for previous, current in zip(doors, doors[1:], strict=False):
+        if (current.done_at - previous.done_at).total_seconds() < settings.min_seconds_between_doors:
+            flags[current.pk].append("too_fast")
+    far = set(
+        FieldReport.objects.filter(pk__in=[r.pk for r in reports], location_source="gps", address__point__isnull=False)
+        .extra(
+            where=["ST_Distance(field_fieldreport.location::geography, crm_address.point::geography) > %s"],
+            params=[settings.max_gps_distance_m],
+        )  # fmt: skip
+        .values_list("pk", flat=True)
+    )
+    for pk in far:
+        flags[pk].append("far_from_address")
+    for r in reports:
+        local = timezone.localtime(r.done_at).date()
+        if not r.action.starts_on <= local <= r.action.ends_on:
+            flags[r.pk].append("outside_action_dates")
+        if r.turf_id and r.address_id and not r.turf.addresses.filter(pk=r.address_id).exists():
+            flags[r.pk].append("outside_turf")
+    results = Counter(r.result for r in reports)
+    batch_flags = []
+    if len(doors) >= settings.same_result_min and len({r.result for r in doors}) == 1:
+        batch_flags.append("same_result")
+    if any(flags.values()):
+        batch_flags += sorted({f for fl in flags.values() for f in fl})
+    return {
+        "reports": reports,
+        "doors": len(doors),
+        "reached": sum(1 for r in reports if r.reached),
+        "contact_rate": round(sum(1 for r in reports if r.reached) / len(reports), 3) if reports else None,
+        "median_seconds": statistics.median(gaps) if gaps else None,
+        "results": results.most_common(),
+        "flags": flags,
+        "batch_flags": batch_flags,
+        "rejected": batch.reports.exclude(rejected_reason="").count(),
+    }
+
+
+FLAG_LABELS = {
+    "too_fast": gettext_lazy("trop peu de temps entre deux portes"),
+    "far_from_address": gettext_lazy("position GPS loin de l'adresse"),
+    "outside_action_dates": gettext_lazy("hors des dates de l'action"),
+    "outside_turf": gettext_lazy("hors du secteur"),
+    "same_result": gettext_lazy("le même résultat à chaque porte"),
+}
+
+
+# -- Reviewing ---------------------------------------------------------------------------
+
+
+def _pending(batch):
+    if batch.status != ReviewBatch.Status.PENDING:
+        raise ReviewError(_("Ce lot est déjà validé : il ne peut plus être modifié (il peut être annulé)."))
+
+
+def reject(report, *, reason, actor):
+    if not reason.strip():
+        raise ReviewError(_("Indiquez le motif du rejet."))
+    _pending(report.batch)
+    report.rejected_reason = reason.strip()[:300]
+    report.save(update_fields=["rejected_reason"])
+    AuditEntry.objects.create(actor=actor, action="field_report.rejected", target_type="field_report",
+                              target_id=str(report.pk), data={"reason": report.rejected_reason})  # fmt: skip
+
+
+def correct(report, *, answers, actor):
+    """Replace a report's answers (checked against the action's survey) before commit."""
+    _pending(report.batch)
+    cleaned = clean_answers(report.action, answers)
+    before = report.answers
+    report.answers = cleaned
+    report.save(update_fields=["answers"])
+    AuditEntry.objects.create(actor=actor, action="field_report.corrected", target_type="field_report",
+                              target_id=str(report.pk), data={"before": before, "after": cleaned})  # fmt: skip
+
+
+def _snapshot(contact_ids):
+    rows = {c["id"]: c for c in Contact.objects.filter(pk__in=contact_ids).values("id", *TRACKED)}
+    for c in rows.values():
+        c["tags"] = []
+    for contact_id, name in Tag.contacts.through.objects.filter(contact_id__in=contact_ids).values_list(
+        "contact_id", "tag__name"
+    ):
+        rows[contact_id]["tags"].append(name)
+    for c in rows.values():
+        c["tags"].sort()
+        if c["last_contacted_at"]:
+            c["last_contacted_at"] = c["last_contacted_at"].isoformat()
+    return rows
+
+
+def commit(batch, *, actor=None, automatic=False, now=None):
+    """Apply what the batch's reports (not rejected) change on contacts, once."""
+    from .reports import contact_effects
+
+    with transaction.atomic():
+        batch = ReviewBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status != ReviewBatch.Status.PENDING:
+            return batch
+        reports = list(batch.reports.filter(rejected_reason="").select_related("action").order_by("done_at", "id"))
+        contact_ids = {r.contact_id for r in reports if r.contact_id}
+        before = _snapshot(contact_ids)
+        items = [
+            {"id": r.pk, "uuid": str(r.uuid), "action": r.action_id, "kind": r.action.kind, "contact": r.contact_id,
+             "result": r.result, "reached": r.reached, "answers": r.answers, "done_at": r.done_at}
+            for r in reports
+        ]  # fmt: skip
+        actions = {r.action_id: r.action for r in reports}
+        contact_effects(batch.volunteer, items, actions)
+        after = _snapshot(contact_ids)
+        BatchChange.objects.bulk_create(
+            BatchChange(batch=batch, contact_id=cid, field=field, old=before[cid][field], new=after[cid][field])
+            for cid in contact_ids for field in [*TRACKED, "tags"]
+            if before[cid][field] != after[cid][field]
+        )  # fmt: skip
+        batch.status, batch.committed_at = ReviewBatch.Status.COMMITTED, now or timezone.now()
+        batch.committed_by, batch.automatic = actor, automatic
+        batch.save(update_fields=["status", "committed_at", "committed_by", "automatic"])
+        AuditEntry.objects.create(
+            actor=actor, action="review_batch.committed", target_type="review_batch", target_id=str(batch.pk),
+            data={"reports": len(reports), "automatic": automatic},
+        )  # fmt: skip
+    return batch
+
+
+def commit_due(*, now=None):
+    """Commit the batches nobody reviewed within the campaign's delay."""
+    now = now or timezone.now()
+    delay = ReviewSettings.current().delay_minutes
+    if not delay:
+        return 0
+    due = ReviewBatch.objects.filter(status=ReviewBatch.Status.PENDING,
+                                     last_report_at__lte=now - dt.timedelta(minutes=delay))  # fmt: skip
+    count = 0
+    for batch in due:
+        commit(batch, automatic=True, now=now)
+        count += 1
+    return count
+
+
+def rollback(batch, *, actor, reason=""):
+    """Undo every contact change a committed batch made; its reports stay, marked."""
+    with transaction.atomic():
+        batch = ReviewBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status != ReviewBatch.Status.COMMITTED:
+            raise ReviewError(_("Seul un lot validé peut être annulé."))
+        report_ids = list(batch.reports.values_list("pk", flat=True))
+        changes = list(batch.changes.order_by("-id"))
+        touched = {}
+        for change in changes:
+            contact = touched.get(change.contact_id) or Contact.objects.get(pk=change.contact_id)
+            touched[change.contact_id] = contact
+            if change.field == "tags":
+                contact.tags.set(Tag.objects.filter(name__in=change.old or []))
+                continue
+            value = change.old
+            if change.field == "last_contacted_at" and value:
+                value = dt.datetime.fromisoformat(value)
+            setattr(contact, change.field, value)
+            if change.field.startswith("consent_"):
+                ConsentEvent.objects.create(contact=contact, channel=change.field.removeprefix("consent_"),
+                                            granted=bool(value), source=f"rollback:batch:{batch.pk}", actor=actor,
+                                            reason=reason or _("annulation d'un lot de terrain"))  # fmt: skip
+        for contact in touched.values():
+            contact.save()
+        Interaction.objects.filter(kind=Interaction.Kind.FIELD_REPORT, data__report__in=report_ids).delete()
+        for contact_id in {c.contact_id for c in changes} | set(
+            FieldReport.objects.filter(pk__in=report_ids, contact__isnull=False).values_list("contact_id", flat=True)
+        ):
+            Interaction.objects.create(
+                contact_id=contact_id, kind=Interaction.Kind.EDITED, actor=actor,
+                summary=_("Visite annulée à la revue (lot du %(day)s)") % {"day": batch.day.strftime("%d/%m/%Y")},
+                data={"batch": batch.pk, "reason": reason},
+            )  # fmt: skip
+        batch.status = ReviewBatch.Status.ROLLED_BACK
+        batch.save(update_fields=["status"])
+        AuditEntry.objects.create(actor=actor, action="review_batch.rolled_back", target_type="review_batch",
+                                  target_id=str(batch.pk),
+                                  data={"changes": [{"contact": c.contact_id, "field": c.field, "restored": c.old}
+                                                    for c in changes], "reason": reason})  # fmt: skip
+    return batch

@@ -1,0 +1,153 @@
+"""The review queue: batches per volunteer and day, figures and anomaly flags, reject
+and correct, commit by hand or automatically after the delay, and rollback."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.test import Client
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from campaigns.accounts.models import AuditEntry
+from crm.field import review
+from crm.field.models import FieldReport, ReviewBatch, ReviewSettings
+from crm.models import ConsentEvent, Contact, Interaction
+from tests.conftest import host_of
+from tests.field.test_field_work import client_for, door_reports, make_field, post_json
+
+
+@pytest.fixture
+def field(shared_campaign, db):
+    return make_field(shared_campaign)
+
+
+def send(field, n, *, answers=None, result="talked", gaps=None):
+    client = client_for(field["campaign"], field["volunteer"])
+    walk = client.get(f"/api/assignments/{field['assignment']}/walk-list/").json()
+    reports = door_reports(walk, field["action"]["id"], field["turfs"][0].pk, n, result=result, answers=answers)
+    start = timezone.now() - dt.timedelta(hours=1)
+    for i, r in enumerate(reports):
+        r["done_at"] = (start + dt.timedelta(seconds=sum((gaps or [120] * n)[:i]))).isoformat()
+    response = post_json(client, "/api/reports/", {"reports": reports})
+    assert response.status_code == 200, response.content
+    return reports
+
+
+def test_unreviewed_batches_commit_by_themselves_after_the_delay(field):
+    reports = send(field, 3, answers={"soutien": 5})
+    with tenant_context(field["campaign"]):
+        batch = ReviewBatch.objects.get()
+        contact = Contact.objects.get(pk=reports[0]["contact"])
+        assert contact.support_level is None and batch.status == "pending"
+        last = batch.last_report_at
+        assert review.commit_due(now=last + dt.timedelta(minutes=29)) == 0
+        assert review.commit_due(now=last + dt.timedelta(minutes=31)) == 1
+        batch.refresh_from_db()
+        contact.refresh_from_db()
+        assert batch.status == "committed" and batch.automatic and contact.support_level == 5
+        assert review.commit_due(now=last + dt.timedelta(hours=5)) == 0
+        # A new report the same day opens a new batch.
+    send(field, 1)
+    with tenant_context(field["campaign"]):
+        assert ReviewBatch.objects.filter(status="pending").count() == 1
+
+
+def test_rejected_reports_and_corrected_answers_count_as_reviewed(field):
+    reports = send(field, 2, answers={"soutien": 2})
+    leader = field["organizer"]
+    with tenant_context(field["campaign"]):
+        first, second = (FieldReport.objects.get(uuid=r["uuid"]) for r in reports)
+        try:
+            review.reject(first, reason="", actor=leader)
+        except review.ReviewError as exc:
+            assert "motif" in str(exc)
+        review.reject(first, reason="Porte visitée deux fois", actor=leader)
+        review.correct(second, answers={"soutien": 4}, actor=leader)
+        review.commit(ReviewBatch.objects.get(), actor=leader)
+        assert Contact.objects.get(pk=reports[0]["contact"]).support_level is None
+        assert Contact.objects.get(pk=reports[1]["contact"]).support_level == 4
+        assert AuditEntry.objects.filter(action="field_report.corrected", target_id=str(second.pk)).exists()
+
+
+def test_rollback_restores_every_changed_field_and_leaves_a_trail(field):
+    answers = {"soutien": 4, "sms": True, "sujet": "Logement"}
+    reports = send(field, 2, answers=answers)
+    leader = field["organizer"]
+    with tenant_context(field["campaign"]):
+        contact = Contact.objects.get(pk=reports[0]["contact"])
+        contact.support_level, contact.consent_sms = 2, False
+        contact.save()
+        before = Contact.objects.get(pk=contact.pk)
+        batch = ReviewBatch.objects.get()
+        review.commit(batch, actor=leader)
+        changed = Contact.objects.get(pk=contact.pk)
+        assert (changed.support_level, changed.consent_sms) == (4, True)
+        assert "Logement" in set(changed.tags.values_list("name", flat=True))
+        assert changed.last_contacted_at is not None
+
+        review.rollback(batch, actor=leader, reason="Saisie fantaisiste")
+        after = Contact.objects.get(pk=contact.pk)
+        assert (after.support_level, after.consent_sms, after.last_contacted_at) == (
+            before.support_level, before.consent_sms, before.last_contacted_at)  # fmt: skip
+        assert set(after.tags.values_list("name", flat=True)) == set(before.tags.values_list("name", flat=True))
+        assert not Interaction.objects.filter(contact=contact, kind="field_report").exists()
+        assert Interaction.objects.filter(contact=contact, kind="edited", summary__startswith="Visite annulée").exists()
+        assert ConsentEvent.objects.filter(contact=contact, channel="sms", granted=False,
+                                           source=f"rollback:batch:{batch.pk}").exists()  # fmt: skip
+        trail = AuditEntry.objects.get(action="review_batch.rolled_back", target_id=str(batch.pk))
+        assert {c["field"] for c in trail.data["changes"] if c["contact"] == contact.pk} >= {
+            "support_level", "consent_sms", "tags", "last_contacted_at"}  # fmt: skip
+        batch.refresh_from_db()
+        assert batch.status == "rolled_back"
+        try:
+            review.rollback(batch, actor=leader)
+            raise AssertionError("rolled back twice")
+        except review.ReviewError:
+            pass
+
+
+def test_each_anomaly_flag_on_crafted_batches(field):
+    # Same result at every door, ten seconds apart.
+    send(field, 6, result="not_home", gaps=[10] * 6)
+    with tenant_context(field["campaign"]):
+        batch = ReviewBatch.objects.get()
+        figures = review.figures(batch)
+        assert figures["doors"] == 6 and figures["median_seconds"] == 10
+        assert "same_result" in figures["batch_flags"] and "too_fast" in figures["batch_flags"]
+        assert sum("too_fast" in f for f in figures["flags"].values()) == 5
+        # A GPS position 2 km from the address, and a report dated outside the action.
+        gps, late = FieldReport.objects.filter(batch=batch).order_by("id")[:2]
+        gps.location, gps.location_source = Point(gps.location.x + 0.03, gps.location.y, srid=4326), "gps"
+        gps.save()
+        FieldReport.objects.filter(pk=late.pk).update(done_at=timezone.now() + dt.timedelta(days=30))
+        flags = review.figures(batch)["flags"]
+        assert "far_from_address" in flags[gps.pk] and "outside_action_dates" in flags[late.pk]
+        # Thresholds are the campaign's.
+        settings = ReviewSettings.current()
+        settings.min_seconds_between_doors, settings.same_result_min = 5, 10
+        settings.save()
+        relaxed = review.figures(batch)
+        assert "same_result" not in relaxed["batch_flags"] and not any(
+            "too_fast" in f for f in relaxed["flags"].values()
+        )
+
+
+def test_team_pages_show_the_queue_and_commit_and_roll_back(field):
+    send(field, 3, result="talked")
+    leader = client_for(field["campaign"], field["organizer"])
+    page = leader.get("/equipe/revue/")
+    assert page.status_code == 200 and "3 portes" in page.content.decode()
+    with tenant_context(field["campaign"]):
+        batch = ReviewBatch.objects.get()
+    detail = leader.get(f"/equipe/revue/{batch.pk}/").content.decode()
+    assert "talked" in detail
+    assert leader.post(f"/equipe/revue/{batch.pk}/", {"do": "commit"}).status_code == 302
+    assert leader.post(f"/equipe/revue/{batch.pk}/", {"do": "rollback", "reason": "erreur"}).status_code == 302
+    with tenant_context(field["campaign"]):
+        batch.refresh_from_db()
+        assert batch.status == "rolled_back"
+    volunteer = Client(HTTP_HOST=host_of(field["campaign"]))
+    with tenant_context(field["campaign"]):
+        volunteer.force_login(field["volunteer"])
+    assert volunteer.get("/equipe/revue/").status_code == 403
