@@ -43,7 +43,7 @@ def recent_household_ids(since, household_ids=None):
     members = Contact.objects.filter(
         Exists(_reached_since(since).filter(contact=OuterRef("pk"))), household__isnull=False
     )
-    reports = FieldReport.objects.filter(reached=True, done_at__gte=since, household__isnull=False)
+    reports = FieldReport.objects.filter(reached=True, done_at__gte=since, household__isnull=False, rejected_reason="")
     if household_ids is not None:
         members = members.filter(household_id__in=household_ids)
         reports = reports.filter(household_id__in=household_ids)

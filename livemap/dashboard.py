@@ -86,6 +86,7 @@ def charts(params, *, with_support):
         },
     }
     result["participation"] = participation_per_day(params)
+    result["review"] = review_flags()
     if with_support:
         result["support"] = {
             "title": _("Soutien par zone (personnes rencontrées au soutien connu)"),
@@ -141,4 +142,25 @@ def participation_per_day(params):
                 args,
             )
         ],
+    }
+
+
+def review_flags():
+    """Field-report batches waiting for review, with their anomaly flags (the queue's own
+    figures, crm/field/review.py)."""
+    from crm.field.models import ReviewBatch, ReviewSettings
+    from crm.field.review import FLAG_LABELS, figures
+
+    settings = ReviewSettings.current()
+    rows = []
+    for batch in ReviewBatch.objects.filter(status=ReviewBatch.Status.PENDING).select_related("volunteer")[:50]:
+        f = figures(batch, settings)
+        rows.append([
+            batch.volunteer.public_name if batch.volunteer else "—", batch.day.isoformat(), f["doors"],
+            ", ".join(str(FLAG_LABELS.get(flag, flag)) for flag in f["batch_flags"]) or "—",
+        ])  # fmt: skip
+    return {
+        "title": _("Lots à revoir et leurs alertes"),
+        "columns": [_("Militant"), _("Jour"), _("Portes"), _("Alertes")],
+        "rows": rows,
     }

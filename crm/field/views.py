@@ -120,6 +120,7 @@ def app_strings():
         "synced": _("Tout est envoyé"),
         "sending": _("Envoi en cours…"),
         "refused": _("refusé"),
+        "recent": _("déjà contactée ces derniers jours : pas besoin d'y revenir"),
         "download": _("Télécharger le secteur"),
         "open": _("Ouvrir"),
         "downloaded": _("Disponible hors ligne"),

@@ -109,6 +109,7 @@
     clearTimeout(retryTimer);
     try {
       let pending = await getAll("outbox");
+      let recent = 0;
       pending.sort((a, b) => a.done_at.localeCompare(b.done_at));
       while (pending.length) {
         const batch = pending.slice(0, BATCH);
@@ -123,11 +124,18 @@
           await remove("outbox", item.uuid);
           if (outcome.status === 200 || outcome.status === 201) {
             await put("sent", { uuid: item.uuid, done_at: item.done_at });
+            // Met anyway a door the campaign reached lately (no double contact): say so.
+            if (outcome.report && outcome.report.recently_contacted) recent += 1;
           } else {
             await put("refused", { ...item, detail: outcome.detail });
           }
         }
         pending = pending.slice(BATCH);
+      }
+      const notice = document.getElementById("recent-notice");
+      if (notice && recent) {
+        notice.textContent = `${recent} ${T.recent}`;
+        notice.hidden = false;
       }
       retryDelay = 2000;
     } catch (error) {

@@ -151,3 +151,16 @@ def test_team_pages_show_the_queue_and_commit_and_roll_back(field):
     with tenant_context(field["campaign"]):
         volunteer.force_login(field["volunteer"])
     assert volunteer.get("/equipe/revue/").status_code == 403
+
+
+def test_flags_show_on_the_dashboard_too(field):
+    send(field, 6, result="not_home", gaps=[10] * 6)
+    leader = client_for(field["campaign"], field["organizer"])
+    [row] = leader.get("/equipe/tableau-de-bord/").context["charts"]["review"]["rows"]
+    assert row[2] == 6 and "le même résultat à chaque porte" in row[3] and "trop peu de temps" in row[3]
+    # Outside the turf: a report at an address of another turf (an organizer may report anywhere).
+    with tenant_context(field["campaign"]):
+        other_address = field["turfs"][1].addresses.first()
+        report = FieldReport.objects.filter(batch__isnull=False).first()
+        FieldReport.objects.filter(pk=report.pk).update(address=other_address)
+        assert "outside_turf" in review.figures(report.batch)["flags"][report.pk]
