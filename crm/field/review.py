@@ -8,7 +8,7 @@ import datetime as dt
 import statistics
 from collections import Counter
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,13 +28,24 @@ class ReviewError(ValueError):
 
 def hold_for_review(user, report_ids, *, now=None):
     """Put new reports in the volunteer's open batch of the day. False when the
-    campaign does not review (delay 0): the caller applies their effects at once."""
+    campaign does not review (delay 0): the caller applies their effects at once.
+
+    The batch row is updated first: that locks it until this transaction ends, so a
+    commit running at the same moment (which locks it too) either sees these reports
+    or has already closed the batch, in which case a new one opens."""
     if not ReviewSettings.current().delay_minutes:
         return False
     now = now or timezone.now()
-    batch = open_batch(user, now)
-    FieldReport.objects.filter(pk__in=report_ids).update(batch=batch)
-    ReviewBatch.objects.filter(pk=batch.pk).update(last_report_at=now)
+    day = timezone.localdate(now)
+    with connection.cursor() as cur:
+        cur.execute(
+            "UPDATE field_reviewbatch SET last_report_at = %s WHERE volunteer_id = %s AND day = %s "
+            "AND status = 'pending' RETURNING id",
+            [now, user.pk, day],
+        )
+        row = cur.fetchone()
+        batch_id = row[0] if row else open_batch(user, now).pk
+        cur.execute("UPDATE field_fieldreport SET batch_id = %s WHERE id = ANY(%s)", [batch_id, list(report_ids)])
     return True
 
 
