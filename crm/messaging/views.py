@@ -7,14 +7,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from crm.models import Channel
+from crm import consent
 
 from .email import read_unsubscribe_token
 from .models import MessagingSettings, Send
 from .webhooks import (
     apply_inbound_sms,
     apply_sendgrid_events,
-    opt_out,
     parse_events,
     sendgrid_signature_ok,
     twilio_signature_ok,
@@ -34,7 +33,8 @@ def unsubscribe(request, token):
     if send is None or send.contact.erased_at:
         return render(request, "messaging/unsubscribed.html", {"done": True})
     if request.method == "POST":
-        opt_out(send.contact, Channel.EMAIL, source=f"unsubscribe:message:{send.message_id}")
+        # An unsubscribe is an opt-out of every channel and action (crm/consent.py).
+        consent.opt_out(send.contact, source=f"unsubscribe:message:{send.message_id}")
         Send.objects.filter(pk=send.pk).update(status=Send.Status.UNSUBSCRIBED)
         return render(request, "messaging/unsubscribed.html",
                       {"done": True, "text": MessagingSettings.current().optout_text_email})  # fmt: skip

@@ -12,7 +12,7 @@ from django.utils import timezone
 from sendgrid.helpers.eventwebhook import EventWebhook
 
 from crm import consent
-from crm.models import Channel, Contact
+from crm.models import Contact
 
 from .email import mark_sent
 from .models import MessagingSettings, ProviderEvent, Send
@@ -51,12 +51,6 @@ def first_time(provider, event_id):
         return False
 
 
-def opt_out(contact, channel, *, source):
-    """An opt-out through `channel` (unsubscribe, STOP, spam report) applies to every
-    channel and action of the campaign at once (crm/consent.py)."""
-    consent.opt_out(contact, source=source)
-
-
 @transaction.atomic
 def apply_sendgrid_events(events):
     """Apply SendGrid events to sends and contacts; returns how many were new."""
@@ -86,7 +80,7 @@ def apply_sendgrid_events(events):
         if kind == "bounce" and event.get("type", "bounce") == "bounce":
             Contact.objects.filter(pk=contact.pk).update(email_bounced_at=timezone.now())
         elif kind in ("spamreport", "unsubscribe", "group_unsubscribe"):
-            opt_out(contact, Channel.EMAIL, source=f"sendgrid:{kind}")
+            consent.opt_out(contact, source=f"sendgrid:{kind}")
     return applied
 
 
@@ -110,7 +104,7 @@ def apply_inbound_sms(params):
         return 0
     people = list(Contact.objects.filter(phone=number, erased_at__isnull=True))
     for contact in people:
-        opt_out(contact, Channel.SMS, source="sms:STOP")
+        consent.opt_out(contact, source="sms:STOP")  # every channel at once
     return len(people)
 
 
