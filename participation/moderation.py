@@ -47,16 +47,24 @@ def check_not_banned(user):
 
 
 @transaction.atomic
+def create_moderated(model, *, author, text, **fields):
+    """Create a contribution (comment, proposal, question...) visible at once, or held
+    for a moderator when `hold_reason` says so — the hold is logged. `author` is who
+    wrote it (checked for age); `fields` hold what is stored (the author may be None
+    in an anonymous project)."""
+    reason = hold_reason(author, text)
+    obj = model.objects.create(visibility=Visibility.HELD if reason else Visibility.VISIBLE, **fields)
+    if reason:
+        log(ModerationEntry.Action.HOLD, obj, moderator=None, reason=reason)
+    return obj
+
+
+@transaction.atomic
 def post_comment(target, *, author, body, parent=None, anonymous=False):
     check_not_banned(author)
-    reason = hold_reason(author, body)
-    comment = Comment.objects.create(
-        target=target, parent=parent, author=None if anonymous else author, body=body.strip(),
-        visibility=Visibility.HELD if reason else Visibility.VISIBLE,
-    )  # fmt: skip
-    if reason:
-        log(ModerationEntry.Action.HOLD, comment, moderator=None, reason=reason)
-    elif parent is not None:
+    comment = create_moderated(Comment, author=author, text=body, target=target, parent=parent,
+                               author_id=None if anonymous else author.pk, body=body.strip())  # fmt: skip
+    if comment.visibility == Visibility.VISIBLE and parent is not None:
         from .notify import notify_reply
 
         notify_reply(parent.author, actor=author, subject=_("Réponse à votre commentaire"),

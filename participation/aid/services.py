@@ -26,15 +26,12 @@ def post_help(*, author, kind, category, title, body, latitude=None, longitude=N
         raise Refused(_("Catégorie « %(c)s » inconnue. Catégories : %(all)s.")
                       % {"c": category, "all": ", ".join(categories)})  # fmt: skip
     moderation.check_not_banned(author)
-    reason = moderation.hold_reason(author, f"{title}\n{body}")
     with transaction.atomic():
-        post = HelpPost.objects.create(
-            kind=kind, category=category, title=title.strip(), body=body.strip(), author=author,
-            area=approximate(latitude, longitude), area_label=area_label.strip(),
-            visibility=Visibility.HELD if reason else Visibility.VISIBLE,
+        post = moderation.create_moderated(
+            HelpPost, author=author, text=f"{title}\n{body}", kind=kind, category=category, title=title.strip(),
+            body=body.strip(), author_id=author.pk, area=approximate(latitude, longitude),
+            area_label=area_label.strip(),
         )  # fmt: skip
-        if reason:
-            moderation.log(moderation.ModerationEntry.Action.HOLD, post, moderator=None, reason=reason)
         record_participation(author, module="aid", action=kind, step=None, summary=post.title)
         if post.visibility == Visibility.VISIBLE and post.area is not None:
             publish_after_commit("contribution", feature(post))

@@ -30,15 +30,12 @@ def contribute(section, *, author, body, kind=Contribution.Kind.CONTRIBUTION):
     step = section.step
     _check_open(step)
     moderation.check_not_banned(author)
-    reason = moderation.hold_reason(author, body)
     anonymous = step.project.anonymous
     with transaction.atomic():
-        contribution = Contribution.objects.create(
-            section=section, kind=kind, body=body.strip(), author=None if anonymous else author,
-            visibility=Visibility.HELD if reason else Visibility.VISIBLE,
+        contribution = moderation.create_moderated(
+            Contribution, author=author, text=body, section=section, kind=kind, body=body.strip(),
+            author_id=None if anonymous else author.pk,
         )  # fmt: skip
-        if reason:
-            moderation.log(moderation.ModerationEntry.Action.HOLD, contribution, moderator=None, reason=reason)
         if not anonymous:
             record_participation(author, module="debate", action=kind, step=step, summary=body[:120])
     return contribution
@@ -80,10 +77,9 @@ def argue(contribution, *, author, side, body):
     step = contribution.section.step
     _check_open(step)
     moderation.check_not_banned(author)
-    reason = moderation.hold_reason(author, body)
-    return Argument.objects.create(
-        contribution=contribution, side=side, body=body.strip(), author=None if step.project.anonymous else author,
-        visibility=Visibility.HELD if reason else Visibility.VISIBLE,
+    return moderation.create_moderated(
+        Argument, author=author, text=body, contribution=contribution, side=side, body=body.strip(),
+        author_id=None if step.project.anonymous else author.pk,
     )  # fmt: skip
 
 

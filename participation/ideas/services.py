@@ -42,15 +42,12 @@ def submit_proposal(step, *, author, title, body, theme="", location=None, addre
         raise Refused(_("Thème « %(theme)s » inconnu. Thèmes : %(themes)s.")
                       % {"theme": theme, "themes": ", ".join(themes)})  # fmt: skip
     anonymous = step.project.anonymous
-    reason = moderation.hold_reason(author, f"{title}\n{body}")
     with transaction.atomic():
-        proposal = Proposal.objects.create(
-            step=step, title=title.strip(), body=body.strip(), theme=theme, location=location, address=address,
-            image=image or "", author=None if anonymous else author,
-            visibility=Visibility.HELD if reason else Visibility.VISIBLE,
+        proposal = moderation.create_moderated(
+            Proposal, author=author, text=f"{title}\n{body}", step=step, title=title.strip(), body=body.strip(),
+            theme=theme, location=location, address=address, image=image or "",
+            author_id=None if anonymous else author.pk,
         )  # fmt: skip
-        if reason:
-            moderation.log(moderation.ModerationEntry.Action.HOLD, proposal, moderator=None, reason=reason)
         if not anonymous:
             record_participation(author, module="ideas", action="proposal", step=step, summary=proposal.title)
         if proposal.visibility == Visibility.VISIBLE:
@@ -198,13 +195,10 @@ def ask(step, *, author, body):
         raise Refused(_("On ne pose pas de question à cette étape."))
     _check_open(step)
     moderation.check_not_banned(author)
-    reason = moderation.hold_reason(author, body)
     anonymous = step.project.anonymous
     with transaction.atomic():
-        question = Question.objects.create(step=step, body=body.strip(), author=None if anonymous else author,
-                                           visibility=Visibility.HELD if reason else Visibility.VISIBLE)  # fmt: skip
-        if reason:
-            moderation.log(moderation.ModerationEntry.Action.HOLD, question, moderator=None, reason=reason)
+        question = moderation.create_moderated(Question, author=author, text=body, step=step, body=body.strip(),
+                                               author_id=None if anonymous else author.pk)  # fmt: skip
         if not anonymous:
             record_participation(author, module="qa", action="question", step=step, summary=question.body[:120])
     return question
