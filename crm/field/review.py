@@ -9,6 +9,7 @@ import statistics
 from collections import Counter
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,7 +18,7 @@ from campaigns.accounts.models import AuditEntry
 from crm.models import ConsentEvent, Contact, Interaction, Tag
 
 from .actions import clean_answers
-from .models import BatchChange, FieldReport, ReviewBatch, ReviewSettings
+from .models import BatchChange, FieldReport, ReviewBatch, ReviewSettings, Turf
 
 TRACKED = ["support_level", "consent_email", "consent_sms", "consent_phone", "consent_door", "last_contacted_at"]
 
@@ -88,11 +89,18 @@ def figures(batch, settings=None):
     )
     for pk in far:
         flags[pk].append("far_from_address")
+    # Reports at an address that is not one of their turf's, in one query.
+    in_turf = Turf.addresses.through.objects.filter(turf_id=OuterRef("turf_id"), address_id=OuterRef("address_id"))
+    outside = set(
+        FieldReport.objects.filter(pk__in=[r.pk for r in reports], turf__isnull=False, address__isnull=False)
+        .exclude(Exists(in_turf))
+        .values_list("pk", flat=True)
+    )
     for r in reports:
         local = timezone.localtime(r.done_at).date()
         if not r.action.starts_on <= local <= r.action.ends_on:
             flags[r.pk].append("outside_action_dates")
-        if r.turf_id and r.address_id and not r.turf.addresses.filter(pk=r.address_id).exists():
+        if r.pk in outside:
             flags[r.pk].append("outside_turf")
     results = Counter(r.result for r in reports)
     batch_flags = []
