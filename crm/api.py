@@ -154,8 +154,9 @@ def log_sensitive_read(request, contacts):
             actor=request.user,
             action="contacts.sensitive_viewed",
             target_type="contact",
-            target_id=",".join(str(c.pk) for c in contacts[:50]),
-            data={"count": len(contacts), "path": request.path},
+            # Which contacts were shown goes in data: a page of ids does not fit target_id.
+            target_id=str(contacts[0].pk) if len(contacts) == 1 else "",
+            data={"count": len(contacts), "ids": [c.pk for c in contacts], "path": request.path},
         )
 
 

@@ -54,6 +54,20 @@ def test_organizer_searches_ignoring_accents_and_case_and_sensitive_reads_are_lo
         assert AuditEntry.objects.filter(actor=organizer, action="contacts.sensitive_viewed").exists()
 
 
+def test_a_full_page_of_contacts_is_listed_and_every_id_shown_is_in_the_audit_log(campaign):
+    # Found by the tenant_isolation check: a page of 50 ids did not fit the audit entry (500).
+    with tenant_context(campaign):
+        shown = Contact.objects.bulk_create([Contact(birth_name=f"Nom{i}", first_names="Anne") for i in range(60)])
+    client, organizer = client_as(campaign, Role.ORGANIZER)
+    response = client.get("/api/contacts/")
+    assert response.status_code == 200
+    ids = [r["id"] for r in response.json()["results"]]
+    assert len(ids) == 50 and set(ids) <= {c.pk for c in shown}
+    with tenant_context(campaign):
+        entry = AuditEntry.objects.get(actor=organizer, action="contacts.sensitive_viewed")
+        assert entry.data["ids"] == ids and entry.data["count"] == 50
+
+
 def test_sensitive_fields_are_hidden_from_roles_without_the_permission(campaign, people, monkeypatch):
     from campaigns.accounts import rules as campaign_rules
 
