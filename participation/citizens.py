@@ -2,13 +2,13 @@
 citizen (one person, one contact), consents, and deleting an account."""
 
 from django.contrib.auth import get_user_model
-from django.core import signing
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from campaigns import signing
 from campaigns.accounts.models import AuditEntry, Role
 from campaigns.accounts.roles import assign_role
 from crm import consent, gdpr

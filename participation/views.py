@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
-from django.core import signing
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import connection
@@ -14,6 +13,8 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+
+from campaigns import signing
 
 from . import access, citizens, moderation, selectors, services
 from .forms import CommentForm, DeleteAccountForm, FlagForm, ProfileForm, ResendForm, RsvpForm, SignUpForm

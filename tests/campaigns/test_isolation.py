@@ -111,3 +111,15 @@ def test_platform_host_never_lists_campaign_people(two_campaigns):
     html = response.content.decode()
     assert "amelie" not in html and "Poulain" not in html
     assert Client(HTTP_HOST="localhost").get("/api/contacts/").status_code == 404
+
+
+def test_a_link_signed_by_one_campaign_does_nothing_on_another(campaign_a, campaign_b):
+    """Ids are per schema: campaign A's "cancel registration 1" link must not cancel
+    campaign B's registration 1 (participation links use campaigns.signing)."""
+    from campaigns import signing
+
+    with tenant_context(campaign_a):
+        token = signing.dumps(1, salt="participation.rsvp-cancel")
+        assert signing.loads(token, salt="participation.rsvp-cancel") == 1
+    with tenant_context(campaign_b), pytest.raises(signing.BadSignature):
+        signing.loads(token, salt="participation.rsvp-cancel")

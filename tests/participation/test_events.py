@@ -48,11 +48,11 @@ def test_rsvp_fills_seats_then_the_waiting_list_and_cancelling_promotes(campaign
 
     # The cancel link mailed with the confirmation frees the seat for the first waiting.
     mail.outbox.clear()
+    from campaigns import signing
+
     with tenant_context(campaign):
         first = Rsvp.objects.get(email="p0@ex.fr")
-    from django.core import signing
-
-    token = signing.dumps(first.pk, salt="participation.rsvp-cancel")
+        token = signing.dumps(first.pk, salt="participation.rsvp-cancel")
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(f"/evenements/{event.slug}/annuler/{token}/").status_code == 302
     assert client.post(f"/evenements/{event.slug}/annuler/forged/").status_code == 404
