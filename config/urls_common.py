@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from campaigns.accounts.views import ThrottledLoginView, healthz
+from campaigns.accounts.views import PasswordResetConfirmView, ThrottledLoginView, healthz
 
 common_patterns = [
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
@@ -10,7 +10,7 @@ common_patterns = [
     path("accounts/password_reset/done/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),

@@ -430,7 +430,7 @@ class SavedMappingSerializer(serializers.ModelSerializer):
 class SavedMappingViewSet(viewsets.ModelViewSet):
     serializer_class = SavedMappingSerializer
     permission_classes = [permissions.IsAuthenticated, ImportPermission]
-    queryset = SavedMapping.objects.all()
+    queryset = SavedMapping.objects.order_by("name")
 
 
 class TagSerializer(serializers.ModelSerializer):

@@ -78,16 +78,24 @@ def seed_demo(*, people=5000, seed=2026, reset=False, password=None):
             "Proposez vos idées, rejoignez une équipe de terrain, suivez la campagne."
         )
         site.save()
-        if not Contact.objects.exists():
-            town = make_town(seed=seed, people=people)
-            _load_town(town)
-            _load_zones(town)
-        if not Action.objects.exists():
-            _plan_field_work(porte)
-        if not NewsPost.objects.exists():
-            _fill_site()
+        volunteers = [User.objects.get(email=email) for email, _name, role in DEMO_ACCOUNTS if role == Role.VOLUNTEER]
+        fill_town(people=people, seed=seed, team=porte, volunteers=volunteers)
         count = Contact.objects.count()
     return DemoResult(campaign, campaign_url(campaign), logins, count)
+
+
+def fill_town(*, people, seed, team, volunteers):
+    """In the current campaign, what is not there yet: a synthetic town's people and
+    zones, a door-to-door round with `volunteers` on its turfs, news, events, ideas.
+    The demo uses it, and so do the hardening checks (tests/verify/world.py)."""
+    if not Contact.objects.exists():
+        town = make_town(seed=seed, people=people)
+        _load_town(town)
+        _load_zones(town)
+    if not Action.objects.exists():
+        _plan_field_work(team, volunteers)
+    if not NewsPost.objects.exists():
+        _fill_site()
 
 
 def _fill_site():
@@ -159,7 +167,7 @@ def _load_zones(town):
         )
 
 
-def _plan_field_work(team):
+def _plan_field_work(team, volunteers):
     """A door-to-door round in the first polling station, cut into turfs, with each
     demo volunteer on a turf for the coming days, so /terrain/ has work to show."""
     station = Zone.objects.filter(kind=Zone.Kind.POLLING_STATION).order_by("code").first()
@@ -180,7 +188,6 @@ def _plan_field_work(team):
     action.zones.add(station)
     turfs = cut_zone(station, doors_per_turf=60)
     start = timezone.now().replace(minute=0, second=0, microsecond=0)
-    volunteers = [User.objects.get(email=email) for email, _name, role in DEMO_ACCOUNTS if role == Role.VOLUNTEER]
     for i, volunteer in enumerate(volunteers):
         Assignment.objects.create(action=action, turf=turfs[i % len(turfs)], volunteer=volunteer, starts_at=start,
                                   ends_at=start + dt.timedelta(days=20))  # fmt: skip

@@ -277,3 +277,25 @@ def asgi_server(django_db_setup):
     proc.terminate()
     proc.wait(timeout=20)
     log.close()
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--verify", action="store_true", help="also run the slow hardening checks of tests/verify (make verify)"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--verify"):
+        return
+    skip = pytest.mark.skip(reason="slow hardening check: run by `make verify`")
+    for item in items:
+        if "slow_verify" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests.verify.recorder import CHECKS
+
+    for name in sorted(CHECKS):
+        terminalreporter.write_line(CHECKS[name].line())

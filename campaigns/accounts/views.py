@@ -21,6 +21,16 @@ class ThrottledLoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's view, but a link that is not valid here (expired, used, or mailed by
+    another campaign) answers 400 with the page that says so, not 200."""
+
+    def render_to_response(self, context, **kwargs):
+        if not context.get("validlink"):
+            kwargs["status"] = 400
+        return super().render_to_response(context, **kwargs)
+
+
 def healthz(request):
     """Liveness for load balancers: the database and Redis answer."""
     status = {"database": "ok", "cache": "ok"}
