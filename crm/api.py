@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -466,6 +467,21 @@ class SegmentViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         serializer.save(created_by=self.request.user)
+
+    @extend_schema(responses={204: None, 409: inline_serializer("SegmentInUse", {"detail": serializers.CharField()})})
+    def destroy(self, request, *args, **kwargs):
+        """Delete a segment, unless something still uses it (409 names what: a message...)."""
+        segment = self.get_object()
+        try:
+            segment.delete()
+        except ProtectedError as exc:
+            names = ", ".join(f"« {obj} »" for obj in list(exc.protected_objects)[:5])
+            return Response(
+                {"detail": _("Ce segment est encore utilisé (%(names)s) : il ne peut pas être supprimé.")
+                 % {"names": names}},
+                status=status.HTTP_409_CONFLICT,
+            )  # fmt: skip
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses=inline_serializer("SegmentCount", {"count": serializers.IntegerField()}))
     @action(detail=True)

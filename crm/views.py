@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from campaigns.http import redirect_back
+
 from . import consent, dedup, gdpr
 from .exports import export_segment
 from .forms import ContactSearchForm, MappingForm, SegmentForm, UploadForm
@@ -197,7 +199,7 @@ def merge(request):
         raise Http404
     dedup.merge_contacts(keep, other, actor=request.user)
     messages.success(request, _("%(a)s et %(b)s ne font plus qu'un.") % {"a": keep, "b": other})
-    return redirect(request.POST.get("next") or reverse("crm:duplicates"))
+    return redirect_back(request, reverse("crm:duplicates"))
 
 
 @staff_required("crm.read_contacts")

@@ -72,7 +72,10 @@ def _edit(request, model, form_class, pk, *, title, slug_from="title", before_sa
         form.save_m2m()
         messages.success(request, _("« %(title)s » enregistré.") % {"title": item})
         return redirect("site-staff:overview")
-    return _form_page(request, form, title, obj=obj)
+    # The form wrote what was posted into `obj` while validating; the "see on the site"
+    # link must name the stored row (a blanked slug would not even reverse).
+    stored = model.objects.filter(pk=pk).first() if pk else None
+    return _form_page(request, form, title, obj=stored)
 
 
 @staff_required("site.edit")

@@ -319,9 +319,22 @@ class AssignmentSerializer(serializers.ModelSerializer):
         return list(extent) if extent else None
 
     def validate(self, attrs):
+        # A partial update (PATCH) checks the assignment as it will be once saved.
+        merged = (
+            {
+                name: getattr(self.instance, name)
+                for name in ("action", "turf", "volunteer", "team", "starts_at", "ends_at")
+            }
+            if self.instance
+            else {}
+        )
+        merged.update(attrs)
+        missing = [name for name in ("action", "starts_at", "ends_at") if merged.get(name) is None]
+        if missing:
+            raise ValidationError(dict.fromkeys(missing, [_("Ce champ est obligatoire.")]))
         problems = assignment_problems(
-            attrs["action"], turf=attrs.get("turf"), volunteer=attrs.get("volunteer"), team=attrs.get("team"),
-            starts_at=attrs["starts_at"], ends_at=attrs["ends_at"],
+            merged["action"], turf=merged.get("turf"), volunteer=merged.get("volunteer"), team=merged.get("team"),
+            starts_at=merged["starts_at"], ends_at=merged["ends_at"],
         )  # fmt: skip
         errors = {}
         for field, message in problems:

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from campaigns.http import redirect_back
 from campaigns.spreadsheets import write_table
 from crm.views import staff_required
 from participation import access
@@ -183,7 +184,7 @@ def _vote_answer(request, proposal, message, status=200):
     if request.headers.get("Accept", "").startswith("application/json"):
         return JsonResponse({"message": message, "votes": proposal.votes_count}, status=status)
     (messages.success if status == 200 else messages.error)(request, message)
-    return redirect(request.POST.get("next") or proposal.get_absolute_url())
+    return redirect_back(request, proposal.get_absolute_url())
 
 
 @require_POST

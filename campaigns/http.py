@@ -1,0 +1,16 @@
+"""Small HTTP helpers every app uses."""
+
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+def redirect_back(request, default):
+    """Redirect to the form's `next` when it is a page of this site, else to `default`.
+    `next` comes from the browser: followed blindly it would send people to any site
+    (an open redirect, handy for phishing with our host name in the link)."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = default
+    return redirect(target)
