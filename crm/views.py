@@ -175,10 +175,13 @@ def import_progress(request, pk):
 @staff_required("crm.write_contacts")
 def import_report(request, pk):
     job = get_object_or_404(ImportJob, pk=pk)
-    if not job.report_path:
-        raise Http404
-    return FileResponse(open(job.report_path, "rb"), as_attachment=True,  # noqa: SIM115
-                        filename=f"import-{job.pk}-rejets.csv")  # fmt: skip
+    try:
+        report = open(job.report_path, "rb") if job.report_path else None  # noqa: SIM115
+    except FileNotFoundError:  # cleaned away with the import's files
+        report = None
+    if report is None:
+        raise Http404(_("Le rapport de cet import n'est plus disponible."))
+    return FileResponse(report, as_attachment=True, filename=f"import-{job.pk}-rejets.csv")
 
 
 @staff_required("crm.write_contacts")

@@ -12,8 +12,17 @@ from dataclasses import dataclass
 
 from django.urls import URLResolver, get_resolver, resolve
 
+
+def _step(kind):
+    """A project slug and step position naming a step of that kind (World.steps)."""
+    return {"slug": f"step:{kind}:slug", "position": f"step:{kind}:position"}
+
+
+COLLECT = _step("collect")
+
 # url name -> {parameter: source}. Sources: "pk:<model label>", "slug:<kind>" (World.slugs),
-# "secret:<name>" (World.secrets), "schema", or a literal value.
+# "secret:<name>" (World.secrets), "step:<kind>:slug|position" (World.steps), "api:<path>" (the
+# ids the API view's queryset holds), "schema", or a literal value.
 ROUTE_PARAMS = {
     "site:news-post": {"slug": "slug:news"},
     "site:page": {"slug": "slug:page"},
@@ -22,23 +31,23 @@ ROUTE_PARAMS = {
     "site:event-cancel": {"slug": "slug:event", "token": "secret:rsvp"},
     "site:event-ics": {"slug": "slug:event"},
     "site:project": {"slug": "slug:project"},
-    "site:step": {"slug": "slug:project", "position": "2"},
+    "site:step": COLLECT,
     "site:comment": {"kind": "proposal", "pk": "pk:ideas.proposal"},
     "site:flag": {"kind": "commentaire", "pk": "pk:participation.comment"},
     "site:confirm": {"token": "secret:confirm"},
-    "site:media": {"schema": "schema", "path": "logo.png"},
-    "ideas:propose": {"slug": "slug:project", "position": "2"},
-    "ideas:geojson": {"slug": "slug:project", "position": "2"},
-    "ideas:export": {"slug": "slug:project", "position": "2", "fmt": "csv"},
-    "ideas:ask": {"slug": "slug:project", "position": "2"},
-    "ideas:carry-forward": {"slug": "slug:project", "position": "3"},
+    "site:media": {"schema": "schema", "path": "secret:media-path"},
+    "ideas:propose": COLLECT,
+    "ideas:geojson": COLLECT,
+    "ideas:export": {**COLLECT, "fmt": "csv"},
+    "ideas:ask": _step("qa"),
+    "ideas:carry-forward": _step("vote"),
     "ideas:proposal": {"pk": "pk:ideas.proposal"},
     "ideas:vote": {"pk": "pk:ideas.proposal"},
     "ideas:answer": {"pk": "pk:ideas.proposal"},
     "ideas:upvote": {"pk": "pk:ideas.question"},
     "ideas:question-answer": {"pk": "pk:ideas.question"},
-    "surveys:results": {"slug": "slug:project", "position": "2"},
-    "surveys:export": {"slug": "slug:project", "position": "2", "fmt": "csv"},
+    "surveys:results": _step("questionnaire"),
+    "surveys:export": {**_step("questionnaire"), "fmt": "csv"},
     "aid:post": {"pk": "pk:aid.helppost"},
     "aid:write": {"pk": "pk:aid.helppost"},
     "aid:close": {"pk": "pk:aid.helppost"},
@@ -50,7 +59,7 @@ ROUTE_PARAMS = {
     "debate:vote": {"pk": "pk:debate.contribution"},
     "debate:argue": {"pk": "pk:debate.contribution"},
     "debate:support": {"pk": "pk:debate.argument"},
-    "debate:export": {"slug": "slug:project", "position": "2", "fmt": "csv"},
+    "debate:export": {**_step("consultation"), "fmt": "csv"},
     "site-staff:page": {"pk": "pk:participation.page"},
     "site-staff:news": {"pk": "pk:participation.newspost"},
     "site-staff:event": {"pk": "pk:participation.event"},
@@ -108,15 +117,13 @@ def api_schema():
     return SchemaGenerator(urlconf="config.urls_tenant").get_schema(request=None, public=True)
 
 
-def _model_of_api_path(path):
-    """The model whose ids an API path's {id} names (from the view's queryset)."""
+def api_queryset(path):
+    """The queryset whose ids an API path's {id} names (the view's own `queryset`)."""
     match = resolve(path.replace("{id}", "1"), urlconf="config.urls_tenant")
-    cls = getattr(match.func, "cls", None)
-    queryset = getattr(cls, "queryset", None)
-    if queryset is None:
-        serializer = getattr(cls, "serializer_class", None)
-        return serializer.Meta.model._meta.label_lower
-    return queryset.model._meta.label_lower
+    cls = match.func.cls
+    if getattr(cls, "queryset", None) is not None:
+        return cls.queryset.all()
+    return cls.serializer_class.Meta.model._default_manager.all()
 
 
 def operations(schema=None):
@@ -125,7 +132,7 @@ def operations(schema=None):
     api, api_paths = [], set()
     for path, ops in schema["paths"].items():
         methods = tuple(m.upper() for m in ops if m in {"get", "post", "put", "patch", "delete"})
-        params = {"id": f"pk:{_model_of_api_path(path)}"} if "{id}" in path else {}
+        params = {"id": f"api:{path}"} if "{id}" in path else {}
         api.append(Operation(f"api {path}", path, methods, params, api=True))
         api_paths.add(path)
     pages = []

@@ -15,12 +15,11 @@ requested on each campaign's host:
 """
 
 import itertools
+import json
 
 import pytest
-from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
+from django.db import transaction
 from django_tenants.utils import tenant_context
 
 from tests.verify.conftest import client_as
@@ -35,11 +34,6 @@ REFUSED_LINK = REFUSED | {400}
 @pytest.fixture(scope="module")
 def ops(worlds):
     api, pages = operations()
-    for world in worlds:
-        with tenant_context(world.campaign):
-            user = world.users["citizen"]
-            world.secrets["reset-uid"] = urlsafe_base64_encode(force_bytes(user.pk))
-            world.secrets["reset-token"] = default_token_generator.make_token(user)
     return api + pages
 
 
@@ -50,6 +44,8 @@ def foreign_values(op, owner, host):
         if source is None:
             return None, f"{op.name}: parameter {param} not described in ROUTE_PARAMS"
         kind, _, what = source.partition(":")
+        if kind == "api":
+            kind, what = "pk", source
         if kind == "pk":
             theirs = [pk for pk in owner.ids.get(what, []) if pk not in set(host.ids.get(what, []))]
             if not theirs:
@@ -62,6 +58,12 @@ def foreign_values(op, owner, host):
             if not theirs:
                 return None, f"{op.name}: the world holds no {what} slug of one campaign that the other lacks"
             values[param] = theirs[0]
+        elif kind == "step":
+            step_kind, part = what.split(":")
+            if step_kind not in owner.steps:
+                return None, f"{op.name}: the world holds no {step_kind} step"
+            slug, position = owner.steps[step_kind]
+            values[param] = slug if part == "slug" else position
         elif kind == "secret":
             values[param] = owner.secrets[what]
             if what == "rsvp":
@@ -81,17 +83,22 @@ def own_path(op, world):
     return None if values is None else op.path(values)
 
 
-_FOREIGN = {"pk", "slug", "secret", "schema", "None"}
+_FOREIGN = {"pk", "api", "slug", "step", "secret", "schema", "None"}
 
 
 class _Empty:
     ids = {}
+    steps = {}
     campaign = None
     slugs = {"news": [], "page": [], "event": [], "project": []}
 
 
 def body_of(response):
-    raw = b"".join(response.streaming_content) if response.streaming else response.content
+    if response.streaming:
+        raw = getattr(response, "content_bytes", None)
+        raw = b"".join(response.streaming_content) if raw is None else raw
+    else:
+        raw = response.content
     return raw.decode("utf-8", errors="replace")
 
 
@@ -100,10 +107,21 @@ def leaked(response, others):
     return [w.marker for w in others if w.marker in body or w.marker.lower() in body]
 
 
-def send(client, method, path, **extra):
-    data = {} if method in {"GET", "DELETE"} else "{}"
-    kwargs = {} if method in {"GET", "DELETE"} else {"content_type": "application/json"}
-    return getattr(client, method.lower())(path, data, **kwargs, **extra)
+def send(client, method, path, body=None, **extra):
+    """One request, rolled back afterwards: each probe sees the world as built, whatever
+    the probes before it deleted or changed. Pages get `body` as a form, the API as JSON."""
+    if method in {"GET", "DELETE"}:
+        data, kwargs = {}, {}
+    elif path.startswith("/api/"):
+        data, kwargs = json.dumps(body or {}), {"content_type": "application/json"}
+    else:
+        data, kwargs = body or {}, {}
+    with transaction.atomic():
+        response = getattr(client, method.lower())(path, data, **kwargs, **extra)
+        if response.streaming:  # read it while the rows it streams from are there
+            response.content_bytes = b"".join(response.streaming_content)
+        transaction.set_rollback(True)
+    return response
 
 
 def test_no_campaign_sees_another_campaigns_objects(worlds, ops, unblocked):

@@ -35,6 +35,7 @@ class World:
     tokens: dict  # role -> API token key
     ids: dict = field(default_factory=dict)  # model label -> [pk, ...]
     slugs: dict = field(default_factory=dict)  # what -> [slug, ...]
+    steps: dict = field(default_factory=dict)  # step kind -> (project slug, position)
     secrets: dict = field(default_factory=dict)  # what -> signed token made by this campaign
     texts: list = field(default_factory=list)  # strings only this campaign holds
 
@@ -130,10 +131,16 @@ def _crm(world):
     contact.tags.add(tag)
     segment = Segment.objects.create(name=f"Segment {world.marker}", filters={"tags": [tag.name]})
     SavedMapping.objects.create(name=f"Mapping {world.marker}", mapping={"Nom": "birth_name"})
-    ImportJob.objects.create(
+    from crm.importing.pipeline import reports_dir
+
+    job = ImportJob.objects.create(
         file_name=f"liste-{world.marker}.csv", file_path="/nonexistent", status=ImportJob.Status.DONE,
         created_by=world.users["admin"],
     )  # fmt: skip
+    job.report_path = str(reports_dir() / f"import-{job.pk}-rejected.csv")
+    with open(job.report_path, "w", encoding="utf-8") as report:
+        report.write(f"ligne;colonne;motif\n3;Nom;{world.marker} manquant\n")
+    job.save(update_fields=["report_path"])
     Message.objects.create(
         channel="email", name=f"Message {world.marker}", subject=f"Objet {world.marker}", body="Bonjour",
         segment=segment, created_by=world.users["admin"],
@@ -209,7 +216,18 @@ def _collect(world):
     for model in apps.get_models():
         if model._meta.app_label in _TENANT_LABELS and model._meta.db_table in connection.introspection.table_names():
             world.ids[model._meta.label_lower] = sorted(model.objects.values_list("pk", flat=True))
-    from participation.models import Event, NewsPost, Page, Project
+    from participation.models import Event, NewsPost, Page, Project, Step
+    from tests.verify.endpoints import api_queryset, operations
+
+    for op in operations()[0]:
+        if "{id}" in op.template:
+            world.ids[f"api:{op.template}"] = sorted(api_queryset(op.template).values_list("pk", flat=True))
+    for step in Step.objects.filter(project__slug__endswith=f"-{world.tag}").select_related("project"):
+        world.steps.setdefault(step.kind, (step.project.slug, step.position))
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    world.secrets["media-path"] = default_storage.save(f"verify/logo-{world.tag}.png", ContentFile(b"\x89PNG\r\n"))
 
     for name, model in (("project", Project), ("event", Event), ("news", NewsPost), ("page", Page)):
         world.slugs[name] = list(model.objects.values_list("slug", flat=True))
@@ -221,11 +239,17 @@ def _collect(world):
     from participation.views import RSVP_SALT
 
     rsvp = Rsvp.objects.first()
-    world.secrets = {
-        "unsubscribe": unsubscribe_token(send.pk),
-        "confirm": confirmation_token(contact, consents=["email"]),
-        "rsvp": (rsvp.event.slug, signing.dumps(rsvp.pk, salt=RSVP_SALT)),
-    }
+    world.secrets.update(
+        unsubscribe=unsubscribe_token(send.pk),
+        confirm=confirmation_token(contact, consents=["email"]),
+        rsvp=(rsvp.event.slug, signing.dumps(rsvp.pk, salt=RSVP_SALT)),
+    )
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    world.secrets["reset-uid"] = urlsafe_base64_encode(force_bytes(contact.pk))
+    world.secrets["reset-token"] = default_token_generator.make_token(contact)
     world.texts = [world.marker, world.marker.lower()]
 
 
