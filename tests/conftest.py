@@ -161,8 +161,8 @@ def subprocess_env(**extra):
         DATABASE_URL=database_url_for_tests(),
         TEST_REDIS_URL=settings.REDIS_URL,
         PYTHONPATH=str(ROOT),
-        **extra,
     )
+    env.update(extra)
     return env
 
 

@@ -197,7 +197,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 # Front-end libraries come from npm (package.json + lock, installed by the Makefile)
 # and are served from our own static files under /static/vendor/.
 NODE_MODULES = BASE_DIR / "node_modules"

@@ -1,4 +1,4 @@
-"""Three committed campaigns full of data, shared by the hardening checks of a module."""
+"""Three committed campaigns full of data, shared by the hardening checks."""
 
 import pytest
 from django.db import connection
@@ -9,7 +9,7 @@ from tests.conftest import Committed, ensure_platform, host_of, unique_slug
 from tests.verify.world import build_world
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def worlds(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         ensure_platform()
