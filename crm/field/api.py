@@ -27,10 +27,10 @@ from .calls import build_call_list, next_call
 from .models import Action, Assignment, FieldReport, TargetingWeights, Turf, Zone
 from .printable import turf_pdf
 from .reports import MAX_BATCH, assignments_of, record_reports
-from .targeting import BadIndicators, import_indicators, set_weights
+from .targeting import BadIndicators, import_indicators, read_indicator_file, set_weights
 from .tracking import progress_of
 from .turfs import CannotCut, cut_zone, save_drawn_turf, walk_list_for
-from .zones import BadZoneFile, as_multipolygon, import_zones
+from .zones import BadZoneFile, as_multipolygon, import_zones, read_zone_file
 
 
 class ZoneSerializer(GeoFeatureModelSerializer):
@@ -128,7 +128,7 @@ class ZoneViewSet(
         if upload is None:
             raise ValidationError({"file": [_("Joignez un fichier GeoJSON.")]})
         try:
-            result = import_zones(upload.read(), actor=request.user)
+            result = import_zones(read_zone_file(upload), actor=request.user)
         except BadZoneFile as exc:
             raise ValidationError({"file": [str(exc)]}) from None
         return Response(result.__dict__)
@@ -158,8 +158,8 @@ class ZoneViewSet(
         if upload is None:
             raise ValidationError({"file": [_("Joignez un fichier CSV.")]})
         try:
-            count = import_indicators(upload.read(), key_field=request.data.get("key_field", "code"),
-                                      actor=request.user)  # fmt: skip
+            raw = read_indicator_file(upload)
+            count = import_indicators(raw, key_field=request.data.get("key_field", "code"), actor=request.user)
         except BadIndicators as exc:
             raise ValidationError({"file": exc.problems}) from None
         return Response({"zones": count})

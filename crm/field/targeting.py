@@ -29,6 +29,17 @@ def _number(text):
     return float(text.strip().replace("\u202f", "").replace(" ", "").replace("%", "").replace(",", "."))
 
 
+MAX_INDICATOR_FILE_BYTES = 20 * 1024 * 1024
+
+
+def read_indicator_file(upload):
+    """The uploaded file's bytes, or BadIndicators when it is too big for a table of zones."""
+    if upload.size > MAX_INDICATOR_FILE_BYTES:
+        raise BadIndicators([_("Fichier trop gros (%(size)d Mo) : %(max)d Mo au plus pour des indicateurs.")
+                             % {"size": upload.size // 2**20, "max": MAX_INDICATOR_FILE_BYTES // 2**20}])  # fmt: skip
+    return upload.read()
+
+
 def import_indicators(raw, *, key_field="code", actor=None):
     """CSV (`;` or `,`, UTF-8 or Windows-1252) keyed by zone code: every other column is
     an indicator. Everything is checked first; one bad value and nothing changes."""

@@ -21,10 +21,10 @@ from .calls import build_call_list
 from .forms import ActionForm, AssignmentForm, CutForm
 from .models import Action, Assignment, ReviewSettings, TargetingWeights, Turf, Zone
 from .printable import turf_pdf
-from .targeting import BadIndicators, import_indicators, set_weights
+from .targeting import BadIndicators, import_indicators, read_indicator_file, set_weights
 from .tracking import progress_of
 from .turfs import CannotCut, cut_zone
-from .zones import BadZoneFile, import_zones
+from .zones import BadZoneFile, import_zones, read_zone_file
 
 
 @staff_required("live.follow")
@@ -41,8 +41,8 @@ def zone_map(request):
             messages.error(request, _("Joignez un fichier."))
         elif what == "indicators":
             try:
-                count = import_indicators(upload.read(), key_field=request.POST.get("key_field") or "code",
-                                          actor=request.user)  # fmt: skip
+                raw = read_indicator_file(upload)
+                count = import_indicators(raw, key_field=request.POST.get("key_field") or "code", actor=request.user)
             except BadIndicators as exc:
                 for problem in exc.problems:
                     messages.error(request, problem)
@@ -50,7 +50,7 @@ def zone_map(request):
                 messages.success(request, _("Indicateurs attachés à %(n)d zones ; scores recalculés.") % {"n": count})
         else:
             try:
-                result = import_zones(upload.read(), actor=request.user)
+                result = import_zones(read_zone_file(upload), actor=request.user)
             except BadZoneFile as exc:
                 messages.error(request, str(exc))
             else:

@@ -67,6 +67,21 @@ def _label(index, props, name_field):
     return _("objet %(i)d (%(name)s)") % {"i": index, "name": name} if name else _("objet %(i)d") % {"i": index}
 
 
+# A department's communes at full IGN precision stay well under this.
+MAX_ZONE_FILE_BYTES = 100 * 1024 * 1024
+MAX_POINTS_PER_ZONE = 1_000_000
+
+
+def read_zone_file(upload):
+    """The uploaded file's bytes, or BadZoneFile when it is too big to be a zone file."""
+    if upload.size > MAX_ZONE_FILE_BYTES:
+        raise BadZoneFile(
+            _("Fichier trop gros (%(size)d Mo) : %(max)d Mo au plus pour des zones. Simplifiez les contours.")
+            % {"size": upload.size // 2**20, "max": MAX_ZONE_FILE_BYTES // 2**20}
+        )
+    return upload.read()
+
+
 def import_zones(raw, *, name_field="nom", code_field="code", kind=Zone.Kind.ZONE, actor=None):
     """Create or update (by code) one zone per GeoJSON feature. Raises BadZoneFile."""
     try:
@@ -98,6 +113,11 @@ def import_zones(raw, *, name_field="nom", code_field="code", kind=Zone.Kind.ZON
         if geom.geom_type not in ("Polygon", "MultiPolygon"):
             result.refused.append(label + " : " + _("un polygone est attendu, pas %(t)s") % {"t": geom.geom_type})
             continue
+        if geom.num_coords > MAX_POINTS_PER_ZONE:
+            result.refused.append(label + " : " + _("contour trop détaillé (%(n)d points, %(max)d au plus) : "
+                                                    "simplifiez-le") % {"n": geom.num_coords,
+                                                                        "max": MAX_POINTS_PER_ZONE})  # fmt: skip
+            continue
         if not declared:
             x0, y0, x1, y1 = geom.extent
             if not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= 90 and -90 <= y1 <= 90):
@@ -111,6 +131,12 @@ def import_zones(raw, *, name_field="nom", code_field="code", kind=Zone.Kind.ZON
                 )
         if transform:
             geom.transform(transform)
+        x0, y0, x1, y1 = geom.extent
+        if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+            result.refused.append(label + " : " + _("coordonnées hors du globe (longitude %(x).1f, latitude "
+                                                    "%(y).1f)") % {"x": x0 if abs(x0) > 180 else x1,
+                                                                    "y": y0 if abs(y0) > 90 else y1})  # fmt: skip
+            continue
         reason = "" if geom.valid else geom.valid_reason
         geom, repaired = as_multipolygon(geom)
         if geom is None:
@@ -119,7 +145,12 @@ def import_zones(raw, *, name_field="nom", code_field="code", kind=Zone.Kind.ZON
         if repaired:
             result.warnings.append(label + " : " + _("polygone invalide réparé (%(r)s)") % {"r": reason})
         name = str(props.get(name_field) or props.get("name") or props.get(code_field) or f"Zone {index + 1}")
-        zones.append((str(props.get(code_field) or ""), name[:200], geom))
+        code = str(props.get(code_field) or "")
+        if len(code) > Zone._meta.get_field("code").max_length:
+            result.refused.append(label + " : " + _("code de plus de %(n)d caractères")
+                                  % {"n": Zone._meta.get_field("code").max_length})  # fmt: skip
+            continue
+        zones.append((code, name[:200], geom))
     if not zones:
         raise BadZoneFile(_("Aucune zone importable : ") + " ; ".join(result.refused[:5]))
     with transaction.atomic():

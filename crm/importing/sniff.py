@@ -31,6 +31,7 @@ def sniff(path, encoding=None, delimiter=None):
     if head[:4] == b"PK\x03\x04":
         if not zipfile.is_zipfile(path):
             raise NotATable(_("Le fichier ressemble à un classeur Excel mais il est abîmé."))
+        _refuse_zip_bomb(path)
         shape = FileShape(kind="xlsx")
         shape.headers = next(iter_xlsx_rows(path), (None, []))[1]
         if not any(h.strip() for h in shape.headers):
@@ -42,8 +43,11 @@ def sniff(path, encoding=None, delimiter=None):
     text = head.decode(encoding, errors="replace")
     if len(head) == SAMPLE_BYTES:
         text = text[: text.rfind("\n") + 1] or text  # drop the cut last line
-    delimiter = delimiter or detect_delimiter(text)
-    headers = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    try:
+        delimiter = delimiter or detect_delimiter(text)
+        headers = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    except csv.Error as exc:  # e.g. a "line" of megabytes: not a table anyone exported
+        raise NotATable(_("Première ligne illisible comme un tableau : %(error)s") % {"error": exc}) from None
     if len([h for h in headers if h.strip()]) < 1:
         raise NotATable(_("La première ligne (les en-têtes) est vide."))
     if len(headers) < 2:
@@ -54,6 +58,24 @@ def sniff(path, encoding=None, delimiter=None):
             )
         )
     return FileShape(kind="csv", encoding=encoding, delimiter=delimiter, headers=headers)
+
+
+# A real workbook compresses its sheets about 5 to 20 times; a zip bomb, thousands.
+MAX_XLSX_UNPACKED = 2 * 1024**3
+MAX_XLSX_RATIO = 200
+
+
+def _refuse_zip_bomb(path):
+    """Refuse a workbook that would unpack to far more than it weighs, before reading it."""
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+    unpacked = sum(m.file_size for m in members)
+    packed = sum(m.compress_size for m in members) or 1
+    if unpacked > MAX_XLSX_UNPACKED or (unpacked > 50 * 1024**2 and unpacked / packed > MAX_XLSX_RATIO):
+        raise NotATable(
+            _("Ce classeur se décompresse en %(size)d Mo pour %(packed)d Ko : refusé (archive piégée ?).")
+            % {"size": unpacked // 1024**2, "packed": packed // 1024}
+        )
 
 
 def detect_encoding(head):
