@@ -22,12 +22,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := .make
 
-.PHONY: help setup run test lint format bench migrate seed system clean
+.PHONY: help setup run test verify lint format bench migrate seed system clean
 
 help:
 	@echo "make run    set up and run Terrain with a demo campaign at http://demo.localhost:$(PORT)/"
 	@echo "make test   set up and run every test (ruff, pytest with PostgreSQL, Redis, Celery, Chromium)"
 	@echo "make bench  run the benchmarks in bench/"
+	@echo "make verify run the hardening checks (isolation, permissions, fuzzing, bad inputs, faults, load)"
 
 $(STAMPS):
 	@mkdir -p $(STAMPS)
@@ -70,6 +71,13 @@ test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The hardening checks of tests/verify, the slow ones included (load, faults, chaos,
+# fuzzing); the cheap ones also run in `make test`. Ends with one line per check:
+# VERIFY <name> tried=<N> failed=<N>.
+verify: SYSTEM_FLAGS := --browser
+verify: setup
+	$(VENV)/bin/pytest tests/verify --verify -q $(PYTEST_ARGS)
 
 lint: $(STAMPS)/venv
 	$(VENV)/bin/ruff check .

@@ -1,11 +1,17 @@
 """Three committed campaigns full of data, shared by the hardening checks."""
 
+import secrets
+import socket
+import subprocess
+import sys
+
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from tests.conftest import Committed, ensure_platform, host_of, unique_slug
+from tests.conftest import ROOT, Committed, ensure_platform, host_of, subprocess_env, unique_slug, wait_for
 from tests.verify.world import build_world
 
 
@@ -39,3 +45,51 @@ def client_as(world, role=None, **extra):
         with tenant_context(world.campaign):
             client.force_login(world.users[role])
     return client
+
+
+SECRET = secrets.token_urlsafe(64)
+
+
+def production_env():
+    return subprocess_env(
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY=SECRET,
+        ALLOWED_HOSTS=f"{settings.PLATFORM_DOMAIN},.{settings.PLATFORM_DOMAIN}",
+        REDIS_URL=settings.REDIS_URL,
+        STATIC_ROOT=str(ROOT / ".make" / "deploy-static"),
+        DB_POOL_SIZE="8",
+        AXES_FAILURE_LIMIT="5",
+    )
+
+
+@pytest.fixture(scope="session")
+def production_server(worlds):
+    """uvicorn with 2 workers and production settings (HTTPS expected from a proxy:
+    send X-Forwarded-Proto: https) against the test database; its base URL."""
+    env = production_env()
+    # Production serves hashed, compressed static files from a manifest: build them as a
+    # deployment does (the Dockerfile runs the same command).
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env,
+                   check=True)  # fmt: skip
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(ROOT / ".make" / "verify-uvicorn.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "2", "--lifespan", "off", "--no-access-log"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+    def ready():
+        if proc.poll() is not None:
+            raise RuntimeError(f"uvicorn exited; see {log.name}")
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_for(ready, timeout=60, what="production server")
+    proc.port = port
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()

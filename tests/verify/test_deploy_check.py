@@ -14,66 +14,19 @@
 """
 
 import re
-import secrets
-import socket
 import subprocess
 import sys
 
-import pytest
 import requests
-from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django_tenants.utils import tenant_context
 
-from tests.conftest import ROOT, subprocess_env, wait_for
+from tests.conftest import ROOT
+from tests.verify.conftest import production_env
 from tests.verify.endpoints import operations
 from tests.verify.recorder import check
 from tests.verify.test_tenant_isolation import own_path
 from tests.verify.world import PASSWORD
-
-SECRET = secrets.token_urlsafe(64)
-
-
-def production_env():
-    return subprocess_env(
-        DJANGO_SETTINGS_MODULE="config.settings.production",
-        SECRET_KEY=SECRET,
-        ALLOWED_HOSTS=f"{settings.PLATFORM_DOMAIN},.{settings.PLATFORM_DOMAIN}",
-        REDIS_URL=settings.REDIS_URL,
-        STATIC_ROOT=str(ROOT / ".make" / "deploy-static"),
-        DB_POOL_SIZE="4",
-        AXES_FAILURE_LIMIT="5",
-    )
-
-
-@pytest.fixture(scope="module")
-def production_server(worlds):
-    env = production_env()
-    # Production serves hashed, compressed static files from a manifest: build them as a
-    # deployment does (the Dockerfile runs the same command).
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env,
-                   check=True)  # fmt: skip
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = open(ROOT / ".make" / "deploy-check-uvicorn.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--lifespan", "off", "--no-access-log"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-
-    def ready():
-        if proc.poll() is not None:
-            raise RuntimeError(f"uvicorn exited; see {log.name}")
-        with socket.socket() as s:
-            return s.connect_ex(("127.0.0.1", port)) == 0
-
-    wait_for(ready, timeout=60, what="production server")
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
 
 
 def over_https(session, base, host, method, path, **kwargs):
