@@ -14,3 +14,14 @@ def redirect_back(request, default):
     ):
         target = default
     return redirect(target)
+
+
+def parse_id(value):
+    """An object id sent by a client (form field, query string, JSON), as an int; None
+    when it is not one. `Model.objects.filter(pk="abc")` raises ValueError (a 500) and a
+    number past 2**63 overflows the database's bigint: neither can name a row."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaigns.accounts.models import AuditEntry
+from campaigns.http import parse_id
 
 from . import consent, dedup, gdpr
 from .exports import export_segment
@@ -183,7 +184,7 @@ class ContactViewSet(
         params = self.request.query_params
         filters = {}
         if params.get("segment"):
-            segment = Segment.objects.filter(pk=params["segment"]).first()
+            segment = Segment.objects.filter(pk=parse_id(params["segment"])).first()
             if segment is None:
                 raise ValidationError({"segment": [_("Segment inconnu.")]})
             filters.update(segment.filters)
@@ -284,7 +285,7 @@ class ContactViewSet(
     def merge(self, request, pk=None):
         """Fold contact `other` into this one, keeping every record of both."""
         keep = self.get_object()
-        other = Contact.objects.filter(pk=request.data.get("other"), erased_at__isnull=True).first()
+        other = Contact.objects.filter(pk=parse_id(request.data.get("other")), erased_at__isnull=True).first()
         if other is None or other.pk == keep.pk:
             raise ValidationError({"other": [_("Indiquez l'identifiant d'un autre contact.")]})
         return Response(self.get_serializer(dedup.merge_contacts(keep, other, actor=request.user)).data)
@@ -303,6 +304,7 @@ class DuplicatesView(APIView):
     permission_classes = [permissions.IsAuthenticated, HasPerm]
     serializer_class = DuplicatePairSerializer
 
+    @extend_schema(responses=DuplicatePairSerializer(many=True))
     def get(self, request):
         return Response(DuplicatePairSerializer(dedup.find_duplicates(), many=True).data)
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from campaigns.http import redirect_back
+from campaigns.http import parse_id, redirect_back
 
 from . import consent, dedup, gdpr
 from .exports import export_segment
@@ -128,7 +128,7 @@ def import_job(request, pk):
         return render(request, "crm/import_job.html", {"job": job, **_progress(job)})
     mapping = shown["mapping"]
     if request.GET.get("saved"):
-        saved = SavedMapping.objects.filter(pk=request.GET["saved"]).first()
+        saved = SavedMapping.objects.filter(pk=parse_id(request.GET["saved"])).first()
         if saved:
             mapping = {h: saved.mapping.get(h, "") for h in shown["headers"]}
     form = MappingForm(request.POST or None, headers=shown["headers"], mapping=mapping)
@@ -196,8 +196,8 @@ def duplicates(request):
 @require_POST
 @staff_required("crm.write_contacts")
 def merge(request):
-    keep = get_object_or_404(Contact, pk=request.POST.get("keep"))
-    other = get_object_or_404(Contact, pk=request.POST.get("other"))
+    keep = get_object_or_404(Contact, pk=parse_id(request.POST.get("keep")))
+    other = get_object_or_404(Contact, pk=parse_id(request.POST.get("other")))
     if keep.pk == other.pk:
         raise Http404
     dedup.merge_contacts(keep, other, actor=request.user)

@@ -28,6 +28,10 @@ VIEWPORT = [
 FILTERS = [OpenApiParameter(n, str) for n in ("action", "kind", "team", "volunteer", "result", "since", "until")]
 
 
+# What the layers answer: GeoJSON, under its own media type.
+GEOJSON = {(200, "application/geo+json"): dict}
+
+
 def geojson(body):
     return HttpResponse(body, content_type="application/geo+json")
 
@@ -49,7 +53,7 @@ class LayerView(APIView):
 class ReportsLayerView(LayerView):
     """Field reports in the viewport: points from zoom 15, counted grid cells below."""
 
-    @extend_schema(parameters=VIEWPORT + FILTERS, responses={200: dict})
+    @extend_schema(parameters=VIEWPORT + FILTERS, responses=GEOJSON)
     def get(self, request):
         box, zoom = self.viewport(request)
         try:
@@ -62,7 +66,7 @@ class ReportsLayerView(LayerView):
 class ZonesLayerView(LayerView):
     """Zones in the viewport with priority, coverage and (for roles that may see opinions) support."""
 
-    @extend_schema(parameters=VIEWPORT, responses={200: dict})
+    @extend_schema(parameters=VIEWPORT, responses=GEOJSON)
     def get(self, request):
         box, zoom = self.viewport(request)
         return geojson(areas_layer("zone", box, zoom, with_support=request.user.has_perm("crm.see_sensitive")))
@@ -71,7 +75,7 @@ class ZonesLayerView(LayerView):
 class TurfsLayerView(LayerView):
     """Turfs in the viewport with doors, doors visited and (for some roles) support."""
 
-    @extend_schema(parameters=VIEWPORT, responses={200: dict})
+    @extend_schema(parameters=VIEWPORT, responses=GEOJSON)
     def get(self, request):
         box, zoom = self.viewport(request)
         return geojson(areas_layer("turf", box, zoom, with_support=request.user.has_perm("crm.see_sensitive")))
@@ -81,7 +85,7 @@ class ContributionsLayerView(LayerView):
     """Citizens' geolocated contributions (idea box proposals) in the viewport; hidden
     or held ones never."""
 
-    @extend_schema(parameters=VIEWPORT, responses={200: dict})
+    @extend_schema(parameters=VIEWPORT, responses=GEOJSON)
     def get(self, request):
         box, _zoom = self.viewport(request)
         return geojson(contributions_layer(box))
@@ -93,7 +97,7 @@ class PublicContributionsView(LayerView):
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
 
-    @extend_schema(parameters=VIEWPORT, responses={200: dict})
+    @extend_schema(parameters=VIEWPORT, responses=GEOJSON)
     def get(self, request):
         box, _zoom = self.viewport(request)
         return geojson(contributions_layer(box, public_only=True))
@@ -102,7 +106,7 @@ class PublicContributionsView(LayerView):
 class PublicZonesView(PublicContributionsView):
     """The public map's zones: those the team marked public, name and outline only."""
 
-    @extend_schema(parameters=VIEWPORT, responses={200: dict})
+    @extend_schema(parameters=VIEWPORT, responses=GEOJSON)
     def get(self, request):
         box, zoom = self.viewport(request)
         return geojson(public_zones_layer(box, zoom))
@@ -117,7 +121,7 @@ class VolunteersLayerView(APIView):
 
     permission_classes = [permissions.IsAuthenticated, TrackPermission]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses=GEOJSON)
     def get(self, request):
         return geojson(volunteer_positions(request.user, now=timezone.now()))
 

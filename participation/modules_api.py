@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
+from campaigns.http import parse_id
 from participation import access, moderation
 from participation.aid import services as aid
 from participation.aid.models import HelpPost
@@ -158,7 +159,7 @@ class QuestionnaireViewSet(viewsets.GenericViewSet):
     queryset = Step.objects.filter(kind=Step.Kind.QUESTIONNAIRE)
 
     def _step(self, pk):
-        step = Step.objects.filter(pk=pk, kind=Step.Kind.QUESTIONNAIRE).select_related("project").first()
+        step = Step.objects.filter(pk=parse_id(pk), kind=Step.Kind.QUESTIONNAIRE).select_related("project").first()
         if step is None or not access.can_view(self.request.user, step.project):
             raise NotFound()
         return step

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from campaigns import signing
+from campaigns.http import parse_id
 
 from . import access, citizens, moderation, selectors, services
 from .forms import CommentForm, DeleteAccountForm, FlagForm, ProfileForm, ResendForm, RsvpForm, SignUpForm
@@ -207,7 +208,7 @@ def comment(request, kind, pk):
     form = CommentForm(request.POST)
     parent = None
     if request.POST.get("parent"):
-        parent = Comment.objects.filter(pk=request.POST["parent"], object_id=target.pk,
+        parent = Comment.objects.filter(pk=parse_id(request.POST["parent"]), object_id=target.pk,
                                         content_type=ContentType.objects.get_for_model(model)).first()  # fmt: skip
     if not form.is_valid():
         for errors in form.errors.values():

@@ -30,14 +30,25 @@ from .reports import MAX_BATCH, assignments_of, record_reports
 from .targeting import BadIndicators, import_indicators, read_indicator_file, set_weights
 from .tracking import progress_of
 from .turfs import CannotCut, cut_zone, save_drawn_turf, walk_list_for
-from .zones import BadZoneFile, as_multipolygon, import_zones, read_zone_file
+from .zones import BadZoneFile, as_multipolygon, import_zones, off_the_globe, read_zone_file
 
 
-class ZoneSerializer(GeoFeatureModelSerializer):
+class FeatureInput:
+    """GeoJSON Feature input that is not an object gets a 400, not the library's crash."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict) or not isinstance(data.get("properties", {}), dict):
+            raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [_("Un objet GeoJSON « Feature » est attendu.")]})
+        return super().to_internal_value(data)
+
+
+class ZoneSerializer(FeatureInput, GeoFeatureModelSerializer):
     def validate_geometry(self, geometry):
         """Accept a drawn Polygon (stored as a MultiPolygon); repair a self-crossing one."""
         if geometry.geom_type not in ("Polygon", "MultiPolygon"):
             raise ValidationError(_("Un polygone est attendu."))
+        if off_the_globe(geometry):
+            raise ValidationError(_("Coordonnées hors du globe : longitude et latitude en WGS 84 attendues."))
         geometry, _repaired = as_multipolygon(geometry)
         if geometry is None:
             raise ValidationError(_("Ce polygone se recoupe et ne peut pas être réparé."))
@@ -58,7 +69,7 @@ class ZoneSerializer(GeoFeatureModelSerializer):
         read_only_fields = ["id", "indicators", "score"]
 
 
-class TurfSerializer(GeoFeatureModelSerializer):
+class TurfSerializer(FeatureInput, GeoFeatureModelSerializer):
     def validate_geometry(self, geometry):
         return ZoneSerializer.validate_geometry(self, geometry)
 

@@ -46,9 +46,16 @@ def import_indicators(raw, *, key_field="code", actor=None):
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = raw.decode("cp1252")
+        try:
+            text = raw.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise BadIndicators([_("Fichier illisible : ni UTF-8 ni Windows-1252 (octet %(pos)d).")
+                                 % {"pos": exc.start}]) from None  # fmt: skip
     delimiter = ";" if text.split("\n", 1)[0].count(";") >= text.split("\n", 1)[0].count(",") else ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise BadIndicators([_("Ce fichier n'est pas un tableau CSV lisible : %(e)s") % {"e": exc}]) from None
     if not rows or key_field not in rows[0]:
         raise BadIndicators([_("Colonne « %(k)s » absente de la première ligne.") % {"k": key_field}])
     header = rows[0]

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from campaigns.accounts.models import AuditEntry
+from campaigns.http import parse_id
 from crm.views import staff_required
 
 from .actions import BadSurvey
@@ -253,7 +254,7 @@ def action_detail(request, pk):
             messages.success(request, _("Action modifiée."))
             return redirect("field:action", pk=pk)
         if what == "unassign":
-            Assignment.objects.filter(action=action, pk=request.POST.get("assignment")).delete()
+            Assignment.objects.filter(action=action, pk=parse_id(request.POST.get("assignment"))).delete()
             return redirect("field:action", pk=pk)
     turfs = Turf.objects.filter(zone__in=action.zones.all()).select_related("zone").order_by("zone__name", "name")
     assignments = action.assignments.select_related("turf", "volunteer", "team").order_by("starts_at")
@@ -271,7 +272,7 @@ def action_detail(request, pk):
 def turf_printable(request, pk):
     """A turf's map and walk list as a PDF, from the action page."""
     turf = get_object_or_404(Turf, pk=pk)
-    action = Action.objects.filter(pk=request.GET.get("action") or 0).first()
+    action = Action.objects.filter(pk=parse_id(request.GET.get("action"))).first()
     response = HttpResponse(turf_pdf(turf, action), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="secteur-{turf.pk}.pdf"'
     return response
@@ -309,11 +310,11 @@ def review_batch(request, pk):
                 review.rollback(batch, actor=request.user, reason=request.POST.get("reason", ""))
                 messages.success(request, _("Lot annulé : les changements sur les contacts sont défaits."))
             elif what == "reject":
-                report = get_object_or_404(FieldReport, pk=request.POST.get("report"), batch=batch)
+                report = get_object_or_404(FieldReport, pk=parse_id(request.POST.get("report")), batch=batch)
                 review.reject(report, reason=request.POST.get("reason", ""), actor=request.user)
                 messages.success(request, _("Compte rendu rejeté."))
             elif what == "correct":
-                report = get_object_or_404(FieldReport, pk=request.POST.get("report"), batch=batch)
+                report = get_object_or_404(FieldReport, pk=parse_id(request.POST.get("report")), batch=batch)
                 answers = {k.removeprefix("answer-"): v for k, v in request.POST.items() if k.startswith("answer-")}
                 review.correct(report, answers=_typed_answers(report.action, answers), actor=request.user)
                 messages.success(request, _("Réponses corrigées."))

@@ -72,6 +72,12 @@ MAX_ZONE_FILE_BYTES = 100 * 1024 * 1024
 MAX_POINTS_PER_ZONE = 1_000_000
 
 
+def off_the_globe(geom):
+    """True when a WGS 84 geometry has a longitude outside ±180 or a latitude outside ±90."""
+    x0, y0, x1, y1 = geom.extent
+    return not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90)
+
+
 def read_zone_file(upload):
     """The uploaded file's bytes, or BadZoneFile when it is too big to be a zone file."""
     if upload.size > MAX_ZONE_FILE_BYTES:
@@ -131,8 +137,8 @@ def import_zones(raw, *, name_field="nom", code_field="code", kind=Zone.Kind.ZON
                 )
         if transform:
             geom.transform(transform)
-        x0, y0, x1, y1 = geom.extent
-        if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+        if off_the_globe(geom):
+            x0, y0, x1, y1 = geom.extent
             result.refused.append(label + " : " + _("coordonnées hors du globe (longitude %(x).1f, latitude "
                                                     "%(y).1f)") % {"x": x0 if abs(x0) > 180 else x1,
                                                                     "y": y0 if abs(y0) > 90 else y1})  # fmt: skip

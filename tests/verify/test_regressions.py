@@ -78,3 +78,37 @@ def test_a_vote_never_redirects_to_another_site(campaign):
     response = client.post("/idees/999999/vote/", {"next": "//evil.example/"})
     assert response.status_code in (302, 404)
     assert "evil.example" not in response.get("Location", "")
+
+
+def test_ids_that_are_not_numbers_are_refused_not_crashed_on(campaign):
+    # Found by api_fuzz: these were 500s.
+    client = admin_client(campaign)
+    assert client.get("/api/contacts/", {"segment": "true"}).status_code == 400
+    assert client.get("/api/questionnaires/%C3%A9t%C3%A9/").status_code == 404
+    with tenant_context(campaign):
+        contact = Contact.objects.create(birth_name="Seul", first_names="Jean")
+    merge = client.post(f"/api/contacts/{contact.pk}/merge/", json.dumps({"other": "abc"}),
+                        content_type="application/json")  # fmt: skip
+    assert merge.status_code == 400 and "other" in merge.json()
+    huge = client.post("/equipe/doublons/fusionner/", {"keep": str(2**70), "other": "x"})
+    assert huge.status_code == 404
+
+
+def test_zone_input_that_is_not_a_feature_or_off_the_globe_is_refused(campaign):
+    client = admin_client(campaign)
+    assert client.post("/api/zones/", json.dumps("Paris"), content_type="application/json").status_code == 400
+    far = {"type": "Feature", "properties": {"name": "Ailleurs"},
+           "geometry": {"type": "Polygon", "coordinates": [[[500, 10], [501, 10], [501, 11], [500, 10]]]}}  # fmt: skip
+    response = client.post("/api/zones/", json.dumps(far), content_type="application/json")
+    assert response.status_code == 400 and "globe" in json.dumps(response.json(), ensure_ascii=False)
+
+
+def test_an_indicator_file_that_is_not_csv_gets_a_message(campaign):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = admin_client(campaign)
+    broken = SimpleUploadedFile("i.csv", b'code;inscrits\nA;"12\rB;3\n')
+    response = client.post("/api/zones/indicators/", {"file": broken})
+    assert response.status_code == 400 and response.json()["file"]
+    undecodable = SimpleUploadedFile("i.csv", b"code;inscrits\n\x81\x8d;3\n\xff\xfe\x81")
+    assert client.post("/api/zones/indicators/", {"file": undecodable}).status_code == 400
