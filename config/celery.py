@@ -16,6 +16,10 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    "resume-stalled-imports": {
+        "task": "crm.tasks.resume_stalled_imports_everywhere",
+        "schedule": 60,
+    },
     "summarise-contacts-hourly": {
         "task": "crm.tasks.summarise_contacts_everywhere",
         "schedule": 60 * 60,

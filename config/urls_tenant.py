@@ -55,3 +55,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     *common_patterns,
 ]
+
+handler500 = "campaigns.views.server_error"

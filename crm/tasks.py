@@ -32,6 +32,20 @@ def run_import(job_id):
 
 
 @shared_task
+def resume_stalled_imports_everywhere():
+    """Every minute: imports whose worker died are queued again (crm/importing/pipeline.py)."""
+    from .importing.pipeline import resume_stalled_imports
+
+    resumed = {}
+    for campaign in get_tenant_model().objects.exclude(schema_name="public"):
+        with tenant_context(campaign):
+            found = resume_stalled_imports()
+            if found:
+                resumed[campaign.schema_name] = found
+    return resumed
+
+
+@shared_task
 def apply_retention_everywhere():
     """Daily: erase, in each campaign, the people kept past its retention period."""
     from .gdpr import apply_retention

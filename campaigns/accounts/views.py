@@ -44,4 +44,7 @@ def healthz(request):
     except Exception as exc:
         status["cache"] = f"error: {exc.__class__.__name__}"
     healthy = all(v == "ok" for v in status.values())
+    if not healthy:
+        down = [name for name, state in status.items() if state != "ok"]
+        status["detail"] = f"Service momentanément indisponible ({', '.join(down)}) / briefly unavailable"
     return JsonResponse(status, status=200 if healthy else 503)

@@ -121,14 +121,23 @@ ASGI_APPLICATION = "config.asgi.application"
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://terrain:terrain@localhost:5432/terrain")}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# A persistent connection the server dropped is noticed before a request uses it.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Under ASGI every request runs its view in a thread of its own, so persistent
 # connections (CONN_MAX_AGE) pile up until PostgreSQL refuses more. A pool per process
 # (psycopg_pool, through Django's "pool" option) reuses a few connections instead.
 # DB_POOL_SIZE=0 turns it off; size it so that processes x size < max_connections.
 DB_POOL_SIZE = env.int("DB_POOL_SIZE", default=0)
+# How long a request waits for a pooled connection before answering 503 (campaigns.views.server_error).
+DB_POOL_TIMEOUT = env.float("DB_POOL_TIMEOUT", default=5.0)
 if DB_POOL_SIZE:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 2, "max_size": DB_POOL_SIZE, "timeout": 10}
+    # With CONN_HEALTH_CHECKS (above), Django has the pool check each connection at
+    # checkout: one the server closed (restart, pg_terminate_backend) is replaced
+    # instead of failing the request that draws it.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2, "max_size": DB_POOL_SIZE, "timeout": DB_POOL_TIMEOUT,
+    }  # fmt: skip
 ORIGINAL_BACKEND = "django.contrib.gis.db.backends.postgis"
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

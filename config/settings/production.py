@@ -1,7 +1,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import DB_POOL_TIMEOUT, env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY", default="")
@@ -32,7 +32,7 @@ DB_POOL_SIZE = env.int("DB_POOL_SIZE", default=10)
 if DB_POOL_SIZE:
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {  # noqa: F405
-        "min_size": 2, "max_size": DB_POOL_SIZE, "timeout": 10,
+        "min_size": 2, "max_size": DB_POOL_SIZE, "timeout": DB_POOL_TIMEOUT,
     }  # fmt: skip
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)  # noqa: F405

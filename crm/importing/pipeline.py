@@ -9,6 +9,7 @@ the cache (visible to the UI while the transaction is still open).
 """
 
 import csv
+import datetime as dt
 import logging
 import multiprocessing
 import os
@@ -136,8 +137,48 @@ def count_rows(path, shape):
     return max(0, lines - 1)
 
 
+def _job_lock(job, take):
+    """A PostgreSQL session lock naming (campaign, job): held by whoever runs the import,
+    released when it ends or when its process dies (the connection closes)."""
+    with connection.cursor() as cursor:
+        fn = "pg_try_advisory_lock" if take else "pg_advisory_unlock"
+        cursor.execute(f"SELECT {fn}(hashtext(%s), %s)", [connection.schema_name, job.pk])  # noqa: S608
+        return cursor.fetchone()[0]
+
+
 def run_import(job, *, region=None, on_progress=None):
-    """Import the job's file into the current campaign. Returns the finished job."""
+    """Import the job's file into the current campaign. Returns the finished job.
+    Safe to call again for the same job (a worker killed mid-import, a redelivered
+    task): the rows commit in one transaction, and a second run while one is going,
+    or after one finished, does nothing."""
+    if not _job_lock(job, take=True):
+        return job
+    try:
+        job.refresh_from_db()
+        if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
+            return job
+        return _run_locked(job, region=region, on_progress=on_progress)
+    finally:
+        _job_lock(job, take=False)
+
+
+def resume_stalled_imports(*, older_than=dt.timedelta(minutes=2)):
+    """Imports marked running whose worker died (nobody holds their lock): queue them
+    again. Nothing of them was committed, so they start over. Returns their ids."""
+    from crm.tasks import run_import as run_import_task
+
+    resumed = []
+    stale = ImportJob.objects.filter(status=ImportJob.Status.RUNNING, started__lt=timezone.now() - older_than)
+    for job in stale:
+        if _job_lock(job, take=True):
+            _job_lock(job, take=False)
+            ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED)
+            transaction.on_commit(lambda pk=job.pk: run_import_task.delay(pk))
+            resumed.append(job.pk)
+    return resumed
+
+
+def _run_locked(job, *, region=None, on_progress=None):
     campaign = getattr(connection, "tenant", None)
     region = region or getattr(campaign, "phone_region", "FR") or "FR"
     job.status = ImportJob.Status.RUNNING
