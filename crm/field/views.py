@@ -5,6 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.staticfiles import finders
+from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
@@ -323,9 +324,18 @@ def review_batch(request, pk):
         except (review.ReviewError, BadSurvey) as exc:
             messages.error(request, " ".join(exc.args[0]) if isinstance(exc.args[0], list) else str(exc))
         return redirect("field:review-batch", pk=batch.pk)
+    figures = review.figures(batch)
+    # Flagged reports first, then by time; a page at a time (a day's batch can hold thousands).
+    ordered = sorted(figures["reports"], key=lambda r: (not figures["flags"].get(r.pk), r.done_at, r.pk))
+    page = Paginator(ordered, 100).get_page(request.GET.get("page"))
+    rows = [
+        {"report": r, "flags": [review.FLAG_LABELS.get(f, f) for f in figures["flags"].get(r.pk, [])],
+         "answers": [(q, r.answers.get(q.get("id"), "")) for q in (r.action.survey or [])]}
+        for r in page
+    ]  # fmt: skip
     return render(request, "field/review_batch.html", {
-        "batch": batch, "figures": review.figures(batch), "labels": review.FLAG_LABELS,
-        "rejected": batch.reports.exclude(rejected_reason=""),
+        "batch": batch, "figures": figures, "labels": review.FLAG_LABELS, "rows": rows, "page": page,
+        "rejected": batch.reports.exclude(rejected_reason="")[:500],
     })  # fmt: skip
 
 

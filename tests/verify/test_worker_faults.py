@@ -190,3 +190,83 @@ def test_killed_database_connections_give_503_then_recover(worlds, production_se
         c.probe(set(after) == {200}, f"answers once the killing stopped: {after}")
         print(f"worker_faults db kills: {killed} connections, {len(answers)} answers, "
               f"{answers.count(503)} x 503")  # fmt: skip
+
+
+@pytest.mark.slow_verify
+def test_redis_restarted_during_a_send_reaches_each_recipient_once(committed, asgi_server):
+    """The worker's broker (a Redis of this test's own, on 127.0.0.1) dies mid-send and
+    comes back empty, as a Redis without persistence restarts."""
+    import collections
+    import socket
+
+    from config.celery import app
+    from crm.messaging.audience import materialise
+    from crm.messaging.models import Message, MessagingSettings, Send
+    from crm.messaging.tasks import deliver
+    from crm.models import Contact, Segment, Tag
+    from tests.conftest import host_of
+    from tests.fakes import FakeProviders, SendGridKeys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+
+    def start_redis():
+        proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                 "--appendonly", "no"], stdout=subprocess.DEVNULL)  # fmt: skip
+        wait_for(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, timeout=10, what="redis")
+        return proc
+
+    campaign = committed.campaign().campaign
+    keys = SendGridKeys()
+    with tenant_context(campaign):
+        ms = MessagingSettings.current()
+        ms.sendgrid_webhook_key = keys.public
+        ms.save()
+        tag = Tag.objects.create(name="Lettre")
+        people = Contact.objects.bulk_create(
+            [Contact(first_names=f"P{i}", email=f"p{i}@exemple.fr", consent_email=True) for i in range(3000)]
+        )
+        tag.contacts.add(*people)
+        segment = Segment.objects.create(name="Lettre", filters={"tags": ["Lettre"]})
+        message = Message.objects.create(channel="email", name="Appel", subject="Bonjour", body="Venez !",
+                                         segment=segment, status=Message.Status.SENDING)  # fmt: skip
+        materialise(message)
+    redis = start_redis()
+    fake = FakeProviders(delay=0.5)
+    fake.webhook = (f"http://127.0.0.1:{asgi_server}/messages/sendgrid/events/", host_of(campaign), keys)
+    env = {"SENDGRID_API_URL": fake.url, "SENDGRID_REQUESTS_PER_SECOND": "0", "MESSAGING_CLAIM_TIMEOUT": "4",
+           "TEST_REDIS_URL": url}  # fmt: skip
+    worker = start_celery_worker("redis-restart-worker", **env)
+
+    def queue_delivery(countdown=0):
+        with tenant_context(campaign), app.connection_for_write(url) as conn:
+            deliver.apply_async((message.pk,), connection=conn, countdown=countdown)
+
+    with check("worker_faults") as c:
+        try:
+            queue_delivery()
+            wait_for(lambda: len(fake.mail_requests()) >= 1, timeout=60, what="a first batch at the fake")
+            redis.kill()  # Redis gone mid-send...
+            redis.wait(timeout=10)
+            time.sleep(2)
+            redis = start_redis()  # ...and back, empty: the queued tasks are lost
+            queue_delivery(countdown=5)  # what the every-minute dispatcher does
+
+            def finished():
+                with tenant_context(campaign):
+                    return Message.objects.get(pk=message.pk).status == Message.Status.SENT
+
+            wait_for(finished, timeout=240, what="the message to finish")
+        finally:
+            worker.kill()
+            worker.wait(timeout=10)
+            redis.kill()
+            fake.close()
+        counts = collections.Counter(fake.recipients())
+        c.probe(len(counts) == 3000, f"{len(counts)} recipients reached of 3000")
+        c.probe(set(counts.values()) == {1}, f"mailed twice: {[e for e, n in counts.items() if n > 1][:5]}")
+        with tenant_context(campaign):
+            left = Send.objects.filter(message=message).exclude(status="sent").count()
+        c.probe(left == 0, f"{left} sends not marked sent")
