@@ -208,9 +208,8 @@ def start_celery_worker(name="test-celery-worker", queue=None, **env):
         if proc.poll() is not None:
             raise RuntimeError(f"celery worker exited with {proc.returncode}; see {log.name}")
         try:
-            if "TEST_REDIS_URL" in env:  # a worker on a broker of its own
-                with app.connection_for_write(env["TEST_REDIS_URL"]) as conn:
-                    return bool(app.control.ping(destination=[node], timeout=0.5, connection=conn))
+            if "TEST_REDIS_URL" in env:  # a worker on a broker of its own: our app cannot ping it
+                return f"{node} ready." in Path(log.name).read_text()
             return bool(app.control.ping(destination=[node], timeout=0.5))
         except Exception:
             return False
