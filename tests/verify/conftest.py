@@ -51,7 +51,7 @@ SECRET = secrets.token_urlsafe(64)
 
 
 def production_env():
-    return subprocess_env(
+    env = subprocess_env(
         DJANGO_SETTINGS_MODULE="config.settings.production",
         SECRET_KEY=SECRET,
         ALLOWED_HOSTS=f"{settings.PLATFORM_DOMAIN},.{settings.PLATFORM_DOMAIN}",
@@ -60,6 +60,10 @@ def production_env():
         DB_POOL_SIZE="8",
         AXES_FAILURE_LIMIT="5",
     )
+    # The browser tests allow async-unsafe calls for themselves (tests/e2e/conftest.py);
+    # production never does, and check --deploy rightly refuses it.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return env
 
 
 @pytest.fixture(scope="session")
