@@ -105,3 +105,76 @@ class ChaosProxy:
             pass
         finally:
             writer.close()
+
+
+class TcpRelay:
+    """A plain TCP relay on 127.0.0.1 to `upstream_port` that can be switched off (every
+    connection through it cut, new ones refused) and on again: a database that goes
+    away and comes back, for the one server that connects through it."""
+
+    def __init__(self, upstream_port):
+        self.upstream_port = upstream_port
+        self.loop = asyncio.new_event_loop()
+        self.port = None
+        self.server = None
+        self.writers = set()
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(ready,), daemon=True)
+        self._thread.start()
+        ready.wait(10)
+
+    def _run(self, ready):
+        asyncio.set_event_loop(self.loop)
+        with socket_bound() as sock:
+            self.port = sock.getsockname()[1]
+        self.loop.run_until_complete(self._listen())
+        ready.set()
+        self.loop.run_forever()
+
+    async def _listen(self):
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+
+    async def _pipe(self, reader, writer):
+        with contextlib.suppress(OSError, asyncio.CancelledError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def _handle(self, reader, writer):
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        except OSError:
+            writer.close()
+            return
+        self.writers |= {writer, up_writer}
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+        self.writers -= {writer, up_writer}
+
+    def _call(self, coro):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
+
+    def off(self):
+        async def stop():
+            self.server.close()
+            await self.server.wait_closed()
+            for w in list(self.writers):
+                w.close()
+
+        self._call(stop())
+
+    def on(self):
+        self._call(self._listen())
+
+    def close(self):
+        self.off()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(5)
+
+
+def socket_bound():
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock

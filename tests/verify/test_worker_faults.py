@@ -270,3 +270,59 @@ def test_redis_restarted_during_a_send_reaches_each_recipient_once(committed, as
         with tenant_context(campaign):
             left = Send.objects.filter(message=message).exclude(status="sent").count()
         c.probe(left == 0, f"{left} sends not marked sent")
+
+
+@pytest.mark.slow_verify
+def test_the_web_answers_503_while_the_database_is_away_and_200_again_after(worlds, unblocked):
+    """A production-style server whose PostgreSQL is behind a relay we switch off and on."""
+    import socket
+
+    from django.conf import settings as django_settings
+
+    from tests.conftest import database_url_for_tests
+    from tests.verify.chaos_proxy import TcpRelay
+    from tests.verify.conftest import production_env
+
+    world = worlds[0]
+    db = django_settings.DATABASES["default"]
+    relay = TcpRelay(int(db["PORT"] or 5432))
+    url = database_url_for_tests().replace(f"@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/",
+                                           f"@127.0.0.1:{relay.port}/")  # fmt: skip
+    env = {**production_env(), "DATABASE_URL": url, "DB_POOL_TIMEOUT": "2"}
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(ROOT / ".make" / "verify-db-away-uvicorn.log", "w")  # noqa: SIM115
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+                               "--port", str(port), "--lifespan", "off", "--no-access-log"],
+                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    base, headers = f"http://127.0.0.1:{port}", {"Host": world.host, "X-Forwarded-Proto": "https"}
+    paths = ("/", "/api/proposals/", "/projets/", "/healthz")
+
+    def answers():
+        out = []
+        for path in paths:
+            try:
+                r = requests.get(base + path, headers=headers, timeout=15)
+                out.append((path, r.status_code, "indisponible" in r.text))
+            except requests.RequestException as exc:
+                out.append((path, exc.__class__.__name__, False))
+        return out
+
+    try:
+        wait_for(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, timeout=60, what="server")
+        with check("worker_faults") as c:
+            before = answers()
+            c.probe(all(code == 200 for _p, code, _m in before), f"database there: {before}")
+            relay.off()
+            away = answers()
+            c.probe(all(code == 503 and said for _p, code, said in away), f"database away: {away}")
+            relay.on()
+            time.sleep(1)
+            back = answers() + answers()
+            c.probe(all(code == 200 for _p, code, _m in back), f"database back: {back}")
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
+        relay.close()
