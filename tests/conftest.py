@@ -214,7 +214,11 @@ def start_celery_worker(name="test-celery-worker", queue=None, **env):
         except Exception:
             return False
 
-    wait_for(ready, timeout=60, what="celery worker")
+    try:
+        wait_for(ready, timeout=60, what="celery worker")
+    except Exception:
+        proc.kill()  # never leave a worker behind that nobody will stop
+        raise
     proc.log = log
     return proc
 
