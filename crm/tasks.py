@@ -1,5 +1,6 @@
 from celery import shared_task
-from django_tenants.utils import get_tenant_model, tenant_context
+
+from campaigns.tenancy import each_campaign
 
 from . import services
 
@@ -14,11 +15,11 @@ def summarise_contacts():
 @shared_task
 def summarise_contacts_everywhere():
     """Periodic: queue one summary per campaign. Beat runs in `public`, so loop explicitly."""
-    campaigns = get_tenant_model().objects.exclude(schema_name="public")
-    for campaign in campaigns:
-        with tenant_context(campaign):
-            summarise_contacts.delay()
-    return campaigns.count()
+    count = 0
+    for _campaign in each_campaign():
+        summarise_contacts.delay()
+        count += 1
+    return count
 
 
 @shared_task
@@ -37,11 +38,10 @@ def resume_stalled_imports_everywhere():
     from .importing.pipeline import resume_stalled_imports
 
     resumed = {}
-    for campaign in get_tenant_model().objects.exclude(schema_name="public"):
-        with tenant_context(campaign):
-            found = resume_stalled_imports()
-            if found:
-                resumed[campaign.schema_name] = found
+    for campaign in each_campaign():
+        found = resume_stalled_imports()
+        if found:
+            resumed[campaign.schema_name] = found
     return resumed
 
 
@@ -50,11 +50,7 @@ def apply_retention_everywhere():
     """Daily: erase, in each campaign, the people kept past its retention period."""
     from .gdpr import apply_retention
 
-    purged = {}
-    for campaign in get_tenant_model().objects.exclude(schema_name="public"):
-        with tenant_context(campaign):
-            purged[campaign.schema_name] = apply_retention(dry_run=False)[0]
-    return purged
+    return {campaign.schema_name: apply_retention(dry_run=False)[0] for campaign in each_campaign()}
 
 
 @shared_task
@@ -63,9 +59,8 @@ def election_retention_everywhere():
     from .retention import apply_election_retention, warn_admins
 
     purged = 0
-    for campaign in get_tenant_model().objects.exclude(schema_name="public"):
-        with tenant_context(campaign):
-            warn_admins()
-            report = apply_election_retention(dry_run=False)
-            purged += report["count"] if report["due"] else 0
+    for _campaign in each_campaign():
+        warn_admins()
+        report = apply_election_retention(dry_run=False)
+        purged += report["count"] if report["due"] else 0
     return purged

@@ -1,5 +1,6 @@
 from celery import shared_task
-from django_tenants.utils import get_tenant_model, tenant_context
+
+from campaigns.tenancy import each_campaign
 
 
 @shared_task
@@ -8,6 +9,5 @@ def recount_cells_everywhere():
     by a process that died between a commit and its cell update do not last."""
     from .cells import rebuild
 
-    for campaign in get_tenant_model().objects.exclude(schema_name="public"):
-        with tenant_context(campaign):
-            rebuild()
+    for _campaign in each_campaign():
+        rebuild()

@@ -1,5 +1,6 @@
 from celery import shared_task
-from django_tenants.utils import get_tenant_model, tenant_context
+
+from campaigns.tenancy import each_campaign
 
 
 @shared_task
@@ -8,8 +9,4 @@ def commit_due_batches_everywhere():
     campaign's delay."""
     from .review import commit_due
 
-    committed = 0
-    for campaign in get_tenant_model().objects.exclude(schema_name="public"):
-        with tenant_context(campaign):
-            committed += commit_due()
-    return committed
+    return sum(commit_due() for _campaign in each_campaign())

@@ -124,17 +124,16 @@ def import_zones(raw, *, name_field="nom", code_field="code", kind=Zone.Kind.ZON
                                                     "simplifiez-le") % {"n": geom.num_coords,
                                                                         "max": MAX_POINTS_PER_ZONE})  # fmt: skip
             continue
-        if not declared:
-            x0, y0, x1, y1 = geom.extent
-            if not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= 90 and -90 <= y1 <= 90):
-                raise BadZoneFile(
-                    _(
-                        "%(label)s : coordonnées hors des longitudes/latitudes (ex. %(x).0f, %(y).0f). Le fichier "
-                        "est dans une autre projection (Lambert 93 ?) sans la déclarer : exportez-le en WGS 84 "
-                        "(EPSG:4326) ou ajoutez son « crs »."
-                    )
-                    % {"label": label, "x": x0, "y": y0}
+        if not declared and off_the_globe(geom):
+            x0, y0, _x1, _y1 = geom.extent
+            raise BadZoneFile(
+                _(
+                    "%(label)s : coordonnées hors des longitudes/latitudes (ex. %(x).0f, %(y).0f). Le fichier "
+                    "est dans une autre projection (Lambert 93 ?) sans la déclarer : exportez-le en WGS 84 "
+                    "(EPSG:4326) ou ajoutez son « crs »."
                 )
+                % {"label": label, "x": x0, "y": y0}
+            )
         if transform:
             geom.transform(transform)
         if off_the_globe(geom):

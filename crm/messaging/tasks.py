@@ -1,7 +1,8 @@
 from celery import shared_task
 from django.db.models import Q
 from django.utils import timezone
-from django_tenants.utils import get_tenant_model, tenant_context
+
+from campaigns.tenancy import each_campaign
 
 from .models import Message, Send
 
@@ -49,6 +50,5 @@ def dispatch_messages():
 @shared_task
 def dispatch_messages_everywhere():
     """Every minute (celery beat): each campaign's due and interrupted messages."""
-    for campaign in get_tenant_model().objects.exclude(schema_name="public"):
-        with tenant_context(campaign):
-            dispatch_messages.delay()
+    for _campaign in each_campaign():
+        dispatch_messages.delay()
