@@ -9,6 +9,7 @@
 
 import itertools
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -178,8 +179,6 @@ def wait_for(predicate, timeout=30, interval=0.1, what="condition"):
 def start_celery_worker(name="test-celery-worker", queue=None, **env):
     """A real Celery worker process on the real Redis broker, using the test database;
     `queue` gives it a queue of its own (tests that kill their worker)."""
-    import socket
-
     log = open(ROOT / ".make" / f"{name}.log", "w")  # noqa: SIM115
     node = f"{name}@{socket.gethostname()}"
     extra = ["-Q", queue] if queue else []
@@ -244,33 +243,20 @@ def celery_worker_process(django_db_setup, fake_providers):
     proc.log.close()
 
 
-@pytest.fixture(scope="session")
-def asgi_server(django_db_setup):
-    """uvicorn serving config.asgi (HTTP and WebSocket) on 127.0.0.1 against the test database."""
-    import socket
+def start_uvicorn(env, *, port=None, log_name, workers=1):
+    """uvicorn serving config.asgi on 127.0.0.1:`port` (a free one by default) with the
+    given environment; returns the process once it accepts connections (`proc.port`,
+    `proc.log`). Stop it with stop_process()."""
+    from bench.common import free_port
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = open(ROOT / ".make" / "test-asgi-server.log", "w")  # noqa: SIM115
+    port = port or free_port()
+    log = open(ROOT / ".make" / log_name, "w")  # noqa: SIM115
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--lifespan",
-            "off",
-        ],
-        cwd=ROOT,
-        env=subprocess_env(PLATFORM_PORT=str(port)),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers), "--lifespan", "off", "--no-access-log"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    proc.port, proc.log = port, log
 
     def ready():
         if proc.poll() is not None:
@@ -278,11 +264,29 @@ def asgi_server(django_db_setup):
         with socket.socket() as s:
             return s.connect_ex(("127.0.0.1", port)) == 0
 
-    wait_for(ready, timeout=60, what="uvicorn")
-    yield port
+    try:
+        wait_for(ready, timeout=60, what="uvicorn")
+    except Exception:
+        proc.kill()
+        raise
+    return proc
+
+
+def stop_process(proc):
     proc.terminate()
     proc.wait(timeout=20)
-    log.close()
+    proc.log.close()
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup):
+    """uvicorn serving config.asgi (HTTP and WebSocket) on 127.0.0.1 against the test database."""
+    from bench.common import free_port
+
+    port = free_port()
+    proc = start_uvicorn(subprocess_env(PLATFORM_PORT=str(port)), port=port, log_name="test-asgi-server.log")
+    yield port
+    stop_process(proc)
 
 
 def pytest_addoption(parser):

@@ -16,25 +16,30 @@ from tests.fakes import FakeProviders, SendGridKeys
 QUEUE = "messaging-kill-test"
 
 
-def test_killed_worker_restarted_sends_each_recipient_exactly_once(committed, asgi_server):
-    campaign = committed.campaign().campaign
-    keys = SendGridKeys()
+def message_being_sent(campaign, keys, people):
+    """An e-mail to `people` consenting contacts, its recipients listed and its status
+    "sending": what send_now does, except that the test queues delivery itself (to a
+    worker of its own). SendGrid's webhook key of the campaign is `keys`."""
     with tenant_context(campaign):
         ms = MessagingSettings.current()
         ms.sendgrid_webhook_key = keys.public
         ms.save()
         tag = Tag.objects.create(name="Lettre")
-        people = Contact.objects.bulk_create(
-            [Contact(first_names=f"P{i}", email=f"p{i}@exemple.fr", consent_email=True) for i in range(5000)]
+        contacts = Contact.objects.bulk_create(
+            [Contact(first_names=f"P{i}", email=f"p{i}@exemple.fr", consent_email=True) for i in range(people)]
         )
-        tag.contacts.add(*people)
+        tag.contacts.add(*contacts)
         segment = Segment.objects.create(name="Lettre", filters={"tags": ["Lettre"]})
         message = Message.objects.create(channel="email", name="Appel", subject="Bonjour", body="Venez !",
-                                         segment=segment)  # fmt: skip
-        # What send_now does, but delivery goes to this test's own worker only (queued below).
-        message.status = Message.Status.SENDING
-        message.save()
+                                         segment=segment, status=Message.Status.SENDING)  # fmt: skip
         materialise(message)
+    return message
+
+
+def test_killed_worker_restarted_sends_each_recipient_exactly_once(committed, asgi_server):
+    campaign = committed.campaign().campaign
+    keys = SendGridKeys()
+    message = message_being_sent(campaign, keys, 5000)
 
     # A slow SendGrid that, like the real one, reports each accepted recipient as "processed".
     fake = FakeProviders(delay=0.8)

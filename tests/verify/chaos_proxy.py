@@ -19,6 +19,8 @@ import random
 import threading
 from collections import Counter
 
+from bench.common import free_port
+
 FATES = [("drop", 0.10), ("delay", 0.20), ("duplicate", 0.10), ("replay_later", 0.10), ("cut", 0.15), ("clean", 0.35)]
 
 
@@ -125,8 +127,7 @@ class TcpRelay:
 
     def _run(self, ready):
         asyncio.set_event_loop(self.loop)
-        with socket_bound() as sock:
-            self.port = sock.getsockname()[1]
+        self.port = free_port()
         self.loop.run_until_complete(self._listen())
         ready.set()
         self.loop.run_forever()
@@ -170,11 +171,3 @@ class TcpRelay:
         self.off()
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)
-
-
-def socket_bound():
-    import socket
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    return sock

@@ -1,7 +1,6 @@
 """Three committed campaigns full of data, shared by the hardening checks."""
 
 import secrets
-import socket
 import subprocess
 import sys
 
@@ -11,7 +10,16 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from tests.conftest import ROOT, Committed, ensure_platform, host_of, subprocess_env, unique_slug, wait_for
+from tests.conftest import (
+    ROOT,
+    Committed,
+    ensure_platform,
+    host_of,
+    start_uvicorn,
+    stop_process,
+    subprocess_env,
+    unique_slug,
+)  # fmt: skip
 from tests.verify.world import build_world
 
 
@@ -75,25 +83,6 @@ def production_server(worlds):
     # deployment does (the Dockerfile runs the same command).
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env,
                    check=True)  # fmt: skip
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = open(ROOT / ".make" / "verify-uvicorn.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "2", "--lifespan", "off", "--no-access-log"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-
-    def ready():
-        if proc.poll() is not None:
-            raise RuntimeError(f"uvicorn exited; see {log.name}")
-        with socket.socket() as s:
-            return s.connect_ex(("127.0.0.1", port)) == 0
-
-    wait_for(ready, timeout=60, what="production server")
-    proc.port = port
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    proc = start_uvicorn(env, log_name="verify-uvicorn.log", workers=2)
+    yield f"http://127.0.0.1:{proc.port}"
+    stop_process(proc)

@@ -22,7 +22,16 @@ import requests
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from tests.conftest import ROOT, SHARED, start_celery_worker, subprocess_env, wait_for
+from bench.common import free_port
+from tests.conftest import (
+    ROOT,
+    SHARED,
+    start_celery_worker,
+    start_uvicorn,
+    stop_process,
+    subprocess_env,
+    wait_for,
+)  # fmt: skip
 from tests.verify.recorder import check
 
 ROWS = 60_000
@@ -204,16 +213,13 @@ def test_redis_restarted_during_a_send_reaches_each_recipient_once(committed, as
     import socket
 
     from config.celery import app
-    from crm.messaging.audience import materialise
-    from crm.messaging.models import Message, MessagingSettings, Send
+    from crm.messaging.models import Message, Send
     from crm.messaging.tasks import deliver
-    from crm.models import Contact, Segment, Tag
     from tests.conftest import host_of
     from tests.fakes import FakeProviders, SendGridKeys
+    from tests.messaging.test_exactly_once import message_being_sent
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     url = f"redis://127.0.0.1:{port}/0"
 
     def start_redis():
@@ -224,19 +230,7 @@ def test_redis_restarted_during_a_send_reaches_each_recipient_once(committed, as
 
     campaign = committed.campaign().campaign
     keys = SendGridKeys()
-    with tenant_context(campaign):
-        ms = MessagingSettings.current()
-        ms.sendgrid_webhook_key = keys.public
-        ms.save()
-        tag = Tag.objects.create(name="Lettre")
-        people = Contact.objects.bulk_create(
-            [Contact(first_names=f"P{i}", email=f"p{i}@exemple.fr", consent_email=True) for i in range(3000)]
-        )
-        tag.contacts.add(*people)
-        segment = Segment.objects.create(name="Lettre", filters={"tags": ["Lettre"]})
-        message = Message.objects.create(channel="email", name="Appel", subject="Bonjour", body="Venez !",
-                                         segment=segment, status=Message.Status.SENDING)  # fmt: skip
-        materialise(message)
+    message = message_being_sent(campaign, keys, 3000)
     redis = start_redis()
     fake = FakeProviders(delay=0.5)
     fake.webhook = (f"http://127.0.0.1:{asgi_server}/messages/sendgrid/events/", host_of(campaign), keys)
@@ -279,8 +273,6 @@ def test_redis_restarted_during_a_send_reaches_each_recipient_once(committed, as
 @pytest.mark.slow_verify
 def test_the_web_answers_503_while_the_database_is_away_and_200_again_after(worlds, unblocked):
     """A production-style server whose PostgreSQL is behind a relay we switch off and on."""
-    import socket
-
     from django.conf import settings as django_settings
 
     from tests.conftest import database_url_for_tests
@@ -293,14 +285,8 @@ def test_the_web_answers_503_while_the_database_is_away_and_200_again_after(worl
     url = database_url_for_tests().replace(f"@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/",
                                            f"@127.0.0.1:{relay.port}/")  # fmt: skip
     env = {**production_env(), "DATABASE_URL": url, "DB_POOL_TIMEOUT": "2"}
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = open(ROOT / ".make" / "verify-db-away-uvicorn.log", "w")  # noqa: SIM115
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-                               "--port", str(port), "--lifespan", "off", "--no-access-log"],
-                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-    base, headers = f"http://127.0.0.1:{port}", {"Host": world.host, "X-Forwarded-Proto": "https"}
+    server = start_uvicorn(env, log_name="verify-db-away-uvicorn.log")
+    base, headers = f"http://127.0.0.1:{server.port}", {"Host": world.host, "X-Forwarded-Proto": "https"}
     paths = ("/", "/api/proposals/", "/projets/", "/healthz")
 
     def answers():
@@ -314,7 +300,6 @@ def test_the_web_answers_503_while_the_database_is_away_and_200_again_after(worl
         return out
 
     try:
-        wait_for(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, timeout=60, what="server")
         with check("worker_faults") as c:
             before = answers()
             c.probe(all(code == 200 for _p, code, _m in before), f"database there: {before}")
@@ -326,7 +311,5 @@ def test_the_web_answers_503_while_the_database_is_away_and_200_again_after(worl
             back = answers() + answers()
             c.probe(all(code == 200 for _p, code, _m in back), f"database back: {back}")
     finally:
-        server.terminate()
-        server.wait(timeout=20)
-        log.close()
+        stop_process(server)
         relay.close()
