@@ -6,7 +6,10 @@ of truth). Each campaign has its own channel group, named after its schema, and 
 socket joins only the group of the campaign whose host it connected to.
 """
 
-from asgiref.sync import async_to_sync
+import asyncio
+import os
+import threading
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
@@ -22,10 +25,43 @@ def group_for(schema_name):
     return f"live.{schema_name}"
 
 
+class _Publisher:
+    """One event loop per process, on a thread of its own, for publishing from sync
+    code. async_to_sync() from a request thread would make a new loop, and with it a
+    new Redis connection, for every event; this loop keeps its connections. A forked
+    process (Celery's prefork pool) makes its own."""
+
+    TIMEOUT = 10  # seconds; Redis answers in milliseconds
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._loop = None
+        self._pid = None
+
+    def loop(self):
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid():
+                self._loop = asyncio.new_event_loop()
+                self._pid = os.getpid()
+                threading.Thread(target=self._loop.run_forever, name="live-publish", daemon=True).start()
+            return self._loop
+
+    def run(self, coroutine):
+        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop())
+        try:
+            return future.result(timeout=self.TIMEOUT)
+        except TimeoutError:
+            future.cancel()
+            raise
+
+
+_publisher = _Publisher()
+
+
 def publish(schema_name, event_type, payload):
     layer = get_channel_layer()
-    async_to_sync(layer.group_send)(
-        group_for(schema_name), {"type": "live.event", "event": event_type, "payload": payload}
+    _publisher.run(
+        layer.group_send(group_for(schema_name), {"type": "live.event", "event": event_type, "payload": payload})
     )
 
 

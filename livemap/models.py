@@ -30,25 +30,6 @@ class MapSettings(OneRowModel):
     def __str__(self):
         return str(_("Réglages de la carte"))
 
-    CACHE_KEY = "livemap:settings"
-
-    @classmethod
-    def cached(cls):
-        """current(), kept in the (per-campaign) cache until the row changes."""
-        from django.core.cache import cache
-
-        found = cache.get(cls.CACHE_KEY)
-        if found is None:
-            found = cls.current()
-            cache.set(cls.CACHE_KEY, found, 3600)
-        return found
-
-    def save(self, *args, **kwargs):
-        from django.core.cache import cache
-
-        super().save(*args, **kwargs)
-        cache.delete(self.CACHE_KEY)
-
 
 class ReportCell(models.Model):
     """Field reports counted per grid cell and zoom level (livemap/cells.py)."""

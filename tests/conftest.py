@@ -73,6 +73,17 @@ def _back_to_public():
     connection.set_schema_to_public()
 
 
+@pytest.fixture(autouse=True)
+def _forget_cached_settings():
+    """A test's rolled-back settings rows must not live on in the cache
+    (OneRowModel.cached()); only those keys go, the broker's share the database."""
+    yield
+    r = redis.Redis.from_url(settings.REDIS_URL)
+    keys = list(r.scan_iter(match="*onerow:*", count=10_000))
+    if keys:
+        r.delete(*keys)
+
+
 @pytest.fixture
 def campaign_factory(db):
     def make(slug=None, name="Campagne de test", **kwargs):

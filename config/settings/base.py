@@ -123,9 +123,9 @@ DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 # A persistent connection the server dropped is noticed before a request uses it.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# Under ASGI every request runs its view in a thread of its own, so persistent
-# connections (CONN_MAX_AGE) pile up until PostgreSQL refuses more. A pool per process
-# (psycopg_pool, through Django's "pool" option) reuses a few connections instead.
+# A pool per process (psycopg_pool, through Django's "pool" option) reuses a few
+# connections for all of its threads (HTTP_THREADS, Celery's, Channels'), instead of
+# one persistent connection (CONN_MAX_AGE) per thread that ever ran a query.
 # DB_POOL_SIZE=0 turns it off; size it so that processes x size < max_connections.
 DB_POOL_SIZE = env.int("DB_POOL_SIZE", default=0)
 # How long a request waits for a pooled connection before answering 503 (campaigns.views.server_error).
@@ -138,6 +138,8 @@ if DB_POOL_SIZE:
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 2, "max_size": DB_POOL_SIZE, "timeout": DB_POOL_TIMEOUT,
     }  # fmt: skip
+# Threads of one server process answering HTTP requests at once (config/asgi.py).
+HTTP_THREADS = env.int("HTTP_THREADS", default=8)
 ORIGINAL_BACKEND = "django.contrib.gis.db.backends.postgis"
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -27,6 +27,7 @@ from crm.models import Contact, Interaction
 
 from .actions import CALL_AGAIN, BadSurvey, apply_answers, clean_answers
 from .models import Action, Assignment, CallListEntry, FieldReport
+from .review import batch_for_new_reports
 from .signals import reports_recorded
 
 # Reports made during an assignment may still arrive this long after it ends (a
@@ -175,7 +176,8 @@ def record_reports(user, items, *, now=None):
             outcomes[i] = Outcome(fresh.pop(i)["uuid"], *reason)
 
         recent = _recently_reached(fresh, now)
-        inserted = _insert(user, fresh, now) if fresh else {}
+        batch = batch_for_new_reports(user, now=now) if fresh else None
+        inserted = _insert(user, fresh, now, batch) if fresh else {}
         for i, p in fresh.items():
             row = inserted.get(p["uuid"])
             if row is None:  # the same UUID arrived through another request meanwhile
@@ -191,7 +193,7 @@ def record_reports(user, items, *, now=None):
                     stored["recently_contacted"] = True
                 outcomes[i] = Outcome(p["uuid"], 201, "", stored)
         if inserted:
-            _after_insert(user, [p for p in fresh.values() if p["uuid"] in inserted], inserted, actions)
+            _after_insert(user, [p for p in fresh.values() if p["uuid"] in inserted], inserted, actions, batch)
     return outcomes
 
 
@@ -328,21 +330,21 @@ def _homes(household_ids, contact_ids):
         return households, contacts
 
 
-def _insert(user, reports, now):
+def _insert(user, reports, now, batch):
     rows = list(reports.values())
     with connection.cursor() as cur:
         cur.execute(
             """
             INSERT INTO field_fieldreport (uuid, action_id, turf_id, volunteer_id, address_id, household_id,
                 contact_id, result, reached, answers, notes, leaflets, location, location_source, covered,
-                done_at, received_at)
+                done_at, received_at, batch_id)
             SELECT r.uuid, r.action, r.turf, %s, r.address, r.household, r.contact, r.result, r.reached,
                    r.answers, r.notes, r.leaflets,
                    coalesce(ST_SetSRID(ST_MakePoint(r.lon, r.lat), 4326), a.point,
                             ST_PointOnSurface(ST_GeomFromEWKT(r.covered))),
                    CASE WHEN r.lon IS NOT NULL THEN 'gps' WHEN a.point IS NOT NULL THEN 'address'
                         WHEN r.covered IS NOT NULL THEN 'drawn' ELSE '' END,
-                   ST_GeomFromEWKT(r.covered), r.done_at, %s
+                   ST_GeomFromEWKT(r.covered), r.done_at, %s, %s
             FROM unnest(%s::uuid[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],
                         %s::text[], %s::boolean[], %s::jsonb[], %s::text[], %s::int[], %s::float8[], %s::float8[],
                         %s::text[], %s::timestamptz[])
@@ -353,7 +355,7 @@ def _insert(user, reports, now):
             RETURNING uuid, id, result, done_at, ST_X(location), ST_Y(location)
             """,
             [
-                user.pk, now,
+                user.pk, now, batch,
                 [p["uuid"] for p in rows], [p["action"] for p in rows], [p["turf"] for p in rows],
                 [p["address"] for p in rows], [p["household"] for p in rows], [p["contact"] for p in rows],
                 [p["result"] for p in rows], [p["reached"] for p in rows],
@@ -369,9 +371,9 @@ def _insert(user, reports, now):
         }
 
 
-def _after_insert(user, reports, inserted, actions):
-    """Calls done at once (phone bank), the report's place in its review batch (or the
-    contacts' changes at once when the campaign does not review), and the live map."""
+def _after_insert(user, reports, inserted, actions, batch):
+    """Calls done at once (phone bank), then the contacts' changes at once when the
+    campaign does not review (otherwise they wait for the batch's commit), and the live map."""
     for p in reports:
         p["id"] = inserted[p["uuid"]]["id"]
     for p in reports:
@@ -380,9 +382,7 @@ def _after_insert(user, reports, inserted, actions):
             CallListEntry.objects.filter(action_id=p["action"], contact_id=p["contact"]).update(
                 done=not again, held_by=None, lease_until=None
             )
-    from .review import hold_for_review
-
-    if not hold_for_review(user, [p["id"] for p in reports]):
+    if batch is None:
         contact_effects(user, reports, actions)
     reports_recorded.send(sender=FieldReport, ids=[inserted[p["uuid"]]["id"] for p in reports])
     publish_after_commit(

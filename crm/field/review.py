@@ -27,15 +27,17 @@ class ReviewError(ValueError):
     pass
 
 
-def hold_for_review(user, report_ids, *, now=None):
-    """Put new reports in the volunteer's open batch of the day. False when the
-    campaign does not review (delay 0): the caller applies their effects at once.
+def batch_for_new_reports(user, *, now=None):
+    """The volunteer's open batch of the day, which their new reports join (its id),
+    or None when the campaign does not review (delay 0): the caller then applies the
+    reports' effects at once.
 
-    The batch row is updated first: that locks it until this transaction ends, so a
-    commit running at the same moment (which locks it too) either sees these reports
-    or has already closed the batch, in which case a new one opens."""
-    if not ReviewSettings.current().delay_minutes:
-        return False
+    The batch row is updated before the reports are stored: that locks it until this
+    transaction ends, so a commit running at the same moment (which locks it too)
+    either sees these reports or has already closed the batch, in which case a new
+    one opens."""
+    if not ReviewSettings.cached().delay_minutes:
+        return None
     now = now or timezone.now()
     day = timezone.localdate(now)
     with connection.cursor() as cur:
@@ -45,9 +47,7 @@ def hold_for_review(user, report_ids, *, now=None):
             [now, user.pk, day],
         )
         row = cur.fetchone()
-        batch_id = row[0] if row else open_batch(user, now).pk
-        cur.execute("UPDATE field_fieldreport SET batch_id = %s WHERE id = ANY(%s)", [batch_id, list(report_ids)])
-    return True
+    return row[0] if row else open_batch(user, now).pk
 
 
 def open_batch(user, now):
