@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
 from django.db import connection
 from django.shortcuts import render
@@ -24,6 +25,22 @@ class CampaignMiddleware(TenantMainMiddleware):
     """Selects the campaign's schema from the request host (django-tenants), and
     answers any host that is not ours with the same clear 404 page, including
     hosts that ALLOWED_HOSTS rejects."""
+
+    CACHE_SECONDS = 60
+
+    @staticmethod
+    def cache_key(hostname):
+        return f"campaign-of-host:{hostname}"
+
+    def get_tenant(self, domain_model, hostname):
+        # Every request asks; the answer changes when a campaign or domain is saved
+        # or deleted, and campaigns.apps forgets it then (the minute is a safety net).
+        key = self.cache_key(hostname)
+        campaign = cache.get(key)
+        if campaign is None:
+            campaign = super().get_tenant(domain_model, hostname)
+            cache.set(key, campaign, self.CACHE_SECONDS)
+        return campaign
 
     def process_request(self, request):
         try:

@@ -75,11 +75,12 @@ def _back_to_public():
 
 @pytest.fixture(autouse=True)
 def _forget_cached_settings():
-    """A test's rolled-back settings rows must not live on in the cache
-    (OneRowModel.cached()); only those keys go, the broker's share the database."""
+    """A test's rolled-back settings rows and campaigns must not live on in the cache
+    (OneRowModel.cached(), CampaignMiddleware); only those keys go, the broker's share
+    the database."""
     yield
     r = redis.Redis.from_url(settings.REDIS_URL)
-    keys = list(r.scan_iter(match="*onerow:*", count=10_000))
+    keys = [k for pattern in ("*onerow:*", "*campaign-of-host:*") for k in r.scan_iter(match=pattern, count=10_000)]
     if keys:
         r.delete(*keys)
 

@@ -153,6 +153,7 @@ CACHES = {
         # Keys are prefixed with the schema so two campaigns never share an entry.
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+        "OPTIONS": {"pool_class": "campaigns.redis_pool.SharedConnectionPool"},
     }
 }
 

@@ -144,6 +144,66 @@ def assignments_of(user):
     return Assignment.objects.filter(Q(volunteer=user) | Q(team__in=teams))
 
 
+# The queries of the ingest path are written in SQL: it runs for every sync of every
+# phone, and building the same ORM queries cost more than running them
+# (bench/bench_report_ingest.py).
+
+
+def _already_stored(uuids):
+    """{uuid: {id, volunteer_id, result, done_at}} of the reports already stored."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT uuid::text, id, volunteer_id, result, done_at FROM field_fieldreport WHERE uuid = ANY(%s::uuid[])",
+            [list(uuids)],
+        )
+        return {
+            u: {"id": pk, "volunteer_id": volunteer, "result": result, "done_at": done_at}
+            for u, pk, volunteer, result, done_at in cur.fetchall()
+        }
+
+
+def _actions(ids):
+    """{id: Action} with what checking and applying reports reads (kind, survey, result codes)."""
+    if not ids:
+        return {}
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT id, kind, survey::text, result_codes::text FROM field_action WHERE id = ANY(%s::bigint[])",
+            [list(ids)],
+        )
+        return {
+            pk: Action.from_db(connection.alias, ["id", "kind", "survey", "result_codes"],
+                               [pk, kind, json.loads(survey), json.loads(codes)])
+            for pk, kind, survey, codes in cur.fetchall()
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Window:
+    action_id: int
+    turf_id: int | None
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+
+def _assignment_windows(user, action_ids):
+    """What assignments_of(user) holds for these actions, as (action, turf, start, end)."""
+    members = Team.members.through._meta.db_table
+    leaders = Team.leaders.through._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""
+            SELECT action_id, turf_id, starts_at, ends_at FROM field_assignment
+            WHERE action_id = ANY(%(actions)s::bigint[])
+              AND (volunteer_id = %(user)s
+                   OR team_id IN (SELECT team_id FROM {members} WHERE user_id = %(user)s
+                                  UNION SELECT team_id FROM {leaders} WHERE user_id = %(user)s))
+            """,  # noqa: S608 - table names from the models
+            {"actions": list(action_ids), "user": user.pk},
+        )
+        return [_Window(*row) for row in cur.fetchall()]
+
+
 def record_reports(user, items, *, now=None):
     """Store the reports a user sent; one Outcome per item, in the order given."""
     now = now or timezone.now()
@@ -158,9 +218,7 @@ def record_reports(user, items, *, now=None):
 
     with transaction.atomic():
         # Already stored: answer what was stored (only to the person who sent it).
-        uuids = [p["uuid"] for p in parsed.values()]
-        columns = ("id", "uuid", "volunteer_id", "result", "done_at")
-        existing = {str(r["uuid"]): r for r in FieldReport.objects.filter(uuid__in=uuids).values(*columns)}
+        existing = _already_stored([p["uuid"] for p in parsed.values()])
         fresh = {}
         for i, p in parsed.items():
             stored = existing.get(p["uuid"])
@@ -171,7 +229,7 @@ def record_reports(user, items, *, now=None):
             else:
                 outcomes[i] = Outcome(p["uuid"], 403, _("Cet identifiant appartient à un autre compte rendu."))
 
-        actions = {a.pk: a for a in Action.objects.filter(pk__in={p["action"] for p in fresh.values()})}
+        actions = _actions({p["action"] for p in fresh.values()})
         for i, reason in _refusals(user, fresh, actions, now).items():
             outcomes[i] = Outcome(fresh.pop(i)["uuid"], *reason)
 
@@ -181,7 +239,7 @@ def record_reports(user, items, *, now=None):
         for i, p in fresh.items():
             row = inserted.get(p["uuid"])
             if row is None:  # the same UUID arrived through another request meanwhile
-                stored = FieldReport.objects.values(*columns).get(uuid=p["uuid"])
+                stored = _already_stored([p["uuid"]])[p["uuid"]]
                 ok = stored["volunteer_id"] == user.pk
                 outcomes[i] = Outcome(
                     p["uuid"], 200 if ok else 403, _("Déjà enregistré."), _stored(stored) if ok else {}
@@ -246,7 +304,7 @@ def _refusals(user, reports, actions, now):
         return {}
     refused = {}
     anywhere = can_report_anywhere(user)
-    assignments = [] if anywhere else list(assignments_of(user).filter(action__in=actions.keys()))
+    assignments = [] if anywhere else _assignment_windows(user, actions.keys())
     pairs = {(p["turf"], p["address"]) for p in reports.values() if p["turf"] and p["address"]}
     in_turf = set()
     if pairs:

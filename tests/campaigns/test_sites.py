@@ -5,6 +5,7 @@ import yaml
 from django.test import Client
 from drf_spectacular.validation import validate_schema
 
+from campaigns.provisioning import delete_campaign
 from demo.seed import seed_demo
 
 
@@ -146,3 +147,17 @@ def test_demo_volunteers_have_a_turf_to_work_in_the_field_app(demo):
     assert sum(len(b["doors"]) for s in walk["streets"] for b in s["buildings"]) == mine["door_count"]
     with tenant_context(demo.campaign):
         assert Assignment.objects.count() == 2
+
+
+def test_a_renamed_or_deleted_campaign_is_seen_at_once_despite_the_host_cache(campaign_factory):
+    campaign = campaign_factory(name="Avant").campaign
+    client = Client(HTTP_HOST=f"{campaign.schema_name}.localhost")
+    assert "Avant" in client.get("/").content.decode()  # the host's campaign is now cached
+    campaign.name = "Après"
+    campaign.save()
+    html = client.get("/").content.decode()
+    assert "Après" in html and "Avant" not in html
+    delete_campaign(campaign, actor="test")
+    response = client.get("/")
+    assert response.status_code == 404
+    assert "Aucune campagne à cette adresse" in response.content.decode()
