@@ -171,7 +171,9 @@ class FieldReport(models.Model):
     dropped connection) stores nothing new."""
 
     uuid = models.UUIDField(unique=True)
-    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="reports")
+    # No index of its own: field_report_progress (action, volunteer, done_at) serves
+    # lookups by action, and every report stored updates one index less.
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="reports", db_index=False)
     turf = models.ForeignKey(Turf, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
     volunteer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="field_reports"

@@ -4,6 +4,8 @@ import re
 
 from django.core import mail
 from django.test import Client
+from django_tenants.utils import tenant_context
+from rest_framework.authtoken.models import Token
 
 from campaigns.accounts.models import Role
 from tests.conftest import host_of, make_user
@@ -75,3 +77,20 @@ def test_login_is_locked_after_five_failures_even_with_the_right_password(campai
     # Failures are counted per campaign: the same address elsewhere is not locked.
     other = Client(HTTP_HOST=host_of(campaign_b))
     assert other.post("/accounts/login/", {"username": "camille@exemple.fr", "password": PASSWORD}).status_code == 302
+
+
+def test_api_token_names_its_user_and_stops_working_when_the_account_is_disabled(campaign_a):
+    user = make_user(campaign_a, Role.VOLUNTEER, email="jeanne@example.org")
+    with tenant_context(campaign_a):
+        token = Token.objects.create(user=user)
+    client = Client(HTTP_HOST=host_of(campaign_a))
+    me = client.get("/api/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert me.status_code == 200
+    assert me.json()["email"] == "jeanne@example.org"
+    assert client.get("/api/me/", HTTP_AUTHORIZATION="Token " + "0" * 40).status_code == 401
+    with tenant_context(campaign_a):
+        user.is_active = False
+        user.save()
+    refused = client.get("/api/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert refused.status_code == 401
+    assert "jeanne" not in refused.content.decode()
