@@ -26,6 +26,7 @@ from django_tenants.utils import get_public_schema_name, tenant_context
 
 from campaigns.models import Campaign, Domain
 from campaigns.provisioning import create_campaign, delete_campaign
+from campaigns.singletons import forget_local_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -79,6 +80,7 @@ def _forget_cached_settings():
     (OneRowModel.cached(), CampaignMiddleware); only those keys go, the broker's share
     the database."""
     yield
+    forget_local_rows()
     r = redis.Redis.from_url(settings.REDIS_URL)
     keys = [k for pattern in ("*onerow:*", "*campaign-of-host:*") for k in r.scan_iter(match=pattern, count=10_000)]
     if keys:
