@@ -138,8 +138,11 @@ if DB_POOL_SIZE:
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 2, "max_size": DB_POOL_SIZE, "timeout": DB_POOL_TIMEOUT,
     }  # fmt: skip
-# Threads of one server process answering HTTP requests at once (config/asgi.py).
-HTTP_THREADS = env.int("HTTP_THREADS", default=8)
+# Threads of one server process answering HTTP requests at once (config/asgi.py). A
+# few cover the time requests wait on PostgreSQL; more only queue on Python's GIL
+# (bench/bench_report_ingest.py: p99 about 90-250 ms with 4, 500 ms with 8). Scale
+# with processes, not threads.
+HTTP_THREADS = env.int("HTTP_THREADS", default=4)
 ORIGINAL_BACKEND = "django.contrib.gis.db.backends.postgis"
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
