@@ -5,6 +5,7 @@ import yaml
 from django.test import Client
 from drf_spectacular.validation import validate_schema
 
+from campaigns.models import Campaign
 from demo.seed import seed_demo
 
 
@@ -148,14 +149,22 @@ def test_demo_volunteers_have_a_turf_to_work_in_the_field_app(demo):
         assert Assignment.objects.count() == 2
 
 
-def test_a_renamed_campaign_or_removed_domain_is_seen_at_once_despite_the_host_cache(campaign_factory):
-    campaign = campaign_factory(name="Avant").campaign
+def test_a_renamed_campaign_or_removed_domain_is_seen_at_once_despite_the_host_cache(shared_campaign, db):
+    campaign = Campaign.objects.get(pk=shared_campaign.pk)  # changed here, rolled back after
+    campaign.name = "Avant"
+    campaign.save()
     client = Client(HTTP_HOST=f"{campaign.schema_name}.localhost")
     assert "Avant" in client.get("/").content.decode()  # the host's campaign is now cached
     campaign.name = "Après"
     campaign.save()
     html = client.get("/").content.decode()
     assert "Après" in html and "Avant" not in html
+    domain = campaign.domains.get()
+    old_host, domain.domain = domain.domain, f"nouveau-{domain.domain}"
+    domain.save()
+    assert Client(HTTP_HOST=old_host).get("/").status_code == 404
+    client = Client(HTTP_HOST=domain.domain)
+    assert "Après" in client.get("/").content.decode()
     campaign.domains.all().delete()  # (deleting the campaign deletes its domains first)
     response = client.get("/")
     assert response.status_code == 404
