@@ -60,13 +60,14 @@ class OneRowModel(models.Model):
 
     @classmethod
     def cached(cls):
-        now = time.monotonic()
-        kept = _local.get(cls._local_key())
+        now, local_key = time.monotonic(), cls._local_key()
+        kept = _local.get(local_key)
         if kept is not None and kept[0] > now:
             return kept[1]
-        found = cache.get(cls._cache_key())
+        key = cls._cache_key()
+        found = cache.get(key)
         if found is None:
             found = cls.current()
-            cache.set(cls._cache_key(), found, 3600)
-        _local[cls._local_key()] = (now + LOCAL_SECONDS, found)
+            cache.set(key, found, 3600)
+        _local[local_key] = (now + LOCAL_SECONDS, found)
         return found

@@ -16,6 +16,7 @@ import rules
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -138,9 +139,20 @@ def can_report_anywhere(user):
     return rules.has_perm("field.plan", user)
 
 
+def _teams_sql():
+    """SQL for the ids of the teams a user is in, as member or leader: takes the
+    user's id twice, as its two parameters."""
+    members = Team.members.through._meta.db_table
+    leaders = Team.leaders.through._meta.db_table
+    return (
+        f"SELECT team_id FROM {members} WHERE user_id = %s "  # noqa: S608 - table names from the models
+        f"UNION SELECT team_id FROM {leaders} WHERE user_id = %s"
+    )
+
+
 def assignments_of(user):
     """The assignments a user works on: their own and their teams' (as member or leader)."""
-    teams = Team.objects.filter(Q(members=user) | Q(leaders=user)).values("pk")
+    teams = RawSQL(_teams_sql(), [user.pk, user.pk])  # noqa: S611 - fixed SQL, ids as parameters
     return Assignment.objects.filter(Q(volunteer=user) | Q(team__in=teams))
 
 
@@ -188,18 +200,13 @@ class _Window:
 
 def _assignment_windows(user, action_ids):
     """What assignments_of(user) holds for these actions, as (action, turf, start, end)."""
-    members = Team.members.through._meta.db_table
-    leaders = Team.leaders.through._meta.db_table
     with connection.cursor() as cur:
         cur.execute(
             f"""
             SELECT action_id, turf_id, starts_at, ends_at FROM field_assignment
-            WHERE action_id = ANY(%(actions)s::bigint[])
-              AND (volunteer_id = %(user)s
-                   OR team_id IN (SELECT team_id FROM {members} WHERE user_id = %(user)s
-                                  UNION SELECT team_id FROM {leaders} WHERE user_id = %(user)s))
-            """,  # noqa: S608 - table names from the models
-            {"actions": list(action_ids), "user": user.pk},
+            WHERE action_id = ANY(%s::bigint[]) AND (volunteer_id = %s OR team_id IN ({_teams_sql()}))
+            """,  # noqa: S608 - fixed fragments only
+            [list(action_ids), user.pk, user.pk, user.pk],
         )
         return [_Window(*row) for row in cur.fetchall()]
 
