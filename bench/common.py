@@ -44,8 +44,39 @@ def drop_campaign(slug):
     delete_campaign(Campaign.objects.get(schema_name=slug), actor="bench")
 
 
+def listening_sockets(port):
+    """How many sockets listen on TCP `port` (IPv4) on this machine: with SO_REUSEPORT,
+    one per server process once it is ready."""
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for line in lines if int(line.split()[1].split(":")[1], 16) == port and line.split()[3] == "0A")
+
+
+def start_web(env, *, port, log_path, workers=1, timeout=60):
+    """`python -m config.serve` (uvicorn processes, config/serve.py) on 127.0.0.1:`port`
+    with the given environment; returns the process once every server process listens,
+    with `proc.port` and `proc.log`. Raises RuntimeError if it exits or never listens."""
+    log = open(log_path, "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "config.serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers), "--no-access-log", "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    proc.port, proc.log = port, log
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            log.close()
+            raise RuntimeError(f"the web server exited with {proc.returncode}; see {log_path}")
+        if listening_sockets(port) >= workers:
+            return proc
+        time.sleep(0.1)
+    proc.kill()
+    log.close()
+    raise RuntimeError(f"the web server did not listen within {timeout} s; see {log_path}")
+
+
 def start_server(port, secret_key=None):
-    """uvicorn with 2 worker processes and production settings on 127.0.0.1:`port`."""
+    """The web server with 2 processes and production settings on 127.0.0.1:`port`."""
     from django.conf import settings
 
     env = dict(os.environ)
@@ -58,20 +89,7 @@ def start_server(port, secret_key=None):
         SECURE_HSTS_SECONDS="0",
         DATABASE_URL=env.get("DATABASE_URL", "postgres://terrain:terrain@localhost:5432/terrain"),
     )
-    log = open(ROOT / ".make" / "bench-uvicorn.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "2", "--lifespan", "off", "--no-access-log", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc
-        except OSError:
-            if proc.poll() is not None:
-                sys.exit(f"uvicorn exited; see {log.name}")
-            time.sleep(0.2)
-    proc.kill()
-    sys.exit("uvicorn did not start")
+    try:
+        return start_web(env, port=port, log_path=ROOT / ".make" / "bench-web.log", workers=2)
+    except RuntimeError as exc:
+        sys.exit(str(exc))

@@ -258,32 +258,13 @@ def celery_worker_process(django_db_setup, fake_providers):
 
 
 def start_uvicorn(env, *, port=None, log_name, workers=1):
-    """uvicorn serving config.asgi on 127.0.0.1:`port` (a free one by default) with the
-    given environment; returns the process once it accepts connections (`proc.port`,
-    `proc.log`). Stop it with stop_process()."""
-    from bench.common import free_port
+    """The web server (config/serve.py: uvicorn processes serving config.asgi) on
+    127.0.0.1:`port` (a free one by default) with the given environment; returns the
+    process once it accepts connections (`proc.port`, `proc.log`). Stop it with
+    stop_process()."""
+    from bench.common import free_port, start_web
 
-    port = port or free_port()
-    log = open(ROOT / ".make" / log_name, "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--lifespan", "off", "--no-access-log"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    proc.port, proc.log = port, log
-
-    def ready():
-        if proc.poll() is not None:
-            raise RuntimeError(f"uvicorn exited with {proc.returncode}; see {log.name}")
-        with socket.socket() as s:
-            return s.connect_ex(("127.0.0.1", port)) == 0
-
-    try:
-        wait_for(ready, timeout=60, what="uvicorn")
-    except Exception:
-        proc.kill()
-        raise
-    return proc
+    return start_web(env, port=port or free_port(), log_path=ROOT / ".make" / log_name, workers=workers)
 
 
 def stop_process(proc):

@@ -37,7 +37,7 @@ def rss_mb(pid):
 
 
 def server_pids(port):
-    """The uvicorn supervisor serving `port` and its worker processes."""
+    """The web server (config/serve.py) serving `port` and its processes."""
     parents, procs = {}, {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -50,7 +50,7 @@ def server_pids(port):
             continue
         procs[int(entry.name)] = cmd
         parents[int(entry.name)] = ppid
-    main = [pid for pid, cmd in procs.items() if "uvicorn" in cmd and f"--port {port} " in cmd + " "]
+    main = [pid for pid, cmd in procs.items() if "config.serve" in cmd and f"--port {port} " in cmd + " "]
     return main + [pid for pid, ppid in parents.items() if ppid in main]
 
 
