@@ -132,9 +132,9 @@ DB_POOL_SIZE = env.int("DB_POOL_SIZE", default=0)
 DB_POOL_TIMEOUT = env.float("DB_POOL_TIMEOUT", default=5.0)
 if DB_POOL_SIZE:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # With CONN_HEALTH_CHECKS (above), Django has the pool check each connection at
-    # checkout: one the server closed (restart, pg_terminate_backend) is replaced
-    # instead of failing the request that draws it.
+    # Each connection is checked at checkout, without a round trip (our PostGIS backend,
+    # campaigns/db_pool.py): one the server closed (restart, pg_terminate_backend) is
+    # replaced instead of failing the request that draws it.
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 2, "max_size": DB_POOL_SIZE, "timeout": DB_POOL_TIMEOUT,
     }  # fmt: skip
@@ -143,7 +143,7 @@ if DB_POOL_SIZE:
 # (bench/bench_report_ingest.py: p99 about 90-250 ms with 4, 500 ms with 8). Scale
 # with processes, not threads.
 HTTP_THREADS = env.int("HTTP_THREADS", default=4)
-ORIGINAL_BACKEND = "django.contrib.gis.db.backends.postgis"
+ORIGINAL_BACKEND = "campaigns.postgis_backend"
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
