@@ -7,6 +7,9 @@ socket joins only the group of the campaign whose host it connected to.
 """
 
 import asyncio
+import atexit
+import concurrent.futures
+import logging
 import os
 import threading
 
@@ -20,6 +23,8 @@ from django.db import close_old_connections, connection, transaction
 from django.utils.module_loading import import_string
 from django_tenants.utils import get_public_schema_name, tenant_context
 
+log = logging.getLogger(__name__)
+
 
 def group_for(schema_name):
     return f"live.{schema_name}"
@@ -29,7 +34,11 @@ class _Publisher:
     """One event loop per process, on a thread of its own, for publishing from sync
     code. async_to_sync() from a request thread would make a new loop, and with it a
     new Redis connection, for every event; this loop keeps its connections. A forked
-    process (Celery's prefork pool) makes its own."""
+    process (Celery's prefork pool) makes its own.
+
+    Events after a commit are handed over without waiting for Redis (the request
+    answers meanwhile); the ones still on their way when the process exits are
+    waited for, briefly (a management command that publishes and ends at once)."""
 
     TIMEOUT = 10  # seconds; Redis answers in milliseconds
 
@@ -37,38 +46,50 @@ class _Publisher:
         self._lock = threading.Lock()
         self._loop = None
         self._pid = None
+        self._pending = set()
 
     def loop(self):
         with self._lock:
             if self._loop is None or self._pid != os.getpid():
                 self._loop = asyncio.new_event_loop()
                 self._pid = os.getpid()
+                self._pending = set()
                 threading.Thread(target=self._loop.run_forever, name="live-publish", daemon=True).start()
             return self._loop
 
-    def run(self, coroutine):
-        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop())
-        try:
-            return future.result(timeout=self.TIMEOUT)
-        except TimeoutError:
-            future.cancel()
-            raise
+    def send(self, coroutine):
+        """Start publishing and return at once; a failure or a timeout is logged."""
+        future = asyncio.run_coroutine_threadsafe(asyncio.wait_for(coroutine, self.TIMEOUT), self.loop())
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(self._done)
+
+    def _done(self, future):
+        with self._lock:
+            self._pending.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            log.error("live event not published: %r", future.exception())
+
+    def drain(self):
+        with self._lock:
+            pending = list(self._pending) if self._pid == os.getpid() else []
+        if pending:
+            concurrent.futures.wait(pending, timeout=self.TIMEOUT)
 
 
 _publisher = _Publisher()
+atexit.register(_publisher.drain)
 
 
-def publish(schema_name, event_type, payload):
+def _event(schema_name, event_type, payload):
     layer = get_channel_layer()
-    _publisher.run(
-        layer.group_send(group_for(schema_name), {"type": "live.event", "event": event_type, "payload": payload})
-    )
+    return layer.group_send(group_for(schema_name), {"type": "live.event", "event": event_type, "payload": payload})
 
 
 def publish_after_commit(event_type, payload):
     """Publish to the current campaign's live pages once the transaction commits."""
     schema_name = connection.schema_name
-    transaction.on_commit(lambda: publish(schema_name, event_type, payload))
+    transaction.on_commit(lambda: _publisher.send(_event(schema_name, event_type, payload)))
 
 
 def _host_from_scope(scope):
