@@ -36,23 +36,31 @@ def recent_contact_q(since, *, prefix=""):
     return Q(same_person) | Q(same_phone)
 
 
+_REACHED_BY_REPORT = """SELECT 1 FROM field_fieldreport r WHERE r.household_id = h.id AND r.reached
+                         AND r.done_at >= %(since)s AND r.rejected_reason = ''"""
+_REACHED_BY_CONTACT = """SELECT 1 FROM crm_contact c JOIN crm_interaction i ON i.contact_id = c.id
+                          WHERE c.household_id = h.id AND i.is_contact AND i.at >= %(since)s"""
+
+
+def recent_households_probe_sql(ids_param="ids"):
+    """SQL selecting (as `id`) those of the households given in the array parameter
+    `ids_param` where someone was reached since the parameter `since`; each household
+    is probed through its indexes (LATERAL, whatever the planner's statistics say): a
+    report sync asks about ten doors, while the window may hold a million reports."""
+    return f"""
+        SELECT h.id FROM unnest(%({ids_param})s::bigint[]) AS h(id)
+        CROSS JOIN LATERAL (({_REACHED_BY_REPORT} LIMIT 1) UNION ALL ({_REACHED_BY_CONTACT} LIMIT 1) LIMIT 1) AS reached
+    """  # noqa: S608 - fixed fragments only
+
+
 def recent_household_ids(since, household_ids=None):
     """Households where someone was reached since `since` (a member's contact, or a
-    field report at the household where someone answered), in one query. Given ids,
-    each is probed through the household indexes (LATERAL, whatever the planner's
-    statistics say): a report sync asks about ten doors, while the window may hold a
-    million reports."""
-    reports = """SELECT 1 FROM field_fieldreport r WHERE r.household_id = h.id AND r.reached
-                 AND r.done_at >= %(since)s AND r.rejected_reason = ''"""
-    contacts = """SELECT 1 FROM crm_contact c JOIN crm_interaction i ON i.contact_id = c.id
-                  WHERE c.household_id = h.id AND i.is_contact AND i.at >= %(since)s"""
+    field report at the household where someone answered), in one query; all of them,
+    or those among `household_ids`."""
     if household_ids is None:
-        sql = f"SELECT h.id FROM crm_household h WHERE EXISTS ({reports}) OR EXISTS ({contacts})"  # noqa: S608
+        sql = f"SELECT h.id FROM crm_household h WHERE EXISTS ({_REACHED_BY_REPORT}) OR EXISTS ({_REACHED_BY_CONTACT})"  # noqa: S608
     else:
-        sql = f"""
-            SELECT h.id FROM unnest(%(ids)s::bigint[]) AS h(id)
-            CROSS JOIN LATERAL (({reports} LIMIT 1) UNION ALL ({contacts} LIMIT 1) LIMIT 1) AS reached
-        """  # noqa: S608 - fixed fragments only
+        sql = recent_households_probe_sql()
     with connection.cursor() as cur:
         cur.execute(sql, {"since": since, "ids": list(household_ids or [])})
         return {row[0] for row in cur.fetchall()}

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.accounts.models import Team
 from campaigns.realtime import publish_after_commit
-from crm.contacting import recent_household_ids, window_start
+from crm.contacting import recent_households_probe_sql, window_start
 from crm.models import Contact, Interaction
 
 from .actions import CALL_AGAIN, BadSurvey, apply_answers, clean_answers
@@ -139,14 +139,14 @@ def can_report_anywhere(user):
     return rules.has_perm("field.plan", user)
 
 
-def _teams_sql():
-    """SQL for the ids of the teams a user is in, as member or leader: takes the
-    user's id twice, as its two parameters."""
+def _teams_sql(user_param="%s"):
+    """SQL for the ids of the teams a user is in, as member or leader. The user's id is
+    the placeholder `user_param`, used twice (with "%s", pass it twice)."""
     members = Team.members.through._meta.db_table
     leaders = Team.leaders.through._meta.db_table
     return (
-        f"SELECT team_id FROM {members} WHERE user_id = %s "  # noqa: S608 - table names from the models
-        f"UNION SELECT team_id FROM {leaders} WHERE user_id = %s"
+        f"SELECT team_id FROM {members} WHERE user_id = {user_param} "  # noqa: S608 - table names from the models
+        f"UNION SELECT team_id FROM {leaders} WHERE user_id = {user_param}"
     )
 
 
@@ -174,22 +174,6 @@ def _already_stored(uuids):
         }
 
 
-def _actions(ids):
-    """{id: Action} with what checking and applying reports reads (kind, survey, result codes)."""
-    if not ids:
-        return {}
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT id, kind, survey::text, result_codes::text FROM field_action WHERE id = ANY(%s::bigint[])",
-            [list(ids)],
-        )
-        return {
-            pk: Action.from_db(connection.alias, ["id", "kind", "survey", "result_codes"],
-                               [pk, kind, json.loads(survey), json.loads(codes)])
-            for pk, kind, survey, codes in cur.fetchall()
-        }  # fmt: skip
-
-
 @dataclass(frozen=True)
 class _Window:
     action_id: int
@@ -198,17 +182,83 @@ class _Window:
     ends_at: dt.datetime
 
 
-def _assignment_windows(user, action_ids):
-    """What assignments_of(user) holds for these actions, as (action, turf, start, end)."""
+@dataclass
+class _Known:
+    """What the database holds about the ids a sync names (see _lookups)."""
+
+    stored: dict  # uuid -> {id, volunteer_id, result, done_at}
+    actions: dict  # id -> Action (kind, survey, result codes)
+    windows: list  # the user's assignments for these actions (or their teams')
+    in_turf: set  # (turf, address) pairs that exist
+    households: dict  # household -> its address
+    contacts: dict  # contact (not erased) -> their address
+    called: set  # (action, contact) pairs of phone-bank lists
+    recent: set  # households reached within the no-double-contact window
+
+
+def _timestamp(value):
+    return dt.datetime.fromisoformat(value)
+
+
+def _lookups(user, reports, now):
+    """Everything checking and storing a sync reads, in one statement: a round trip per
+    lookup cost more than the lookups themselves once PostgreSQL shares the CPU with
+    the server (bench/bench_report_ingest.py). Each part is a subquery answering one
+    JSON array."""
+    items = reports.values()
+    pairs = sorted({(p["turf"], p["address"]) for p in items if p["turf"] and p["address"]})
+    households = sorted({p["household"] for p in items if p["household"]})
+    since = window_start(now) if households else None
+    params = {
+        "uuids": [p["uuid"] for p in items],
+        "actions": sorted({p["action"] for p in items}),
+        "user": user.pk,
+        "turfs": [t for t, _a in pairs],
+        "addresses": [a for _t, a in pairs],
+        "households": households,
+        "contacts": sorted({p["contact"] for p in items if p["contact"]}),
+        "since": since,
+    }
+    recent = "NULL"
+    if since:
+        recent = f"(SELECT json_agg(id) FROM ({recent_households_probe_sql('households')}) r)"  # noqa: S608
     with connection.cursor() as cur:
         cur.execute(
             f"""
-            SELECT action_id, turf_id, starts_at, ends_at FROM field_assignment
-            WHERE action_id = ANY(%s::bigint[]) AND (volunteer_id = %s OR team_id IN ({_teams_sql()}))
+            SELECT
+              (SELECT json_agg(json_build_array(uuid, id, volunteer_id, result, done_at))
+                 FROM field_fieldreport WHERE uuid = ANY(%(uuids)s::uuid[])),
+              (SELECT json_agg(json_build_array(id, kind, survey, result_codes))
+                 FROM field_action WHERE id = ANY(%(actions)s::bigint[])),
+              (SELECT json_agg(json_build_array(action_id, turf_id, starts_at, ends_at))
+                 FROM field_assignment WHERE action_id = ANY(%(actions)s::bigint[])
+                  AND (volunteer_id = %(user)s OR team_id IN ({_teams_sql("%(user)s")}))),
+              (SELECT json_agg(json_build_array(turf_id, address_id)) FROM field_turf_addresses
+                WHERE (turf_id, address_id) IN (SELECT * FROM unnest(%(turfs)s::bigint[], %(addresses)s::bigint[]))),
+              (SELECT json_agg(json_build_array(id, address_id))
+                 FROM crm_household WHERE id = ANY(%(households)s::bigint[])),
+              (SELECT json_agg(json_build_array(c.id, h.address_id))
+                 FROM crm_contact c LEFT JOIN crm_household h ON h.id = c.household_id
+                WHERE c.id = ANY(%(contacts)s::bigint[]) AND c.erased_at IS NULL),
+              (SELECT json_agg(json_build_array(action_id, contact_id)) FROM field_calllistentry
+                WHERE action_id = ANY(%(actions)s::bigint[]) AND contact_id = ANY(%(contacts)s::bigint[])),
+              {recent}
             """,  # noqa: S608 - fixed fragments only
-            [list(action_ids), user.pk, user.pk, user.pk],
+            params,
         )
-        return [_Window(*row) for row in cur.fetchall()]
+        stored, actions, windows, in_turf, homes, people, called, recent_ids = (v or [] for v in cur.fetchone())
+    fields = ["id", "kind", "survey", "result_codes"]
+    return _Known(
+        stored={u: {"id": pk, "volunteer_id": volunteer, "result": result, "done_at": _timestamp(done_at)}
+                for u, pk, volunteer, result, done_at in stored},
+        actions={row[0]: Action.from_db(connection.alias, fields, row) for row in actions},
+        windows=[_Window(a, t, _timestamp(start), _timestamp(end)) for a, t, start, end in windows],
+        in_turf={tuple(pair) for pair in in_turf},
+        households=dict(homes),
+        contacts=dict(people),
+        called={tuple(pair) for pair in called},
+        recent=set(recent_ids),
+    )  # fmt: skip
 
 
 def record_reports(user, items, *, now=None):
@@ -224,11 +274,11 @@ def record_reports(user, items, *, now=None):
             outcomes[i] = Outcome(str(uid) if uid else None, exc.status, exc.detail)
 
     with transaction.atomic():
+        known = _lookups(user, parsed, now) if parsed else None
         # Already stored: answer what was stored (only to the person who sent it).
-        existing = _already_stored([p["uuid"] for p in parsed.values()])
         fresh = {}
         for i, p in parsed.items():
-            stored = existing.get(p["uuid"])
+            stored = known.stored.get(p["uuid"])
             if stored is None:
                 fresh[i] = p
             elif stored["volunteer_id"] == user.pk:
@@ -236,11 +286,9 @@ def record_reports(user, items, *, now=None):
             else:
                 outcomes[i] = Outcome(p["uuid"], 403, _("Cet identifiant appartient à un autre compte rendu."))
 
-        actions = _actions({p["action"] for p in fresh.values()})
-        for i, reason in _refusals(user, fresh, actions, now).items():
+        for i, reason in _refusals(user, fresh, known, now).items():
             outcomes[i] = Outcome(fresh.pop(i)["uuid"], *reason)
 
-        recent = _recently_reached(fresh, now)
         batch = batch_for_new_reports(user, now=now) if fresh else None
         inserted = _insert(user, fresh, now, batch) if fresh else {}
         for i, p in fresh.items():
@@ -253,12 +301,12 @@ def record_reports(user, items, *, now=None):
                 )
             else:
                 stored = _stored(row)
-                if p["household"] in recent:
+                if p["household"] in known.recent:
                     # Met anyway: the app tells the volunteer this door was reached lately.
                     stored["recently_contacted"] = True
                 outcomes[i] = Outcome(p["uuid"], 201, "", stored)
         if inserted:
-            _after_insert(user, [p for p in fresh.values() if p["uuid"] in inserted], inserted, actions, batch)
+            _after_insert(user, [p for p in fresh.values() if p["uuid"] in inserted], inserted, known.actions, batch)
     return outcomes
 
 
@@ -298,42 +346,14 @@ def contact_effects(user, reports, actions):
                           source=f"field_report:{p['uuid']}")  # fmt: skip
 
 
-def _recently_reached(reports, now):
-    """Households of these reports reached within the no-double-contact window before."""
-    households = {p["household"] for p in reports.values() if p["household"]}
-    since = window_start(now) if households else None
-    return recent_household_ids(since, households) if since else set()
-
-
-def _refusals(user, reports, actions, now):
+def _refusals(user, reports, known, now):
     """{index: (status, reason)} for the reports this user may not make."""
     if not reports:
         return {}
     refused = {}
     anywhere = can_report_anywhere(user)
-    assignments = [] if anywhere else _assignment_windows(user, actions.keys())
-    pairs = {(p["turf"], p["address"]) for p in reports.values() if p["turf"] and p["address"]}
-    in_turf = set()
-    if pairs:
-        with connection.cursor() as cur:
-            cur.execute(
-                "SELECT turf_id, address_id FROM field_turf_addresses "
-                "WHERE (turf_id, address_id) IN (SELECT * FROM unnest(%s::bigint[], %s::bigint[]))",
-                [[t for t, _a in pairs], [a for _t, a in pairs]],
-            )
-            in_turf = set(cur.fetchall())
-    households, contacts = _homes(
-        {p["household"] for p in reports.values() if p["household"]},
-        {p["contact"] for p in reports.values() if p["contact"]},
-    )
-    phone_actions = [pk for pk, a in actions.items() if a.kind == Action.Kind.PHONE]
-    called = set()
-    if phone_actions and contacts:
-        called = set(
-            CallListEntry.objects.filter(action__in=phone_actions, contact__in=contacts.keys()).values_list(
-                "action_id", "contact_id"
-            )
-        )
+    actions, assignments, in_turf = known.actions, known.windows, known.in_turf
+    households, contacts, called = known.households, known.contacts, known.called
     for i, p in reports.items():
         action = actions.get(p["action"])
         if action is None:
@@ -376,23 +396,6 @@ def _refusals(user, reports, actions, now):
         p["reached"] = next(bool(c.get("reached")) for c in action.result_codes if c["code"] == p["result"])
         p["kind"] = action.kind
     return refused
-
-
-def _homes(household_ids, contact_ids):
-    """({household: its address}, {contact: their address}) in one query."""
-    if not household_ids and not contact_ids:
-        return {}, {}
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT 'h', id, address_id FROM crm_household WHERE id = ANY(%s) "
-            "UNION ALL SELECT 'c', c.id, h.address_id FROM crm_contact c "
-            "LEFT JOIN crm_household h ON h.id = c.household_id WHERE c.id = ANY(%s) AND c.erased_at IS NULL",
-            [list(household_ids), list(contact_ids)],
-        )
-        households, contacts = {}, {}
-        for kind, pk, address in cur.fetchall():
-            (households if kind == "h" else contacts)[pk] = address
-        return households, contacts
 
 
 def _insert(user, reports, now, batch):
