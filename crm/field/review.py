@@ -32,21 +32,31 @@ def batch_for_new_reports(user, *, now=None):
     or None when the campaign does not review (delay 0): the caller then applies the
     reports' effects at once.
 
-    The batch row is updated before the reports are stored: that locks it until this
-    transaction ends, so a commit running at the same moment (which locks it too)
-    either sees these reports or has already closed the batch, in which case a new
-    one opens."""
+    The batch row is updated (or inserted) before the reports are stored: that locks it
+    until this transaction ends, so a commit running at the same moment (which locks it
+    too) either sees these reports or has already closed the batch, in which case a new
+    one opens. One statement either way: the day's first sync of every volunteer opens
+    a batch, all of them at once when a team sets out."""
     if not ReviewSettings.cached().delay_minutes:
         return None
     now = now or timezone.now()
     day = timezone.localdate(now)
     with connection.cursor() as cur:
         cur.execute(
-            "UPDATE field_reviewbatch SET last_report_at = %s WHERE volunteer_id = %s AND day = %s "
-            "AND status = 'pending' RETURNING id",
-            [now, user.pk, day],
+            """
+            WITH kept AS (
+                UPDATE field_reviewbatch SET last_report_at = %(now)s
+                 WHERE volunteer_id = %(user)s AND day = %(day)s AND status = 'pending' RETURNING id),
+            opened AS (
+                INSERT INTO field_reviewbatch (volunteer_id, day, status, last_report_at, automatic)
+                SELECT %(user)s, %(day)s, 'pending', %(now)s, false WHERE NOT EXISTS (SELECT 1 FROM kept)
+                ON CONFLICT (volunteer_id, day) WHERE status = 'pending' DO NOTHING RETURNING id)
+            SELECT id FROM kept UNION ALL SELECT id FROM opened
+            """,
+            {"now": now, "user": user.pk, "day": day},
         )
         row = cur.fetchone()
+    # Nothing: another sync of this volunteer opened the batch meanwhile.
     return row[0] if row else open_batch(user, now).pk
 
 
