@@ -9,6 +9,7 @@ bench/bench_report_ingest.py). The pool also bounds how many requests of a proce
 hold a database connection at once (keep HTTP_THREADS <= DB_POOL_SIZE).
 """
 
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -32,3 +33,8 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(CampaignScopeMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# Everything loaded so far (Django, the apps, their modules) lives as long as the
+# process: move it out of the garbage collector's sight, so that a full collection
+# does not walk it again and stall every request thread of the process meanwhile.
+gc.freeze()
