@@ -26,6 +26,7 @@ import os
 import random
 import secrets
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -146,6 +147,9 @@ def main():
             sys.exit(f"trivial endpoint answered {trivial.statuses}")
 
         sent = set()
+        # Let the server and PostgreSQL settle after the full-load phase, so that the
+        # sustained run's latencies are its own.
+        time.sleep(3)
         # Sustained: reports go out on schedule at --rate for --seconds; latency from each slot.
         run, per_second = post_reports(port, host, action, volunteers, seconds=args.seconds, batch=args.batch,
                                        sent=sent, rate=args.rate)  # fmt: skip

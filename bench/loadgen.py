@@ -74,9 +74,8 @@ class Connection:
             self.writer.close()
 
 
-async def _client(conn_args, seconds, make_request, on_response, run, deadline_start, interval=None, offset=0.0):
-    conn = Connection(*conn_args)
-    await conn.open()
+async def _client(conn, seconds, make_request, on_response, run, deadline_start, interval=None, offset=0.0):
+    conn_args = (conn.host, conn.port, conn.host_header)
     deadline = deadline_start + seconds
     sent = 0
     try:
@@ -120,13 +119,17 @@ def load(*, port, host_header, clients, seconds, make_request, on_response=None,
 
     async def main():
         run = Run()
+        # Every client connects first: the schedule measures requests, not 64 handshakes
+        # made at the same instant.
+        connections = [Connection("127.0.0.1", port, host_header) for _ in range(clients)]
+        await asyncio.gather(*[conn.open() for conn in connections])
         start = time.perf_counter()
         interval = clients / rate if rate else None
         await asyncio.gather(
             *[
-                _client(("127.0.0.1", port, host_header), seconds, lambda i=i: make_request(i), on_response, run,
+                _client(conn, seconds, lambda i=i: make_request(i), on_response, run,
                         start, interval, (interval or 0) * i / clients)
-                for i in range(clients)
+                for i, conn in enumerate(connections)
             ]
         )  # fmt: skip
         run.seconds = time.perf_counter() - start
