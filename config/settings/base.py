@@ -140,7 +140,7 @@ if DB_POOL_SIZE:
     }  # fmt: skip
 # Threads of one server process answering HTTP requests at once (config/asgi.py). A
 # few cover the time requests wait on PostgreSQL; more only queue on Python's GIL
-# (bench/bench_report_ingest.py: p99 about 90-250 ms with 4, 500 ms with 8). Scale
+# (bench/bench_report_ingest.py, 2 cores: p99 500 ms with 8 where 4 gave 90-250 ms). Scale
 # with processes, not threads.
 HTTP_THREADS = env.int("HTTP_THREADS", default=4)
 ORIGINAL_BACKEND = "campaigns.postgis_backend"
