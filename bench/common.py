@@ -44,11 +44,21 @@ def drop_campaign(slug):
     delete_campaign(Campaign.objects.get(schema_name=slug), actor="bench")
 
 
+def tcp_sockets(port):
+    """(state, inode) of every IPv4 TCP socket on this machine whose local port is
+    `port`, from /proc/net/tcp (state "0A" listens, "01" is an established connection)."""
+    found = []
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port:
+            found.append((fields[3], fields[9]))
+    return found
+
+
 def listening_sockets(port):
-    """How many sockets listen on TCP `port` (IPv4) on this machine: with SO_REUSEPORT,
-    one per server process once it is ready."""
-    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
-    return sum(1 for line in lines if int(line.split()[1].split(":")[1], 16) == port and line.split()[3] == "0A")
+    """How many sockets listen on `port`: with SO_REUSEPORT, one per server process
+    once it is ready."""
+    return sum(1 for state, _inode in tcp_sockets(port) if state == "0A")
 
 
 def start_web(env, *, port, log_path, workers=1, timeout=60):

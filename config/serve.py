@@ -4,9 +4,9 @@
 
 `uvicorn --workers N` shares one listening socket between its processes: whichever
 process wakes first accepts a whole burst of connections. Phones and reverse proxies
-keep their connections open, so the split stays as it fell (64 clients were seen
-served 52 by one process and 12 by the other, the busy one queueing while the other
-idled; bench/bench_report_ingest.py). Here every process binds its own socket with
+keep their connections open, so the split stays as it fell (in the report-ingest
+bench, 75 sockets were counted on one process against 12 on the other, database
+connections included: the busy one queued while the other idled). Here every process binds its own socket with
 SO_REUSEPORT and the kernel spreads new connections evenly between them.
 
 The parent only watches: a process that dies is started again; SIGTERM or SIGINT

@@ -12,6 +12,8 @@ from tests.conftest import wait_for
 
 def _backend_gone(pid):
     with connection.cursor() as cursor:
+        # Inside the test's transaction, activity statistics are a snapshot taken once.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
         return cursor.fetchone()[0] == 0
 

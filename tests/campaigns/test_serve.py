@@ -8,6 +8,7 @@ from pathlib import Path
 import requests
 from django.conf import settings
 
+from bench.common import tcp_sockets
 from tests.conftest import start_uvicorn, stop_process, subprocess_env, wait_for
 
 
@@ -27,13 +28,7 @@ def connections_held(pid, port):
             continue
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
-    held = 0
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        local_port = int(fields[1].split(":")[1], 16)
-        if local_port == port and fields[3] == "01" and fields[9] in inodes:
-            held += 1
-    return held
+    return sum(1 for state, inode in tcp_sockets(port) if state == "01" and inode in inodes)
 
 
 def test_connections_are_spread_over_the_processes_and_a_dead_one_is_replaced(django_db_setup):
