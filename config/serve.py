@@ -6,8 +6,9 @@
 process wakes first accepts a whole burst of connections. Phones and reverse proxies
 keep their connections open, so the split stays as it fell (in the report-ingest
 bench, 75 sockets were counted on one process against 12 on the other, database
-connections included: the busy one queued while the other idled). Here every process binds its own socket with
-SO_REUSEPORT and the kernel spreads new connections evenly between them.
+connections included: the busy one queued while the other idled). Here every process
+binds its own socket with SO_REUSEPORT and the kernel spreads new connections evenly
+between them.
 
 The parent only watches: a process that dies is started again; SIGTERM or SIGINT
 stops them all gracefully (uvicorn finishes the requests in flight). If processes die

@@ -260,8 +260,8 @@ def celery_worker_process(django_db_setup, fake_providers):
 def start_uvicorn(env, *, port=None, log_name, workers=1):
     """The web server (config/serve.py: uvicorn processes serving config.asgi) on
     127.0.0.1:`port` (a free one by default) with the given environment; returns the
-    process once it accepts connections (`proc.port`, `proc.log`). Stop it with
-    stop_process()."""
+    process once each of its server processes listens (`proc.port`, `proc.log`). Stop
+    it with stop_process()."""
     from bench.common import free_port, start_web
 
     return start_web(env, port=port or free_port(), log_path=ROOT / ".make" / log_name, workers=workers)
