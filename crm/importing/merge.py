@@ -11,11 +11,12 @@ import time
 from dataclasses import dataclass, field
 
 from .bulk import deferred_indexes
-from .rows import STAGING_COLUMNS
+from .rows import COPY_COLUMNS, STAGING_COLUMNS
 
 log = logging.getLogger(__name__)
 STAGING = "import_staging"
-TEMP_TABLES = (STAGING, "import_dups", "import_match", "import_new", "import_rows", "import_homeless", "import_known")
+TEMP_TABLES = (STAGING, "import_dups", "import_match", "import_new", "import_rows", "import_homeless", "import_known",
+               "import_wanting", "import_homes", "import_home_ids")  # fmt: skip
 CONSENTS = ("consent_email", "consent_sms", "consent_phone", "consent_door")
 # Text fields an import may fill in when the contact has them blank.
 FILLABLE = ("birth_name", "usage_name", "first_names", "sex")
@@ -38,7 +39,7 @@ def create_staging(cursor):
 
 
 def copy_statement():
-    return f"COPY {STAGING} ({', '.join(name for name, _ in STAGING_COLUMNS)}) FROM STDIN"
+    return f"COPY {STAGING} ({', '.join(COPY_COLUMNS)}) FROM STDIN"
 
 
 def _consent_after(column, contact="c", row="s"):
@@ -135,12 +136,15 @@ def merge(cursor, *, job_id, source, file_name, actor_id):
     x("CREATE INDEX ON import_match (row_no)")
 
     # 4. New people get their ids now, so every later statement can refer to them.
+    # The sequence is named once: pg_get_serial_sequence per row costs five times nextval.
+    sequence = scalar("SELECT pg_get_serial_sequence('crm_contact', 'id')")
     x(
         f"""CREATE TEMP TABLE import_new ON COMMIT DROP AS
-            SELECT s.row_no, nextval(pg_get_serial_sequence('crm_contact', 'id')) AS id
+            SELECT s.row_no, nextval(%s::regclass) AS id
               FROM {STAGING} s
              WHERE NOT EXISTS (SELECT 1 FROM import_dups d WHERE d.row_no = s.row_no)
-               AND NOT EXISTS (SELECT 1 FROM import_match m WHERE m.row_no = s.row_no)"""
+               AND NOT EXISTS (SELECT 1 FROM import_match m WHERE m.row_no = s.row_no)""",
+        [sequence],
     )
     x("CREATE INDEX ON import_new (row_no)")
     x("ANALYZE import_new")
@@ -153,18 +157,22 @@ def merge(cursor, *, job_id, source, file_name, actor_id):
             SELECT m.row_no FROM import_match m JOIN crm_contact c ON c.id = m.contact_id
              WHERE c.household_id IS NULL"""
     )
-    wanting_home = f"""(SELECT s.* FROM {STAGING} s JOIN import_new n USING (row_no) WHERE s.addr_key <> ''
-                        UNION ALL
-                        SELECT s.* FROM {STAGING} s JOIN import_homeless h USING (row_no)
-                         WHERE s.addr_key <> '')"""
+    # Only the columns a home needs, read once for the three statements below.
+    x(
+        f"""CREATE TEMP TABLE import_wanting ON COMMIT DROP AS
+            SELECT s.row_no, s.addr_key, s.line1, s.line2, s.postal_code, s.city, s.lon, s.lat, s.polling_station
+              FROM {STAGING} s
+             WHERE s.addr_key <> ''
+               AND (s.row_no IN (SELECT row_no FROM import_new) OR s.row_no IN (SELECT row_no FROM import_homeless))"""
+    )
     with deferred_indexes(cursor, "crm_address", counts.created):
         x(
-            f"""INSERT INTO crm_address (line1, postal_code, city, key, point, geocoded_by, polling_station_code)
+            """INSERT INTO crm_address (line1, postal_code, city, key, point, geocoded_by, polling_station_code)
                 SELECT DISTINCT ON (addr_key) line1, postal_code, city, addr_key,
                        CASE WHEN lon IS NOT NULL THEN ST_SetSRID(ST_MakePoint(lon, lat), 4326) END,
                        CASE WHEN lon IS NOT NULL THEN 'file' ELSE '' END,
                        polling_station
-                  FROM {wanting_home} w
+                  FROM import_wanting w
                  ORDER BY addr_key, lon IS NULL, row_no
                 ON CONFLICT (key) DO UPDATE SET
                        point = COALESCE(crm_address.point, EXCLUDED.point),
@@ -184,13 +192,24 @@ def merge(cursor, *, job_id, source, file_name, actor_id):
                    AND r.match_key = split_part(a.key, '|', 1) || '|' || split_part(a.key, '|', 2)"""
         )
     x("ANALYZE crm_address")
+    # Each household of the file once (many rows share one), with its address.
+    x(
+        """CREATE TEMP TABLE import_homes ON COMMIT DROP AS
+            SELECT w.addr_key, w.line2, a.id AS address_id
+              FROM (SELECT DISTINCT addr_key, line2 FROM import_wanting) w JOIN crm_address a ON a.key = w.addr_key"""
+    )
     with deferred_indexes(cursor, "crm_household", counts.created):
         x(
-            f"""INSERT INTO crm_household (address_id, label)
-                SELECT DISTINCT a.id, w.line2 FROM {wanting_home} w JOIN crm_address a ON a.key = w.addr_key
+            """INSERT INTO crm_household (address_id, label) SELECT address_id, line2 FROM import_homes
                 ON CONFLICT (address_id, label) DO NOTHING"""
         )
     x("ANALYZE crm_household")
+    x(
+        """CREATE TEMP TABLE import_home_ids ON COMMIT DROP AS
+            SELECT m.addr_key, m.line2, h.id AS household_id
+              FROM import_homes m JOIN crm_household h ON h.address_id = m.address_id AND h.label = m.line2"""
+    )
+    x("ANALYZE import_home_ids")
 
     # 6. New contacts.
     with deferred_indexes(cursor, "crm_contact", counts.created):
@@ -200,12 +219,11 @@ def merge(cursor, *, job_id, source, file_name, actor_id):
                        consent_email, consent_sms, consent_phone, consent_door, support_level, opinion_notes,
                        name_key, search_text, created, updated)
                 SELECT n.id, s.birth_name, s.usage_name, s.first_names, s.sex, s.birth_date, s.email, s.phone,
-                       '{{}}', '{{}}', h.id, s.custom, %(source)s, %(job)s,
+                       '{{}}', '{{}}', h.household_id, s.custom, %(source)s, %(job)s,
                        s.consent_email, s.consent_sms, s.consent_phone, s.consent_door, s.support_level, '',
                        s.name_key, s.search_text, now(), now()
                   FROM {STAGING} s JOIN import_new n USING (row_no)
-                  LEFT JOIN crm_address a ON s.addr_key <> '' AND a.key = s.addr_key
-                  LEFT JOIN crm_household h ON h.address_id = a.id AND h.label = s.line2""",
+                  LEFT JOIN import_home_ids h ON s.addr_key <> '' AND h.addr_key = s.addr_key AND h.line2 = s.line2""",
             {"source": source, "job": job_id},
         )
 
@@ -250,10 +268,9 @@ def merge(cursor, *, job_id, source, file_name, actor_id):
     if not base_is_empty:
         _fill_known_contacts(x, known, job_id=job_id, actor_id=actor_id, file_name=file_name)
         x(
-            f"""UPDATE crm_contact c SET household_id = h.id
-                  FROM import_homeless hl JOIN import_match m USING (row_no) JOIN {STAGING} s USING (row_no)
-                       JOIN crm_address a ON a.key = s.addr_key
-                       JOIN crm_household h ON h.address_id = a.id AND h.label = s.line2
+            """UPDATE crm_contact c SET household_id = h.household_id
+                  FROM import_homeless hl JOIN import_match m USING (row_no) JOIN import_wanting w USING (row_no)
+                       JOIN import_home_ids h ON h.addr_key = w.addr_key AND h.line2 = w.line2
                  WHERE c.id = m.contact_id AND c.household_id IS NULL"""
         )
 

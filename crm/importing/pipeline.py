@@ -17,6 +17,7 @@ import time
 import uuid
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -32,11 +33,12 @@ from crm.models import CrmSettings, ImportJob
 from . import workers
 from .mapping import guess_mapping, validate_mapping
 from .merge import copy_statement, create_staging, merge
-from .rows import RowCleaner, clean_chunk
-from .sniff import NotATable, iter_rows, sniff
+from .rows import RowCleaner, clean_block, clean_rows
+from .sniff import BLOCK_ENCODINGS, NotATable, iter_blocks, iter_rows, sniff
 
 log = logging.getLogger(__name__)
 CHUNK_ROWS = 5000
+BLOCK_BYTES = 1 << 20
 # Files this big are cleaned by worker processes (one per core) while this one reads.
 PARALLEL_ROWS = 50_000
 
@@ -221,8 +223,18 @@ def _chunks(rows, size):
         yield chunk
 
 
-def cleaned_chunks(rows, cleaner_kwargs, *, parallel):
-    """Yield (rows read, COPY text, rejects) per chunk of the file, in file order."""
+def cleaned_parts(path, shape, cleaner_kwargs, *, parallel):
+    """Yield (rows read, COPY text, rejects) per part of the file, in file order. A CSV
+    file is cut into blocks of bytes that the cleaning processes decode and parse
+    themselves; other files (XLSX, UTF-16) are read here and sent as rows."""
+    if shape.kind == "csv" and shape.encoding in BLOCK_ENCODINGS:
+        parts = iter_blocks(path, shape, BLOCK_BYTES)
+        inline, in_worker = partial(clean_block, shape=shape), partial(workers.clean_block_in_worker, shape)
+    else:
+        rows = iter_rows(path, shape)
+        next(rows, None)  # header
+        parts = ((chunk,) for chunk in _chunks(rows, CHUNK_ROWS))
+        inline, in_worker = clean_rows, workers.clean_in_worker
     processes = max(2, os.cpu_count() or 2)
     if parallel:
         try:
@@ -236,20 +248,18 @@ def cleaned_chunks(rows, cleaner_kwargs, *, parallel):
             parallel = False
     if not parallel:
         cleaner = RowCleaner(**cleaner_kwargs)
-        for chunk in _chunks(rows, CHUNK_ROWS):
-            yield (len(chunk), *clean_chunk(cleaner, chunk))
+        for part in parts:
+            yield inline(cleaner, *part)
         return
     with pool:
         pending = deque()
-        for chunk in _chunks(rows, CHUNK_ROWS):
-            pending.append((len(chunk), pool.submit(workers.clean_in_worker, chunk)))
-            # A few chunks in flight keep every core busy and memory bounded.
+        for part in parts:
+            pending.append(pool.submit(in_worker, *part))
+            # A few parts in flight keep every core busy and memory bounded.
             while len(pending) > 2 * processes:
-                size, future = pending.popleft()
-                yield (size, *future.result())
+                yield pending.popleft().result()
         while pending:
-            size, future = pending.popleft()
-            yield (size, *future.result())
+            yield pending.popleft().result()
 
 
 def _geocode_online(job):
@@ -301,9 +311,8 @@ def _run(job, region, on_progress):
         ):
             report = csv.writer(report_file, delimiter=";")
             report.writerow([_("ligne"), _("colonne"), _("valeur"), _("raison")])
-            rows = iter_rows(path, shape)
-            next(rows, None)  # header
-            for size, text, rejects in cleaned_chunks(rows, cleaner_kwargs, parallel=job.total_rows >= PARALLEL_ROWS):
+            parallel = job.total_rows >= PARALLEL_ROWS
+            for size, text, rejects in cleaned_parts(path, shape, cleaner_kwargs, parallel=parallel):
                 copy.write(text)
                 for number, errors in rejects:
                     rejected_rows += 1

@@ -4,6 +4,7 @@ list of what is wrong with it (column, value, reason)."""
 import datetime as dt
 import hashlib
 import json
+import operator
 import re
 
 from django.utils.translation import gettext as _
@@ -12,6 +13,7 @@ from crm.normalise import address_key, name_key, search_text
 from crm.phones import InvalidPhone, PhoneNormaliser
 
 from .mapping import CUSTOM_PREFIX, FIELDS
+from .sniff import block_rows
 
 STAGING_COLUMNS = [
     ("row_no", "integer"),
@@ -52,6 +54,16 @@ _MALE = {"m", "h", "homme", "m.", "mr", "monsieur", "male", "man", "masculin"}
 _TAG_SPLIT = re.compile(r"\s*[,|]\s*")
 
 
+# COPY lists the text columns first: a row's texts are joined in one call and only
+# escaped, one by one, when one of them holds a backslash, tab or line break.
+_TEXT_POSITIONS = [i for i, (_name, kind) in enumerate(STAGING_COLUMNS) if kind == "text"]
+_OTHER_POSITIONS = [i for i, (_name, kind) in enumerate(STAGING_COLUMNS) if kind != "text"]
+COPY_COLUMNS = [STAGING_COLUMNS[i][0] for i in _TEXT_POSITIONS + _OTHER_POSITIONS]
+_texts_of = operator.itemgetter(*_TEXT_POSITIONS)
+_others_of = operator.itemgetter(*_OTHER_POSITIONS)
+_TEXT_TABS = len(_TEXT_POSITIONS) - 1
+
+
 def _copy_escape(text):
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
@@ -60,25 +72,29 @@ def _array_literal(items):
     return "{" + ",".join('"' + i.replace("\\", "\\\\").replace('"', '\\"') + '"' for i in items) + "}"
 
 
+def _copy_value(value):
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        return _copy_escape(value)
+    if isinstance(value, list):
+        return _copy_escape(_array_literal(value)) if value else "{}"
+    if isinstance(value, dict):
+        return _copy_escape(json.dumps(value, ensure_ascii=False)) if value else "{}"
+    return str(value)  # int, float, date
+
+
 def copy_text(row):
-    """One staging row as a line of PostgreSQL's COPY text format."""
-    out = []
-    for value in row:
-        if value is None:
-            out.append("\\N")
-        elif value is True:
-            out.append("t")
-        elif value is False:
-            out.append("f")
-        elif isinstance(value, str):
-            out.append(_copy_escape(value))
-        elif isinstance(value, list):
-            out.append(_copy_escape(_array_literal(value)))
-        elif isinstance(value, dict):
-            out.append(_copy_escape(json.dumps(value, ensure_ascii=False)) if value else "{}")
-        else:  # int, float, date
-            out.append(str(value))
-    return "\t".join(out) + "\n"
+    """One staging row as a line of PostgreSQL's COPY text format, columns in
+    COPY_COLUMNS order."""
+    texts = "\t".join(_texts_of(row))
+    if texts.count("\t") != _TEXT_TABS or "\\" in texts or "\n" in texts or "\r" in texts:
+        texts = "\t".join(map(_copy_escape, _texts_of(row)))
+    return texts + "\t" + "\t".join(map(_copy_value, _others_of(row))) + "\n"
 
 
 def clean_chunk(cleaner, chunk):
@@ -91,6 +107,16 @@ def clean_chunk(cleaner, chunk):
         elif errors:
             rejects.append((number, errors))
     return "".join(lines), rejects
+
+
+def clean_rows(cleaner, rows):
+    """Clean a list of (row number, values): (rows read, COPY text, rejects)."""
+    return (len(rows), *clean_chunk(cleaner, rows))
+
+
+def clean_block(cleaner, offset, number, block, *, shape):
+    """Clean a block of a CSV file (see sniff.iter_blocks): (rows read, COPY text, rejects)."""
+    return clean_rows(cleaner, list(block_rows(block, shape, offset, number)))
 
 
 def value_hash(salt, value):
@@ -117,6 +143,8 @@ class RowCleaner:
         # Position of each field in a row of stripped values with "" appended at the
         # end, where absent fields point: one list index per field, no branching.
         self.pos = {field: self.index.get(field, self.width) for field in FIELDS}
+        # Everyone in a building shares its address key: compute it once per building.
+        self._address_keys = {}
 
     def clean(self, number, values):
         """(staging row, None) for a good row, (None, [(column, value, reason)]) for a bad
@@ -240,7 +268,7 @@ class RowCleaner:
             get("line2"),
             postal_code,
             city,
-            address_key(line1, postal_code, city) if line1 else "",
+            self._address_key(line1, postal_code, city) if line1 else "",
             get("polling_station"),
             lon,
             lat,
@@ -249,6 +277,15 @@ class RowCleaner:
             *consents,
             support,
         ), None
+
+    def _address_key(self, line1, postal_code, city):
+        where = (line1, postal_code, city)
+        key = self._address_keys.get(where)
+        if key is None:
+            if len(self._address_keys) > 200_000:
+                self._address_keys.clear()
+            key = self._address_keys[where] = address_key(line1, postal_code, city)
+        return key
 
     def _date(self, raw):
         match = _DATE.match(raw)

@@ -45,7 +45,7 @@ def sniff(path, encoding=None, delimiter=None):
         text = text[: text.rfind("\n") + 1] or text  # drop the cut last line
     try:
         delimiter = delimiter or detect_delimiter(text)
-        headers = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+        headers = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
     except csv.Error as exc:  # e.g. a "line" of megabytes: not a table anyone exported
         raise NotATable(_("Première ligne illisible comme un tableau : %(error)s") % {"error": exc}) from None
     if len([h for h in headers if h.strip()]) < 1:
@@ -125,6 +125,75 @@ def iter_rows(path, shape):
             ) from None
         except csv.Error as exc:
             raise NotATable(_("Ligne %(row)d : %(error)s") % {"row": reader.line_num, "error": exc}) from None
+
+
+# Encodings in which a byte 0x0A is always a line feed: a file in one of them can be
+# cut into blocks at line ends and each block decoded on its own.
+BLOCK_ENCODINGS = {"utf-8", "utf-8-sig", "cp1252", "latin-1"}
+# A block is cut where the quotes seen so far are balanced; a stray quote would
+# otherwise keep a whole file in one block, so past this size the cut is made anyway.
+MAX_BLOCK_BYTES = 32 << 20
+
+
+def iter_blocks(path, shape, size):
+    """Cut a CSV file into blocks of whole rows, about `size` bytes each, for cleaning
+    in parallel. Yields (byte offset, number of the block's first row, bytes); the
+    first block starts with the header row (number 1). Reading bytes and counting line
+    ends is all this does, so one process keeps up with several that parse."""
+    number, offset, carry = 1, 0, b""
+    with open(path, "rb") as fh:
+        while True:
+            data = fh.read(size)
+            buffer = carry + data
+            if not data:
+                if buffer:
+                    yield offset, number, buffer
+                return
+            cut = _after_last_line_end(buffer)
+            if cut == 0 or (buffer.count(b'"', 0, cut) % 2 and len(buffer) < MAX_BLOCK_BYTES):
+                carry = buffer  # no line end yet, or inside a quoted value: read on
+                continue
+            block, carry = buffer[:cut], buffer[cut:]
+            yield offset, number, block
+            offset += len(block)
+            number += _rows_in(block, shape)
+
+
+def _after_last_line_end(buffer):
+    """Where a block can end: after its last LF, or for a file of bare CRs (old Mac
+    exports) after its last CR that is not the buffer's final byte (it might be the
+    first half of a CR LF)."""
+    cut = buffer.rfind(b"\n") + 1
+    return cut or buffer.rfind(b"\r", 0, len(buffer) - 1) + 1
+
+
+def _rows_in(block, shape):
+    """Rows in a block that ends with a line end, as csv.reader counts them."""
+    if b'"' not in block and block.count(b"\r") == block.count(b"\r\n"):
+        return block.count(b"\n")
+    text = block.decode(shape.encoding, errors="replace")
+    return sum(1 for _ in csv.reader(io.StringIO(text, newline=""), delimiter=shape.delimiter))
+
+
+def block_rows(block, shape, offset, number):
+    """(row number, values) of a block from iter_blocks, header left out; raises
+    NotATable as iter_rows does, with positions in the whole file."""
+    try:
+        text = block.decode(shape.encoding)
+    except UnicodeDecodeError as exc:
+        raise NotATable(
+            _("Le fichier mélange plusieurs encodages (octet illisible vers la position %(pos)d).")
+            % {"pos": offset + exc.start}
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=shape.delimiter)
+    row = number - 1
+    try:
+        for values in reader:
+            row += 1
+            if row > 1:
+                yield row, values
+    except csv.Error as exc:
+        raise NotATable(_("Ligne %(row)d : %(error)s") % {"row": row + 1, "error": exc}) from None
 
 
 def iter_xlsx_rows(path):

@@ -320,9 +320,59 @@ def test_big_files_are_cleaned_in_worker_processes_with_the_same_result(campaign
     with tenant_context(campaign):
         Contact.objects.all().delete()
     monkeypatch.setattr(pipeline, "PARALLEL_ROWS", 1000)
-    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 500)
+    monkeypatch.setattr(pipeline, "BLOCK_BYTES", 20_000)  # about 150 rows per block
     parallel = do_import(campaign, path)
     assert (parallel.created_count, parallel.merged_count, parallel.rejected_count) == (
         inline.created_count, inline.merged_count, inline.rejected_count)  # fmt: skip
     assert parallel.rejected_count == 1 and parallel.created_count > 2900
     assert report_rows(parallel) == report_rows(inline)
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\n", "\r"])
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252"])
+def test_a_file_cut_into_blocks_gives_the_same_rows_as_read_whole(tmp_path, newline, encoding):
+    """Big CSV files are cut into blocks of bytes that worker processes parse on their
+    own: whatever the cut, the rows and their numbers are those of one csv.reader."""
+    from crm.importing.sniff import block_rows, iter_blocks, iter_rows, sniff
+
+    quoted = [
+        ["LEFÈVRE", "Élodie", "une note\nsur deux lignes"],
+        ["D'ALMEIDA", 'Zoé "Zaza"', "point-virgule ; dedans"],
+    ]
+    plain = [["", "", ""], ["MARTIN", "Paul", ""]] + [[f"NOM{i}", "Prénom", f"n°{i}"] for i in range(40)]
+    rows = [["Nom", "Prénoms", "Note"], *quoted, *plain]
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, delimiter=";", lineterminator=newline).writerow(rows[0])
+    csv.writer(buffer, delimiter=";", lineterminator=newline, quoting=csv.QUOTE_ALL).writerows(quoted)
+    csv.writer(buffer, delimiter=";", lineterminator=newline).writerows(plain)
+    text = buffer.getvalue()
+    text += newline + "SANS;FIN;DE LIGNE"  # a blank row, then a last row without a line end
+    path = tmp_path / "x.csv"
+    path.write_bytes(text.encode(encoding))
+    shape = sniff(path)
+    whole = list(iter_rows(path, shape))[1:]
+    assert whole[1] == (3, ["D'ALMEIDA", 'Zoé "Zaza"', "point-virgule ; dedans"])
+    assert whole[-1] == (len(rows) + 2, ["SANS", "FIN", "DE LIGNE"])
+    for size in (1, 7, 64, 1000, 1 << 20):
+        blocks = list(iter_blocks(path, shape, size))
+        assert b"".join(block for _offset, _number, block in blocks) == path.read_bytes()
+        cut = [row for offset, number, block in blocks for row in block_rows(block, shape, offset, number)]
+        assert cut == whole, size
+
+
+def test_a_byte_of_another_encoding_far_in_the_file_is_refused_with_its_position(campaign, tmp_path, monkeypatch):
+    from crm.importing import sniff
+
+    monkeypatch.setattr(sniff, "SAMPLE_BYTES", 4096)  # the encoding is guessed from the start
+    monkeypatch.setattr(pipeline, "BLOCK_BYTES", 4096)
+    lines = ["Nom;Prénom;Email"] + [f"Nom{i};Zoé;z{i}@x.fr" for i in range(3000)]
+    good = ("\n".join(lines) + "\n").encode()
+    path = tmp_path / "x.csv"
+    path.write_bytes(good + "Gaël;Anaïs;a@x.fr\n".encode("cp1252"))
+    with tenant_context(campaign):
+        before = Contact.objects.count()
+    job = do_import(campaign, path)
+    assert job.status == ImportJob.Status.FAILED
+    assert f"position {len(good) + 2}" in job.error  # the "ë" of Gaël
+    with tenant_context(campaign):
+        assert Contact.objects.count() == before
