@@ -66,8 +66,13 @@ def name_key(birth_name, first_names):
     return f"{last}|{' '.join(words(first))}"
 
 
-def search_text(*parts):
-    return " ".join(" ".join(words(p)) for p in parts if p)
+def search_text(first_names, birth_name, usage_name, email):
+    """The folded words a name search looks in. Names repeat and go through the
+    cache; an e-mail is one person's, so it is folded without filling the cache."""
+    parts = [" ".join(_words(p)) for p in (first_names, birth_name, usage_name) if p]
+    if email:
+        parts.append(" ".join(_NOT_WORD.sub(" ", fold(email)).split()))
+    return " ".join(parts)
 
 
 def street_key(line):

@@ -52,7 +52,13 @@ def _consent_after(column, contact="c", row="s"):
     )
 
 
-def merge(cursor, *, job_id, source, file_name, actor_id):
+def sql_value_hash(column):
+    """rows.value_hash in SQL, the salt passed as %(salt)s: only rows checked against
+    a suppression list need it, so the cleaning processes do not compute it."""
+    return f"encode(sha256(convert_to(%(salt)s || ':' || {column}, 'UTF8')), 'hex')"
+
+
+def merge(cursor, *, job_id, source, file_name, actor_id, salt):
     counts = MergeCounts()
 
     def x(sql, params=None):
@@ -71,11 +77,12 @@ def merge(cursor, *, job_id, source, file_name, actor_id):
     if scalar("SELECT EXISTS (SELECT 1 FROM crm_suppressionentry)"):
         x(
             f"""DELETE FROM {STAGING} s
-                 WHERE (s.email_hash <> '' AND s.email_hash IN
+                 WHERE (s.email <> '' AND {sql_value_hash("s.email")} IN
                            (SELECT value_hash FROM crm_suppressionentry WHERE kind = 'email'))
-                    OR (s.phone_hash <> '' AND s.phone_hash IN
+                    OR (s.phone <> '' AND {sql_value_hash("s.phone")} IN
                            (SELECT value_hash FROM crm_suppressionentry WHERE kind = 'phone'))
-             RETURNING s.row_no"""
+             RETURNING s.row_no""",
+            {"salt": salt},
         )
         counts.suppressed_rows = sorted(r[0] for r in cursor.fetchall())
 
@@ -161,9 +168,9 @@ def merge(cursor, *, job_id, source, file_name, actor_id):
     x(
         f"""CREATE TEMP TABLE import_wanting ON COMMIT DROP AS
             SELECT s.row_no, s.addr_key, s.line1, s.line2, s.postal_code, s.city, s.lon, s.lat, s.polling_station
-              FROM {STAGING} s
-             WHERE s.addr_key <> ''
-               AND (s.row_no IN (SELECT row_no FROM import_new) OR s.row_no IN (SELECT row_no FROM import_homeless))"""
+              FROM {STAGING} s JOIN (SELECT row_no FROM import_new UNION ALL SELECT row_no FROM import_homeless) h
+                   USING (row_no)
+             WHERE s.addr_key <> ''"""
     )
     with deferred_indexes(cursor, "crm_address", counts.created):
         x(

@@ -24,8 +24,6 @@ STAGING_COLUMNS = [
     ("birth_date", "date"),
     ("email", "text"),
     ("phone", "text"),
-    ("email_hash", "text"),
-    ("phone_hash", "text"),
     ("name_key", "text"),
     ("search_text", "text"),
     ("line1", "text"),
@@ -72,20 +70,13 @@ def _array_literal(items):
     return "{" + ",".join('"' + i.replace("\\", "\\\\").replace('"', '\\"') + '"' for i in items) + "}"
 
 
-def _copy_value(value):
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        return _copy_escape(value)
-    if isinstance(value, list):
-        return _copy_escape(_array_literal(value)) if value else "{}"
-    if isinstance(value, dict):
-        return _copy_escape(json.dumps(value, ensure_ascii=False)) if value else "{}"
-    return str(value)  # int, float, date
+_NULL = "\\N"
+_BOOLEAN = {None: _NULL, True: "t", False: "f"}
+# The other columns, in order; copy_text formats each by its known type.
+assert [STAGING_COLUMNS[i][1] for i in _OTHER_POSITIONS] == [
+    "integer", "date", "double precision", "double precision", "text[]", "jsonb",
+    "boolean", "boolean", "boolean", "boolean", "smallint",
+]  # fmt: skip
 
 
 def copy_text(row):
@@ -94,7 +85,15 @@ def copy_text(row):
     texts = "\t".join(_texts_of(row))
     if texts.count("\t") != _TEXT_TABS or "\\" in texts or "\n" in texts or "\r" in texts:
         texts = "\t".join(map(_copy_escape, _texts_of(row)))
-    return texts + "\t" + "\t".join(map(_copy_value, _others_of(row))) + "\n"
+    number, birth_date, lon, lat, tags, custom, email, sms, phone, door, support = _others_of(row)
+    return (
+        f"{texts}\t{number}\t{_NULL if birth_date is None else birth_date}"
+        f"\t{_NULL if lon is None else lon}\t{_NULL if lat is None else lat}"
+        f"\t{_copy_escape(_array_literal(tags)) if tags else '{}'}"
+        f"\t{_copy_escape(json.dumps(custom, ensure_ascii=False)) if custom else '{}'}"
+        f"\t{_BOOLEAN[email]}\t{_BOOLEAN[sms]}\t{_BOOLEAN[phone]}\t{_BOOLEAN[door]}"
+        f"\t{_NULL if support is None else support}\n"
+    )
 
 
 def clean_chunk(cleaner, chunk):
@@ -120,15 +119,16 @@ def clean_block(cleaner, offset, number, block, *, shape):
 
 
 def value_hash(salt, value):
+    """What the suppression list keeps of an e-mail or phone. The import computes the
+    same in SQL (merge.SQL_VALUE_HASH)."""
     return hashlib.sha256(f"{salt}:{value}".encode()).hexdigest()
 
 
 class RowCleaner:
-    def __init__(self, headers, mapping, *, region="FR", salt="", today=None, pad_short_rows=False):
+    def __init__(self, headers, mapping, *, region="FR", today=None, pad_short_rows=False):
         self.headers = headers
         self.width = len(headers)
         self.pad_short_rows = pad_short_rows
-        self.salt = salt
         self.phones = PhoneNormaliser(region)
         self.today = today or dt.date.today()
         self.index = {}
@@ -174,7 +174,7 @@ class RowCleaner:
                         % {"n": len(values), "m": self.width},
                     )
                 ]
-        v = [value.strip() for value in values]
+        v = list(map(str.strip, values))
         if not any(v):
             return None, None
         v.append("")
@@ -260,8 +260,6 @@ class RowCleaner:
             birth_date,
             email,
             phone,
-            value_hash(self.salt, email) if email else "",
-            value_hash(self.salt, phone) if phone else "",
             name_key(birth_name, first_names),
             search_text(first_names, birth_name, usage_name, email),
             line1,
