@@ -42,10 +42,16 @@ def deferred_indexes(cursor, table, incoming_rows, *, threshold=20_000):
     yield True
     started = time.perf_counter()
     cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-    for _name, definition in indexes:
-        cursor.execute(definition)
+    for name, definition in indexes:
+        _timed(cursor, definition, name)
     for name, definition in foreign_keys:
-        cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-    cursor.execute(f"ANALYZE {table}")
+        _timed(cursor, f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}', name)
+    _timed(cursor, f"ANALYZE {table}", "analyze")
     log.debug("%.2fs rebuilt %d indexes and %d foreign keys of %s", time.perf_counter() - started, len(indexes),
               len(foreign_keys), table)  # fmt: skip
+
+
+def _timed(cursor, sql, label):
+    started = time.perf_counter()
+    cursor.execute(sql)
+    log.debug("%.2fs %s", time.perf_counter() - started, label)
