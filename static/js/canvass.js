@@ -148,6 +148,13 @@
     }
   }
 
+  // Wait for a sync under way, then send what is still waiting (one try: offline, the
+  // reports stay queued and the caller carries on).
+  async function sendPending() {
+    while (syncing) await new Promise((resolve) => setTimeout(resolve, 50));
+    if (db && (await getAll("outbox")).length) await sync();
+  }
+
   // ---- assignments ----
   async function refreshAssignments() {
     if (navigator.onLine) {
@@ -436,6 +443,9 @@
       slot.replaceChildren(el("p", { role: "alert", text: T.online_needed }));
       return;
     }
+    // The call just saved must reach the server first: asking for the next person
+    // hands back to the list whoever this caller holds without a report yet.
+    await sendPending();
     const response = await api(`${main.dataset.apiActions}${action.id}/next-call/`, { method: "POST" });
     if (response.status === 204) {
       slot.replaceChildren(el("p", { text: T.call_done }));
