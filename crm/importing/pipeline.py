@@ -33,7 +33,7 @@ from crm.models import CrmSettings, ImportJob
 from . import workers
 from .mapping import guess_mapping, validate_mapping
 from .merge import copy_statement, create_staging, merge
-from .rows import RowCleaner, clean_block, clean_rows
+from .rows import RowCleaner, clean_block, clean_chunk
 from .sniff import BLOCK_ENCODINGS, NotATable, iter_blocks, iter_rows, sniff
 
 log = logging.getLogger(__name__)
@@ -234,7 +234,7 @@ def cleaned_parts(path, shape, cleaner_kwargs, *, parallel):
         rows = iter_rows(path, shape)
         next(rows, None)  # header
         parts = ((chunk,) for chunk in _chunks(rows, CHUNK_ROWS))
-        inline, in_worker = clean_rows, workers.clean_in_worker
+        inline, in_worker = clean_chunk, workers.clean_in_worker
     processes = max(2, os.cpu_count() or 2)
     if parallel:
         try:

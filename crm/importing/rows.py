@@ -96,26 +96,23 @@ def copy_text(row):
     )
 
 
-def clean_chunk(cleaner, chunk):
-    """Clean a list of (row number, values): (COPY text, [(row number, errors)])."""
-    lines, rejects = [], []
-    for number, values in chunk:
+def clean_chunk(cleaner, rows):
+    """Clean (row number, values) pairs, a list or a stream: (rows read, COPY text,
+    [(row number, errors)])."""
+    lines, rejects, read = [], [], 0
+    for number, values in rows:
+        read += 1
         row, errors = cleaner.clean(number, values)
         if row is not None:
             lines.append(copy_text(row))
         elif errors:
             rejects.append((number, errors))
-    return "".join(lines), rejects
-
-
-def clean_rows(cleaner, rows):
-    """Clean a list of (row number, values): (rows read, COPY text, rejects)."""
-    return (len(rows), *clean_chunk(cleaner, rows))
+    return read, "".join(lines), rejects
 
 
 def clean_block(cleaner, offset, number, block, *, shape):
     """Clean a block of a CSV file (see sniff.iter_blocks): (rows read, COPY text, rejects)."""
-    return clean_rows(cleaner, list(block_rows(block, shape, offset, number)))
+    return clean_chunk(cleaner, block_rows(block, shape, offset, number))
 
 
 def value_hash(salt, value):

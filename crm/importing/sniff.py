@@ -132,7 +132,7 @@ def iter_rows(path, shape):
 BLOCK_ENCODINGS = {"utf-8", "utf-8-sig", "cp1252", "latin-1"}
 # A block is cut where the quotes seen so far are balanced; a stray quote would
 # otherwise keep a whole file in one block, so past this size the cut is made anyway.
-MAX_BLOCK_BYTES = 32 << 20
+MAX_BLOCK_BYTES = 8 << 20
 
 
 def iter_blocks(path, shape, size):

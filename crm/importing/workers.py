@@ -3,7 +3,7 @@ models: a spawned process unpickles it before Django is set up."""
 
 import os
 
-from .rows import RowCleaner, clean_block, clean_rows
+from .rows import RowCleaner, clean_block, clean_chunk
 
 _cleaner = None
 
@@ -22,7 +22,7 @@ def init_worker(settings_module, language, cleaner_kwargs):
 
 
 def clean_in_worker(chunk):
-    return clean_rows(_cleaner, chunk)
+    return clean_chunk(_cleaner, chunk)
 
 
 def clean_block_in_worker(shape, offset, number, block):

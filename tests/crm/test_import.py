@@ -346,13 +346,15 @@ def test_a_file_cut_into_blocks_gives_the_same_rows_as_read_whole(tmp_path, newl
     csv.writer(buffer, delimiter=";", lineterminator=newline, quoting=csv.QUOTE_ALL).writerows(quoted)
     csv.writer(buffer, delimiter=";", lineterminator=newline).writerows(plain)
     text = buffer.getvalue()
+    text += 'O"BRIEN;Jean;guillemet isolé' + newline  # read as is by csv: quotes are no longer balanced
     text += newline + "SANS;FIN;DE LIGNE"  # a blank row, then a last row without a line end
     path = tmp_path / "x.csv"
     path.write_bytes(text.encode(encoding))
     shape = sniff(path)
     whole = list(iter_rows(path, shape))[1:]
     assert whole[1] == (3, ["D'ALMEIDA", 'Zoé "Zaza"', "point-virgule ; dedans"])
-    assert whole[-1] == (len(rows) + 2, ["SANS", "FIN", "DE LIGNE"])
+    assert whole[-3] == (len(rows) + 1, ['O"BRIEN', "Jean", "guillemet isolé"])
+    assert whole[-1] == (len(rows) + 3, ["SANS", "FIN", "DE LIGNE"])
     for size in (1, 7, 64, 1000, 1 << 20):
         blocks = list(iter_blocks(path, shape, size))
         assert b"".join(block for _offset, _number, block in blocks) == path.read_bytes()
