@@ -284,9 +284,10 @@ TEMP_BUFFERS = "512MB"
 
 
 def _more_temp_buffers(cursor):
-    """Keep the staging tables in memory (PostgreSQL's default is 8 MB; a million
-    rows of staging take about 300 MB). Only possible before the session's first
-    temporary table; a session that already had one keeps its size."""
+    """Keep a big file's staging tables in memory (PostgreSQL's default is 8 MB; a
+    million rows of staging take about 300 MB). Only possible before the session's
+    first temporary table; a session that already had one keeps its size. The
+    session keeps the memory it used until it closes, so small files do not ask."""
     try:
         with transaction.atomic():
             cursor.execute(f"SET LOCAL temp_buffers = '{TEMP_BUFFERS}'")
@@ -322,7 +323,8 @@ def _run(job, region, on_progress):
         # one-off statements costs more than it saves.
         cursor.execute("SET LOCAL work_mem = '128MB'")
         cursor.execute("SET LOCAL jit = off")
-        _more_temp_buffers(cursor)
+        if job.total_rows >= PARALLEL_ROWS:
+            _more_temp_buffers(cursor)
         create_staging(cursor)
         with (
             open(report_path, "w", encoding="utf-8-sig", newline="") as report_file,
