@@ -3,7 +3,7 @@
     python bench/bench_import.py [--rows 1000000]
 
 Prints:
-  BENCH import_1m <s> s baseline=<raw COPY s> ratio=<x>       first import into an empty campaign
+  BENCH import_1m <s> s baseline=<raw COPY s, median of 3> ratio=<x>   first import into an empty campaign
   BENCH reimport_1m <s> s baseline=<raw COPY s> ratio=<x>     the same file again (must create nothing)
   BENCH import_1m_peak_rss <MB> MB baseline=1024 ratio=<x>    peak memory of the importing process
   BENCH segment_count <ms> ms baseline=<ms> ratio=<x>          "inside Orléans (45234), SMS consent, tag T"
@@ -17,6 +17,7 @@ import argparse
 import os
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -43,8 +44,13 @@ def label(rows):
     return f"{rows // 1_000_000}m" if rows % 1_000_000 == 0 else f"{rows // 1000}k"
 
 
-def raw_copy_seconds(path):
-    """COPY of the file, parsed by PostgreSQL, into an unindexed table of text columns."""
+def raw_copy_seconds(path, runs=3):
+    """COPY of the file, parsed by PostgreSQL, into an unindexed table of text columns:
+    the median of `runs` (one COPY varies by a third from run to run on a shared machine)."""
+    return statistics.median(_raw_copy_once(path) for _ in range(runs))
+
+
+def _raw_copy_once(path):
     with open(path, encoding="cp1252") as fh:
         width = len(fh.readline().split(";"))
     columns = ", ".join(f"c{i} text" for i in range(width))
@@ -83,7 +89,6 @@ def timed_import(slug, path):
 
 def segment_count(slug):
     import json
-    import statistics
 
     from django_tenants.utils import tenant_context
 
