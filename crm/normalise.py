@@ -87,6 +87,8 @@ def street_key(line):
     return number, rep, " ".join(tokens)
 
 
+# Everyone in a building shares its address: an import computes each key once.
+@lru_cache(maxsize=1 << 17)
 def address_key(line1, postal_code, city):
     number, rep, street = street_key(line1)
     return "|".join(

@@ -42,16 +42,17 @@ def deferred_indexes(cursor, table, incoming_rows, *, threshold=20_000):
     yield True
     started = time.perf_counter()
     cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-    for name, definition in indexes:
-        _timed(cursor, definition, name)
+    for _name, definition in indexes:
+        timed_execute(cursor, definition)
     for name, definition in foreign_keys:
-        _timed(cursor, f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}', name)
-    _timed(cursor, f"ANALYZE {table}", "analyze")
+        timed_execute(cursor, f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+    timed_execute(cursor, f"ANALYZE {table}")
     log.debug("%.2fs rebuilt %d indexes and %d foreign keys of %s", time.perf_counter() - started, len(indexes),
               len(foreign_keys), table)  # fmt: skip
 
 
-def _timed(cursor, sql, label):
+def timed_execute(cursor, sql, params=None):
+    """Execute, and log how long it took with the statement's start (debug level)."""
     started = time.perf_counter()
-    cursor.execute(sql)
-    log.debug("%.2fs %s", time.perf_counter() - started, label)
+    cursor.execute(sql, params)
+    log.debug("%.2fs %s", time.perf_counter() - started, " ".join(sql.split())[:90])

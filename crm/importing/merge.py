@@ -6,14 +6,11 @@ UPDATEs of the staging table, which would rewrite every row. Runs inside the
 import's transaction, so a failure anywhere leaves nothing behind.
 """
 
-import logging
-import time
 from dataclasses import dataclass, field
 
-from .bulk import deferred_indexes
+from .bulk import deferred_indexes, timed_execute
 from .rows import COPY_COLUMNS, STAGING_COLUMNS
 
-log = logging.getLogger(__name__)
 STAGING = "import_staging"
 TEMP_TABLES = (STAGING, "import_dups", "import_match", "import_new", "import_rows", "import_homeless", "import_known",
                "import_wanting", "import_homes", "import_home_ids")  # fmt: skip
@@ -62,9 +59,7 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt):
     counts = MergeCounts()
 
     def x(sql, params=None):
-        started = time.perf_counter()
-        cursor.execute(sql, params)
-        log.debug("%.2fs %s", time.perf_counter() - started, " ".join(sql.split())[:90])
+        timed_execute(cursor, sql, params)
 
     def scalar(sql, params=None):
         x(sql, params)

@@ -317,13 +317,14 @@ def _run(job, region, on_progress):
     rejected_rows = 0
     processed = 0
     last_report = started = time.monotonic()
+    big = job.total_rows >= PARALLEL_ROWS
     with connection.cursor() as cursor:
         # The merge hashes and sorts the whole file at once: at the default 4 MB each of
         # its aggregates spills to disk in dozens of batches. JIT compiling these
         # one-off statements costs more than it saves.
         cursor.execute("SET LOCAL work_mem = '128MB'")
         cursor.execute("SET LOCAL jit = off")
-        if job.total_rows >= PARALLEL_ROWS:
+        if big:
             _more_temp_buffers(cursor)
         create_staging(cursor)
         with (
@@ -332,8 +333,7 @@ def _run(job, region, on_progress):
         ):
             report = csv.writer(report_file, delimiter=";")
             report.writerow([_("ligne"), _("colonne"), _("valeur"), _("raison")])
-            parallel = job.total_rows >= PARALLEL_ROWS
-            for size, text, rejects in cleaned_parts(path, shape, cleaner_kwargs, parallel=parallel):
+            for size, text, rejects in cleaned_parts(path, shape, cleaner_kwargs, parallel=big):
                 copy.write(text)
                 for number, errors in rejects:
                     rejected_rows += 1

@@ -117,7 +117,7 @@ def clean_block(cleaner, offset, number, block, *, shape):
 
 def value_hash(salt, value):
     """What the suppression list keeps of an e-mail or phone. The import computes the
-    same in SQL (merge.SQL_VALUE_HASH)."""
+    same in SQL (merge.sql_value_hash)."""
     return hashlib.sha256(f"{salt}:{value}".encode()).hexdigest()
 
 
@@ -140,8 +140,6 @@ class RowCleaner:
         # Position of each field in a row of stripped values with "" appended at the
         # end, where absent fields point: one list index per field, no branching.
         self.pos = {field: self.index.get(field, self.width) for field in FIELDS}
-        # Everyone in a building shares its address key: compute it once per building.
-        self._address_keys = {}
 
     def clean(self, number, values):
         """(staging row, None) for a good row, (None, [(column, value, reason)]) for a bad
@@ -263,7 +261,7 @@ class RowCleaner:
             get("line2"),
             postal_code,
             city,
-            self._address_key(line1, postal_code, city) if line1 else "",
+            address_key(line1, postal_code, city) if line1 else "",
             get("polling_station"),
             lon,
             lat,
@@ -272,15 +270,6 @@ class RowCleaner:
             *consents,
             support,
         ), None
-
-    def _address_key(self, line1, postal_code, city):
-        where = (line1, postal_code, city)
-        key = self._address_keys.get(where)
-        if key is None:
-            if len(self._address_keys) > 200_000:
-                self._address_keys.clear()
-            key = self._address_keys[where] = address_key(line1, postal_code, city)
-        return key
 
     def _date(self, raw):
         match = _DATE.match(raw)

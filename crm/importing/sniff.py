@@ -119,12 +119,19 @@ def iter_rows(path, shape):
         try:
             yield from enumerate(reader, start=1)
         except UnicodeDecodeError as exc:
-            raise NotATable(
-                _("Le fichier mélange plusieurs encodages (octet illisible vers la position %(pos)d).")
-                % {"pos": exc.start}
-            ) from None
+            raise _mixed_encodings(exc.start) from None
         except csv.Error as exc:
-            raise NotATable(_("Ligne %(row)d : %(error)s") % {"row": reader.line_num, "error": exc}) from None
+            raise _unreadable_row(reader.line_num, exc) from None
+
+
+def _mixed_encodings(position):
+    return NotATable(
+        _("Le fichier mélange plusieurs encodages (octet illisible vers la position %(pos)d).") % {"pos": position}
+    )
+
+
+def _unreadable_row(number, error):
+    return NotATable(_("Ligne %(row)d : %(error)s") % {"row": number, "error": error})
 
 
 # Encodings in which a byte 0x0A is always a line feed: a file in one of them can be
@@ -181,10 +188,7 @@ def block_rows(block, shape, offset, number):
     try:
         text = block.decode(shape.encoding)
     except UnicodeDecodeError as exc:
-        raise NotATable(
-            _("Le fichier mélange plusieurs encodages (octet illisible vers la position %(pos)d).")
-            % {"pos": offset + exc.start}
-        ) from None
+        raise _mixed_encodings(offset + exc.start) from None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=shape.delimiter)
     row = number - 1
     try:
@@ -193,7 +197,7 @@ def block_rows(block, shape, offset, number):
             if row > 1:
                 yield row, values
     except csv.Error as exc:
-        raise NotATable(_("Ligne %(row)d : %(error)s") % {"row": row + 1, "error": exc}) from None
+        raise _unreadable_row(row + 1, exc) from None
 
 
 def iter_xlsx_rows(path):
