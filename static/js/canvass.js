@@ -8,7 +8,7 @@
   const statusLine = document.getElementById("sync-status");
   const BATCH = 100;
   let db = null;
-  let syncing = false;
+  let syncing = null; // the sync under way, if any
   let retryDelay = 2000;
   let retryTimer = null;
 
@@ -103,9 +103,19 @@
   }
 
   // ---- sync ----
-  async function sync() {
-    if (syncing || !db) return;
-    syncing = true;
+  // Send the outbox; while a sync is under way, calling again gives that same one.
+  function sync() {
+    if (!db) return Promise.resolve();
+    if (!syncing) {
+      syncing = sendOutbox().finally(() => {
+        syncing = null;
+        return updateStatus();
+      });
+    }
+    return syncing;
+  }
+
+  async function sendOutbox() {
     clearTimeout(retryTimer);
     try {
       let pending = await getAll("outbox");
@@ -142,16 +152,13 @@
       // Offline or server trouble: keep everything and try again later.
       retryTimer = setTimeout(sync, retryDelay);
       retryDelay = Math.min(retryDelay * 2, 60000);
-    } finally {
-      syncing = false;
-      await updateStatus();
     }
   }
 
   // Wait for a sync under way, then send what is still waiting (one try: offline, the
   // reports stay queued and the caller carries on).
   async function sendPending() {
-    while (syncing) await new Promise((resolve) => setTimeout(resolve, 50));
+    await syncing;
     if (db && (await getAll("outbox")).length) await sync();
   }
 
