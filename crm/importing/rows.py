@@ -230,7 +230,7 @@ class RowCleaner:
         support = None
         raw_support = get("support_level")
         if raw_support:
-            if raw_support.isdigit() and 1 <= int(raw_support) <= 5:
+            if raw_support.isdecimal() and 1 <= int(raw_support) <= 5:
                 support = int(raw_support)
             else:
                 errors.append((self.header_of["support_level"], raw_support, _("attendu : un nombre de 1 à 5")))

@@ -254,6 +254,20 @@ def test_tags_and_consents_are_recorded(campaign, tmp_path):
         assert Tag.objects.filter(name="bénévole").count() == 1
 
 
+def test_a_support_level_that_is_not_1_to_5_is_reported(campaign, tmp_path):
+    # "²" counts as a digit for str.isdigit() but int() refuses it: it once crashed the import.
+    header = ["Nom", "Prénom", "Niveau de soutien"]
+    rows = [["Durand", "Léa", "4"], ["Martin", "Paul", "²"], ["Petit", "Anne", "7"]]
+    job = do_import(campaign, write_csv(tmp_path / "x.csv", rows, header=header))
+    assert (job.status, job.created_count, job.rejected_count) == ("done", 1, 2)
+    assert {r[0]: (r[2], r[3]) for r in report_rows(job)} == {
+        "3": ("²", "attendu : un nombre de 1 à 5"),
+        "4": ("7", "attendu : un nombre de 1 à 5"),
+    }
+    with tenant_context(campaign):
+        assert Contact.objects.get().support_level == 4
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
