@@ -347,7 +347,7 @@ def _typed_answers(action, raw):
         if value == "":
             continue
         if kinds.get(key) == "scale":
-            typed[key] = int(value) if value.lstrip("-").isdigit() else value
+            typed[key] = int(value) if value.removeprefix("-").isdecimal() else value
         elif kinds.get(key) == "yes_no":
             typed[key] = value in ("true", "yes", "oui", "1")
         else:

@@ -5,6 +5,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from campaigns.http import parse_id
 from crm.views import staff_required
 
 from . import services
@@ -79,7 +80,8 @@ def message_detail(request, pk):
 
 def _recipient(recipients, contact_id):
     """The chosen person of the audience, or its first one."""
-    chosen = recipients.filter(pk=contact_id).first() if str(contact_id).isdigit() else None
+    contact_id = parse_id(contact_id)
+    chosen = recipients.filter(pk=contact_id).first() if contact_id else None
     return chosen or recipients.first()
 
 

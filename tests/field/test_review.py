@@ -153,6 +153,23 @@ def test_team_pages_show_the_queue_and_commit_and_roll_back(field):
     assert volunteer.get("/equipe/revue/").status_code == 403
 
 
+def test_answers_corrected_on_the_review_page_are_typed_and_bad_ones_refused(field):
+    reports = send(field, 1, answers={"soutien": 2})
+    leader = client_for(field["campaign"], field["organizer"])
+    with tenant_context(field["campaign"]):
+        batch, report = ReviewBatch.objects.get(), FieldReport.objects.get(uuid=reports[0]["uuid"])
+    url = f"/equipe/revue/{batch.pk}/"
+    # "²" is a digit to str.isdigit but not a number to int(): it once gave a 500.
+    for bad in ("²", "beaucoup"):
+        refused = leader.post(url, {"do": "correct", "report": report.pk, "answer-soutien": bad}, follow=True)
+        assert refused.status_code == 200 and "Réponses corrigées" not in refused.content.decode()
+    done = leader.post(url, {"do": "correct", "report": report.pk, "answer-soutien": "4"}, follow=True)
+    assert "Réponses corrigées" in done.content.decode()
+    with tenant_context(field["campaign"]):
+        report.refresh_from_db()
+        assert report.answers["soutien"] == 4
+
+
 def test_flags_show_on_the_dashboard_too(field):
     send(field, 6, result="not_home", gaps=[10] * 6)
     leader = client_for(field["campaign"], field["organizer"])

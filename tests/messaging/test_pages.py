@@ -39,6 +39,10 @@ def test_organizer_writes_checks_tests_and_sends_an_email(committed, celery_work
         Contact.objects.create(first_names="Anaïs", email="anais.pages@exemple.fr", consent_email=True).tags.add(tag)
         anais = Contact.objects.get(email="anais.pages@exemple.fr")
     assert "Bonjour Anaïs" in client.get(created["Location"], {"contact": anais.pk}).content.decode()
+    first = client.get(created["Location"]).context["preview_subject"]
+    for not_an_id in ("²", "abc", str(2**70)):  # the first person of the audience is shown instead
+        shown = client.get(created["Location"], {"contact": not_an_id})
+        assert shown.status_code == 200 and shown.context["preview_subject"] == first
 
     client.post(created["Location"], {"form": "test", "contact": anais.pk})
     assert [m.to for m in mail.outbox] == [["ines@exemple.fr"]] and mail.outbox[0].subject == "[Essai] Bonjour Anaïs"
