@@ -97,14 +97,27 @@ def campaign_factory(db):
     return make
 
 
-@pytest.fixture
-def campaign_a(campaign_factory):
-    return campaign_factory(unique_slug("a"), name="Campagne A").campaign
+@pytest.fixture(scope="session")
+def _campaigns_a_and_b(django_db_setup, django_db_blocker):
+    """Two committed campaigns for the whole session: a campaign's schema takes seconds
+    to create, and what each test writes in them is rolled back with its `db`."""
+    with django_db_blocker.unblock():
+        data = Committed()
+        pair = tuple(data.campaign(unique_slug(x), name=f"Campagne {x.upper()}").campaign.pk for x in "ab")
+    yield pair
+    with django_db_blocker.unblock():
+        data.cleanup()
 
 
 @pytest.fixture
-def campaign_b(campaign_factory):
-    return campaign_factory(unique_slug("b"), name="Campagne B").campaign
+def campaign_a(_campaigns_a_and_b, db):
+    # A fresh instance each time: a test may change its own copy's attributes.
+    return Campaign.objects.get(pk=_campaigns_a_and_b[0])
+
+
+@pytest.fixture
+def campaign_b(_campaigns_a_and_b, db):
+    return Campaign.objects.get(pk=_campaigns_a_and_b[1])
 
 
 def make_user(campaign, role, email=None, password="motdepasse-solide-42"):

@@ -8,7 +8,7 @@ from rest_framework.authtoken.models import Token
 
 from campaigns.accounts.models import Role
 from crm.models import Contact
-from tests.conftest import host_of, make_user
+from tests.conftest import Committed, host_of, make_user, unique_slug
 
 
 def client_for(campaign, user=None):
@@ -19,18 +19,34 @@ def client_for(campaign, user=None):
     return client
 
 
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def _two_campaigns(django_db_setup, django_db_blocker):
+    """Two committed campaigns of their own, each with a contact and an admin, set up
+    once for the module; each test works inside its own rolled back transaction."""
+    with django_db_blocker.unblock():
+        data = Committed()
+        a = data.campaign(unique_slug("a"), name="Campagne A").campaign
+        b = data.campaign(unique_slug("b"), name="Campagne B").campaign
+        with tenant_context(a):
+            # Ids are per schema: push A's past B's so an A id is not also a B id.
+            Contact.objects.bulk_create([Contact(first_names=f"Filler {i}") for i in range(5)])
+            Contact.objects.filter(first_names__startswith="Filler").delete()
+            contact_a = Contact.objects.create(first_names="Amélie", birth_name="Poulain", email="amelie@a.test")
+        with tenant_context(b):
+            contact_b = Contact.objects.create(first_names="Benoît", birth_name="Ærø", email="benoit@b.test")
+        admin_a = make_user(a, Role.ADMIN, "chef@a.test")
+        admin_b = make_user(b, Role.ADMIN, "chef@b.test")
+    yield a, b, contact_a, contact_b, admin_a, admin_b
+    with django_db_blocker.unblock():
+        data.cleanup()
+
+
 @pytest.fixture
-def two_campaigns(campaign_a, campaign_b):
-    with tenant_context(campaign_a):
-        # Ids are per schema: push A's past B's so an A id is not also a B id.
-        Contact.objects.bulk_create([Contact(first_names=f"Filler {i}") for i in range(5)])
-        Contact.objects.filter(first_names__startswith="Filler").delete()
-        contact_a = Contact.objects.create(first_names="Amélie", birth_name="Poulain", email="amelie@a.test")
-    with tenant_context(campaign_b):
-        contact_b = Contact.objects.create(first_names="Benoît", birth_name="Ærø", email="benoit@b.test")
-    admin_a = make_user(campaign_a, Role.ADMIN, "chef@a.test")
-    admin_b = make_user(campaign_b, Role.ADMIN, "chef@b.test")
-    return campaign_a, campaign_b, contact_a, contact_b, admin_a, admin_b
+def two_campaigns(_two_campaigns, db):
+    return _two_campaigns
 
 
 def test_contact_created_in_one_campaign_is_invisible_through_the_orm_of_the_other(two_campaigns):

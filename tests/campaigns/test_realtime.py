@@ -12,7 +12,7 @@ from websockets.sync.client import connect
 
 from campaigns.accounts.models import Role
 from campaigns.realtime import publish_after_commit
-from tests.conftest import host_of, make_user
+from tests.conftest import Committed, host_of, make_user
 
 
 def session_cookie(campaign, user):
@@ -37,9 +37,20 @@ def refused_with(port, host, cookie=None):
     return closed.value.rcvd.code
 
 
-def test_event_saved_in_campaign_a_reaches_a_only(committed, asgi_server):
-    a = committed.campaign(name="Campagne A").campaign
-    b = committed.campaign(name="Campagne B").campaign
+@pytest.fixture(scope="module")
+def two_campaigns(django_db_setup, django_db_blocker):
+    """Two committed campaigns the server process can see, for the whole module (each
+    test makes its own users in them)."""
+    with django_db_blocker.unblock():
+        data = Committed()
+        pair = data.campaign(name="Campagne A").campaign, data.campaign(name="Campagne B").campaign
+    yield pair
+    with django_db_blocker.unblock():
+        data.cleanup()
+
+
+def test_event_saved_in_campaign_a_reaches_a_only(committed, two_campaigns, asgi_server):
+    a, b = two_campaigns
     cookie_a = session_cookie(a, make_user(a, Role.VOLUNTEER))
     cookie_b = session_cookie(b, make_user(b, Role.ORGANIZER))
     with open_socket(asgi_server, host_of(a), cookie_a) as ws_a, open_socket(asgi_server, host_of(b), cookie_b) as ws_b:
@@ -53,8 +64,8 @@ def test_event_saved_in_campaign_a_reaches_a_only(committed, asgi_server):
             ws_b.recv(timeout=1)
 
 
-def test_nothing_is_published_when_the_transaction_rolls_back(committed, asgi_server):
-    a = committed.campaign().campaign
+def test_nothing_is_published_when_the_transaction_rolls_back(committed, two_campaigns, asgi_server):
+    a, _b = two_campaigns
     with open_socket(asgi_server, host_of(a), session_cookie(a, make_user(a, Role.ADMIN))) as ws:
         ws.recv(timeout=5)
         with pytest.raises(RuntimeError), tenant_context(a), transaction.atomic():
@@ -64,9 +75,8 @@ def test_nothing_is_published_when_the_transaction_rolls_back(committed, asgi_se
             ws.recv(timeout=1)
 
 
-def test_sockets_without_a_campaign_team_session_are_refused(committed, asgi_server):
-    a = committed.campaign().campaign
-    b = committed.campaign().campaign
+def test_sockets_without_a_campaign_team_session_are_refused(committed, two_campaigns, asgi_server):
+    a, b = two_campaigns
     cookie_a = session_cookie(a, make_user(a, Role.ADMIN))
     assert refused_with(asgi_server, host_of(b), cookie_a) == 4403  # A's session on B's host
     assert refused_with(asgi_server, host_of(a)) == 4403  # anonymous
@@ -75,10 +85,10 @@ def test_sockets_without_a_campaign_team_session_are_refused(committed, asgi_ser
     assert refused_with(asgi_server, "nowhere.localhost", cookie_a) == 4404
 
 
-def test_socket_opened_from_another_sites_page_is_refused(committed, asgi_server):
+def test_socket_opened_from_another_sites_page_is_refused(committed, two_campaigns, asgi_server):
     from websockets.exceptions import InvalidStatus
 
-    a = committed.campaign().campaign
+    a, _b = two_campaigns
     sock = socket.create_connection(("127.0.0.1", asgi_server))
     headers = {"Origin": "https://evil.example.com", "Cookie": session_cookie(a, make_user(a, Role.ADMIN))}
     with pytest.raises(InvalidStatus, match="403"):

@@ -2,16 +2,31 @@
 
 import pytest
 import yaml
+from django.db import connection
 from django.test import Client
 from drf_spectacular.validation import validate_schema
 
 from campaigns.models import Campaign
+from campaigns.provisioning import delete_campaign
 from demo.seed import seed_demo
 
 
+@pytest.fixture(scope="module")
+def _demo(django_db_setup, django_db_blocker):
+    """The demo campaign, seeded once for the module (seeding takes seconds) and removed
+    after it; each test works inside its own rolled back transaction."""
+    with django_db_blocker.unblock():
+        result = seed_demo(people=300, password="demo-mot-de-passe")
+        connection.set_schema_to_public()
+    yield result
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        delete_campaign(result.campaign, actor="tests")
+
+
 @pytest.fixture
-def demo(db):
-    return seed_demo(people=300, password="demo-mot-de-passe")
+def demo(_demo, db):
+    return _demo
 
 
 def test_demo_site_answers_home_page_on_demo_localhost(demo):
