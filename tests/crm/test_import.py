@@ -1,10 +1,13 @@
 """Importing contact files: every rule of the import, on small files written here."""
 
 import csv
+import datetime as dt
 import io
+import logging
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django_tenants.utils import tenant_context
 from openpyxl import Workbook
 
@@ -221,6 +224,41 @@ def test_a_second_file_completes_known_people_without_duplicating_them(campaign,
         assert elodie.phone == "+33612345678"
         assert elodie.other_phones == ["+33781000001"]
         assert elodie.interactions.filter(kind="import_update").exists()
+
+
+@pytest.mark.parametrize("small_next_to_the_base", [False, True])
+def test_known_people_are_found_by_email_then_phone_then_name_and_birth_date(
+    campaign, tmp_path, caplog, small_next_to_the_base
+):
+    # Two ways to find them (index lookups for a file small next to the base, one pass
+    # over the base otherwise): both must pick the same contacts.
+    with tenant_context(campaign):
+        x = Contact.objects.create(birth_name="XAVIER", first_names="Ana", email="x@exemple.fr")
+        y = Contact.objects.create(birth_name="YVES", first_names="Bo", phone="+33611111111")
+        z = Contact.objects.create(birth_name="LEFÈVRE", first_names="Élodie", birth_date=dt.date(1980, 1, 31))
+        Contact.objects.create(birth_name="WAGNER", first_names="Cy", email="x@exemple.fr")  # same e-mail, later
+        Contact.objects.create(birth_name="VIDAL", first_names="Di", phone="+33633333333")
+        if small_next_to_the_base:
+            Contact.objects.bulk_create([Contact(first_names=f"Voisin {i}") for i in range(20)])
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE crm_contact")
+        before = Contact.objects.count()
+    header = ["Nom", "Prénom", "Date de naissance", "Mobile", "Email", "Repère"]
+    rows = [
+        ["AUTRE", "Nom", "", "06 33 33 33 33", "X@exemple.fr", "r1"],  # e-mail wins over Vidal's phone
+        ["AUTRE", "Encore", "", "06.11.11.11.11", "", "r2"],
+        ["LEFEVRE", "Elodie Marie", "31/01/1980", "", "", "r3"],
+        ["NOUVEAU", "Léon", "", "", "", "r4"],
+    ]
+    caplog.set_level(logging.DEBUG, logger="crm.importing.bulk")
+    job = do_import(campaign, write_csv(tmp_path / "x.csv", rows, header=header))
+    assert ("DISTINCT ON (row_no)" in caplog.text) == small_next_to_the_base
+    assert (job.created_count, job.merged_count) == (1, 3)
+    with tenant_context(campaign):
+        assert Contact.objects.count() == before + 1
+        found = {c.custom_fields.get("Repère"): c.pk for c in Contact.objects.exclude(custom_fields={})}
+        assert found["r1"] == x.pk and found["r2"] == y.pk and found["r3"] == z.pk
+        assert Contact.objects.get(pk=x.pk).phone == "+33633333333"  # blank before: filled
 
 
 def test_same_person_twice_in_one_file_is_one_contact(campaign, tmp_path):
