@@ -17,6 +17,10 @@ TEMP_TABLES = (STAGING, "import_dups", "import_match", "import_new", "import_row
 CONSENTS = ("consent_email", "consent_sms", "consent_phone", "consent_door")
 # Text fields an import may fill in when the contact has them blank.
 FILLABLE = ("birth_name", "usage_name", "first_names", "sex")
+# What the statements about known people read of their first row in the file (the
+# address columns, the widest, are not among them: the sort is half as wide).
+KNOWN_COLUMNS = ("row_no", *FILLABLE, "birth_date", "email", "phone", "custom", "support_level", "name_key",
+                 "search_text", *CONSENTS)  # fmt: skip
 # The statements after an insert plan their joins from the table's statistics: gather
 # them again once an import wrote this many rows (deferred_indexes does when it rebuilt).
 ANALYZE_AFTER_ROWS = 10_000
@@ -113,15 +117,19 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt):
         x("CREATE TEMP TABLE import_match (row_no integer, contact_id bigint) ON COMMIT DROP")
     else:
         x(f"CREATE TEMP TABLE import_match ON COMMIT DROP AS {_match_query(scalar)}")
+        # Same name at the same address: only for the rows nothing else matched (none,
+        # when a file comes again).
         x(
             f"""INSERT INTO import_match (row_no, contact_id)
-                SELECT s.row_no, min(c.id) FROM {STAGING} s
+                SELECT s.row_no, min(c.id) FROM (
+                    SELECT row_no, addr_key, name_key FROM {STAGING} s
+                     WHERE s.addr_key <> '' AND s.name_key <> ''
+                       AND NOT EXISTS (SELECT 1 FROM import_match m WHERE m.row_no = s.row_no)
+                       AND NOT EXISTS (SELECT 1 FROM import_dups d WHERE d.row_no = s.row_no)
+                     OFFSET 0) s
                   JOIN crm_address a ON a.key = s.addr_key
                   JOIN crm_household h ON h.address_id = a.id
                   JOIN crm_contact c ON c.household_id = h.id AND c.name_key = s.name_key
-                 WHERE s.addr_key <> '' AND s.name_key <> ''
-                   AND NOT EXISTS (SELECT 1 FROM import_match m WHERE m.row_no = s.row_no)
-                   AND NOT EXISTS (SELECT 1 FROM import_dups d WHERE d.row_no = s.row_no)
                  GROUP BY s.row_no"""
         )
     x("CREATE INDEX ON import_match (row_no)")
@@ -238,7 +246,7 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt):
     if not base_is_empty:
         x(
             f"""CREATE TEMP TABLE import_known ON COMMIT DROP AS
-                SELECT DISTINCT ON (m.contact_id) m.contact_id, s.*
+                SELECT DISTINCT ON (m.contact_id) m.contact_id, {", ".join(f"s.{c}" for c in KNOWN_COLUMNS)}
                   FROM import_match m JOIN {STAGING} s USING (row_no)
                  ORDER BY m.contact_id, m.row_no"""
         )

@@ -261,6 +261,21 @@ def test_known_people_are_found_by_email_then_phone_then_name_and_birth_date(
         assert Contact.objects.get(pk=x.pk).phone == "+33633333333"  # blank before: filled
 
 
+def test_without_email_phone_or_birth_date_the_same_name_at_the_same_address_is_the_same_person(campaign, tmp_path):
+    header = ["Nom", "Prénom", "Adresse 1", "Code postal", "Ville", "Mobile"]
+    do_import(campaign, write_csv(tmp_path / "a.csv", [["Müller", "Anaïs", "3 rue des Lilas", "45000", "Orléans", ""]],
+                                  header=header))  # fmt: skip
+    again = [
+        ["MULLER", "Anaïs", "3, Rue des lilas", "45000", "ORLEANS", "06 12 34 56 78"],  # same building
+        ["MULLER", "Anaïs", "5 rue des Lilas", "45000", "Orléans", ""],  # next door: someone else
+    ]
+    job = do_import(campaign, write_csv(tmp_path / "b.csv", again, header=header))
+    assert (job.created_count, job.merged_count) == (1, 1)
+    with tenant_context(campaign):
+        anais = Contact.objects.get(household__address__line1="3 rue des Lilas")
+        assert anais.phone == "+33612345678" and anais.birth_name == "Müller"
+
+
 def test_same_person_twice_in_one_file_is_one_contact(campaign, tmp_path):
     job = do_import(campaign, write_csv(tmp_path / "x.csv", [PEOPLE[0], PEOPLE[0]]))
     assert (job.created_count, job.merged_count) == (1, 1)
