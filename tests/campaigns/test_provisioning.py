@@ -108,8 +108,8 @@ def test_create_campaign_rejects_bad_slugs_and_creates_nothing(db, slug, expecte
     assert registry_snapshot() == before
 
 
-def test_create_campaign_rejects_a_duplicate_slug(campaign_factory):
-    existing = campaign_factory().campaign
+def test_create_campaign_rejects_a_duplicate_slug(campaign_a):
+    existing = campaign_a
     with pytest.raises(CommandError, match="existe déjà"):
         run_create(existing.schema_name, "--name", "Doublon")
     assert Campaign.objects.filter(schema_name=existing.schema_name).count() == 1

@@ -50,10 +50,10 @@ def test_anonymous_and_deactivated_people_get_nothing(db, campaign, permission):
         assert user.has_perm(permission) is False
 
 
-def test_role_groups_exist_in_every_new_campaign_and_follow_the_role(campaign_factory):
+def test_role_groups_exist_in_every_new_campaign_and_follow_the_role(campaign_a):
     from campaigns.accounts.roles import assign_role
 
-    campaign = campaign_factory().campaign
+    campaign = campaign_a  # made by create_campaign, as every campaign is
     user = make_user(campaign, Role.VOLUNTEER)
     with tenant_context(campaign):
         assert list(user.groups.values_list("name", flat=True)) == ["role:volunteer"]

@@ -164,7 +164,7 @@ def test_answers_update_the_contact_and_its_timeline(field):
     assert response.status_code == 400 and "Soutien" in response.json()["detail"]
 
 
-def test_reports_outside_the_assignment_are_refused_and_stored_nowhere(field, campaign_factory):
+def test_reports_outside_the_assignment_are_refused_and_stored_nowhere(field, campaign_b):
     volunteer, other = field["volunteer"], field["other"]
     client = client_for(field["campaign"], volunteer)
     with tenant_context(field["campaign"]):
@@ -191,7 +191,7 @@ def test_reports_outside_the_assignment_are_refused_and_stored_nowhere(field, ca
         == 403
     )
     assert stranger.get(f"/api/assignments/{field['assignment']}/walk-list/").status_code == 404
-    elsewhere = campaign_factory().campaign
+    elsewhere = campaign_b
     outsider = client_for(elsewhere, make_user(elsewhere, Role.VOLUNTEER))
     outsider.defaults["HTTP_HOST"] = host_of(field["campaign"])
     assert post_json(
