@@ -136,6 +136,7 @@ def erase_contact(contact, *, actor, reason="request"):
         opinion_notes="",
         name_key="",
         search_text="",
+        import_row_hash=None,
         erased_at=timezone.now(),
         updated=timezone.now(),
     )

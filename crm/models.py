@@ -181,6 +181,9 @@ class Contact(models.Model):
     # Derived, for matching and accent-insensitive search (see crm/normalise.py).
     name_key = models.CharField(max_length=250, blank=True, editable=False)
     search_text = models.TextField(blank=True, editable=False)
+    # The file row that created or last completed this contact, hashed with the file's
+    # columns and mapping: the same row in a later file is skipped (crm/importing/rows.py).
+    import_row_hash = models.BigIntegerField(null=True, blank=True, editable=False)
     created = models.DateTimeField(_("créé le"), auto_now_add=True)
     updated = models.DateTimeField(_("modifié le"), auto_now=True)
 

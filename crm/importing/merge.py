@@ -12,14 +12,15 @@ from .bulk import deferred_indexes, timed_execute
 from .rows import COPY_COLUMNS, STAGING_COLUMNS
 
 STAGING = "import_staging"
-TEMP_TABLES = (STAGING, "import_dups", "import_match", "import_new", "import_rows", "import_homeless", "import_known",
-               "import_wanting", "import_homes", "import_home_ids")  # fmt: skip
+SKIPPED = "import_skipped"
+TEMP_TABLES = (STAGING, SKIPPED, "import_dups", "import_match", "import_new", "import_rows", "import_homeless",
+               "import_known", "import_wanting", "import_homes", "import_home_ids")  # fmt: skip
 CONSENTS = ("consent_email", "consent_sms", "consent_phone", "consent_door")
 # Text fields an import may fill in when the contact has them blank.
 FILLABLE = ("birth_name", "usage_name", "first_names", "sex")
 # What the statements about known people read of their first row in the file (the
 # address columns, the widest, are not among them: the sort is half as wide).
-KNOWN_COLUMNS = ("row_no", *FILLABLE, "birth_date", "email", "phone", "custom", "support_level", "name_key",
+KNOWN_COLUMNS = ("row_no", "row_hash", *FILLABLE, "birth_date", "email", "phone", "custom", "support_level", "name_key",
                  "search_text", *CONSENTS)  # fmt: skip
 # The statements after an insert plan their joins from the table's statistics: gather
 # them again once an import wrote this many rows (deferred_indexes does when it rebuilt).
@@ -40,10 +41,16 @@ def create_staging(cursor):
     for table in TEMP_TABLES:
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
     cursor.execute(f"CREATE TEMP TABLE {STAGING} ({columns}) ON COMMIT DROP")
+    # Rows of the file the base holds already (rows.RowCleaner.known_rows), by hash.
+    cursor.execute(f"CREATE TEMP TABLE {SKIPPED} (row_hash bigint) ON COMMIT DROP")
 
 
 def copy_statement():
     return f"COPY {STAGING} ({', '.join(COPY_COLUMNS)}) FROM STDIN"
+
+
+def copy_skipped_statement():
+    return f"COPY {SKIPPED} (row_hash) FROM STDIN"
 
 
 def _consent_after(column, contact="c", row="s"):
@@ -221,11 +228,11 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt):
             f"""INSERT INTO crm_contact (id, birth_name, usage_name, first_names, sex, birth_date, email, phone,
                        other_emails, other_phones, household_id, custom_fields, source, import_job_id,
                        consent_email, consent_sms, consent_phone, consent_door, support_level, opinion_notes,
-                       name_key, search_text, created, updated)
+                       name_key, search_text, import_row_hash, created, updated)
                 SELECT n.id, s.birth_name, s.usage_name, s.first_names, s.sex, s.birth_date, s.email, s.phone,
                        '{{}}', '{{}}', h.household_id, s.custom, %(source)s, %(job)s,
                        s.consent_email, s.consent_sms, s.consent_phone, s.consent_door, s.support_level, '',
-                       s.name_key, s.search_text, now(), now()
+                       s.name_key, s.search_text, s.row_hash, now(), now()
                   FROM {STAGING} s JOIN import_new n USING (row_no)
                   LEFT JOIN import_home_ids h ON s.addr_key <> '' AND h.addr_key = s.addr_key AND h.line2 = s.line2""",
             {"source": source, "job": job_id},
@@ -240,7 +247,10 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt):
                        FROM import_dups d LEFT JOIN import_new n ON n.row_no = d.canonical
                        LEFT JOIN import_match m ON m.row_no = d.canonical"""
     )
-    counts.merged = scalar("SELECT count(*) FROM import_rows WHERE NOT is_new AND contact_id IS NOT NULL")
+    counts.merged = scalar(
+        f"""SELECT (SELECT count(*) FROM import_rows WHERE NOT is_new AND contact_id IS NOT NULL)
+                 + (SELECT count(*) FROM {SKIPPED})"""
+    )
 
     # 7. People already known: record consent changes, then fill what was blank.
     if not base_is_empty:
@@ -290,7 +300,9 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt):
         )
 
     counts.located = scalar(
-        """SELECT count(*) FROM (SELECT DISTINCT r.contact_id FROM import_rows r
+        f"""SELECT count(*) FROM (SELECT DISTINCT c.id FROM (
+                      SELECT contact_id FROM import_rows
+                      UNION ALL SELECT k.id FROM crm_contact k JOIN {SKIPPED} sk ON sk.row_hash = k.import_row_hash) r
                   JOIN crm_contact c ON c.id = r.contact_id JOIN crm_household h ON h.id = c.household_id
                   JOIN crm_address a ON a.id = h.address_id WHERE a.point IS NOT NULL) located"""
     )
@@ -351,6 +363,7 @@ def _fill_known_contacts(x, known, *, job_id, actor_id, file_name):
         "support_level = COALESCE(c.support_level, s.support_level)",
         "name_key = CASE WHEN c.birth_name = '' AND s.birth_name <> '' THEN s.name_key ELSE c.name_key END",
         "search_text = CASE WHEN c.search_text = '' THEN s.search_text ELSE c.search_text END",
+        "import_row_hash = s.row_hash",
         "updated = now()",
     ] + [f"{col} = {_consent_after(col)}" for col in CONSENTS]
     changed += [

@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import time
 import uuid
+from array import array
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
@@ -32,7 +33,7 @@ from crm.models import CrmSettings, ImportJob
 
 from . import workers
 from .mapping import guess_mapping, validate_mapping
-from .merge import copy_statement, create_staging, merge
+from .merge import copy_skipped_statement, copy_statement, create_staging, merge
 from .rows import RowCleaner, clean_block, clean_chunk
 from .sniff import BLOCK_ENCODINGS, NotATable, iter_blocks, iter_rows, sniff
 
@@ -262,6 +263,13 @@ def cleaned_parts(path, shape, cleaner_kwargs, *, parallel):
             yield pending.popleft().result()
 
 
+def _imported_rows():
+    """Hashes of the rows that created or last completed a contact of this campaign."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT import_row_hash FROM crm_contact WHERE import_row_hash IS NOT NULL")
+        return frozenset(digest for (digest,) in cursor.fetchall())
+
+
 def _geocode_online(job):
     """After the import committed: ask the online geocoder for what is still unlocated."""
     from crm.models import Address, Contact
@@ -312,10 +320,12 @@ def _run(job, region, on_progress):
         "mapping": mapping,
         "region": region,
         "pad_short_rows": shape.kind == "xlsx",
+        "known_rows": _imported_rows(),
     }
     report_path = reports_dir() / f"import-{job.pk}-rejected.csv"
     rejected_rows = 0
     processed = 0
+    skipped_rows = array("q")
     last_report = started = time.monotonic()
     big = job.total_rows >= PARALLEL_ROWS
     with connection.cursor() as cursor:
@@ -333,8 +343,9 @@ def _run(job, region, on_progress):
         ):
             report = csv.writer(report_file, delimiter=";")
             report.writerow([_("ligne"), _("colonne"), _("valeur"), _("raison")])
-            for size, text, rejects in cleaned_parts(path, shape, cleaner_kwargs, parallel=big):
+            for size, text, rejects, skipped in cleaned_parts(path, shape, cleaner_kwargs, parallel=big):
                 copy.write(text)
+                skipped_rows.extend(skipped)
                 for number, errors in rejects:
                     rejected_rows += 1
                     for column, value, reason in errors:
@@ -344,7 +355,11 @@ def _run(job, region, on_progress):
                 if on_progress and time.monotonic() - last_report > 1:
                     on_progress(processed, job.total_rows)
                     last_report = time.monotonic()
-        log.debug("%.2fs read, cleaned and copied %d rows", time.monotonic() - started, processed)
+        if skipped_rows:
+            with cursor.copy(copy_skipped_statement()) as copy:
+                copy.write("".join(f"{digest}\n" for digest in skipped_rows))
+        log.debug("%.2fs read, cleaned and copied %d rows (%d skipped as already imported)",
+                  time.monotonic() - started, processed, len(skipped_rows))  # fmt: skip
         counts = merge(
             cursor,
             job_id=job.pk,

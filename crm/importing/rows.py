@@ -41,6 +41,7 @@ STAGING_COLUMNS = [
     ("consent_phone", "boolean"),
     ("consent_door", "boolean"),
     ("support_level", "smallint"),
+    ("row_hash", "bigint"),
 ]
 
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>.]{2,}$")
@@ -75,7 +76,7 @@ _BOOLEAN = {None: _NULL, True: "t", False: "f"}
 # The other columns, in order; copy_text formats each by its known type.
 assert [STAGING_COLUMNS[i][1] for i in _OTHER_POSITIONS] == [
     "integer", "date", "double precision", "double precision", "text[]", "jsonb",
-    "boolean", "boolean", "boolean", "boolean", "smallint",
+    "boolean", "boolean", "boolean", "boolean", "smallint", "bigint",
 ]  # fmt: skip
 
 
@@ -85,29 +86,34 @@ def copy_text(row):
     texts = "\t".join(_texts_of(row))
     if texts.count("\t") != _TEXT_TABS or "\\" in texts or "\n" in texts or "\r" in texts:
         texts = "\t".join(map(_copy_escape, _texts_of(row)))
-    number, birth_date, lon, lat, tags, custom, email, sms, phone, door, support = _others_of(row)
+    number, birth_date, lon, lat, tags, custom, email, sms, phone, door, support, row_hash = _others_of(row)
     return (
         f"{texts}\t{number}\t{_NULL if birth_date is None else birth_date}"
         f"\t{_NULL if lon is None else lon}\t{_NULL if lat is None else lat}"
         f"\t{_copy_escape(_array_literal(tags)) if tags else '{}'}"
         f"\t{_copy_escape(json.dumps(custom, ensure_ascii=False)) if custom else '{}'}"
         f"\t{_BOOLEAN[email]}\t{_BOOLEAN[sms]}\t{_BOOLEAN[phone]}\t{_BOOLEAN[door]}"
-        f"\t{_NULL if support is None else support}\n"
+        f"\t{_NULL if support is None else support}\t{row_hash}\n"
     )
 
 
 def clean_chunk(cleaner, rows):
     """Clean (row number, values) pairs, a list or a stream: (rows read, COPY text,
-    [(row number, errors)])."""
-    lines, rejects, read = [], [], 0
+    [(row number, errors)], [hashes of the rows skipped as already imported])."""
+    lines, rejects, skipped, read = [], [], [], 0
+    known, row_hash = cleaner.known_rows, cleaner.row_hash
     for number, values in rows:
         read += 1
+        digest = row_hash(values)
+        if digest in known:
+            skipped.append(digest)
+            continue
         row, errors = cleaner.clean(number, values)
         if row is not None:
-            lines.append(copy_text(row))
+            lines.append(copy_text((*row, digest)))
         elif errors:
             rejects.append((number, errors))
-    return read, "".join(lines), rejects
+    return read, "".join(lines), rejects, skipped
 
 
 def clean_block(cleaner, offset, number, block, *, shape):
@@ -121,9 +127,19 @@ def value_hash(salt, value):
     return hashlib.sha256(f"{salt}:{value}".encode()).hexdigest()
 
 
+# Part of every row hash: bump it when a change to the cleaning makes an earlier import
+# of a row worth doing again.
+ROW_HASH_VERSION = 1
+
+
 class RowCleaner:
-    def __init__(self, headers, mapping, *, region="FR", today=None, pad_short_rows=False):
+    def __init__(self, headers, mapping, *, region="FR", today=None, pad_short_rows=False, known_rows=frozenset()):
         self.headers = headers
+        # Hashes of rows the base holds already (Contact.import_row_hash): a row seen
+        # again, under the same columns and mapping, has nothing new to give.
+        self.known_rows = known_rows
+        shape = json.dumps([ROW_HASH_VERSION, headers, mapping, region, pad_short_rows]).encode()
+        self._hasher = hashlib.blake2b(key=hashlib.blake2b(shape).digest(), digest_size=8)
         self.width = len(headers)
         self.pad_short_rows = pad_short_rows
         self.phones = PhoneNormaliser(region)
@@ -140,6 +156,12 @@ class RowCleaner:
         # Position of each field in a row of stripped values with "" appended at the
         # end, where absent fields point: one list index per field, no branching.
         self.pos = {field: self.index.get(field, self.width) for field in FIELDS}
+
+    def row_hash(self, values):
+        """A signed 64-bit hash of a row's values under this file's columns and mapping."""
+        hasher = self._hasher.copy()
+        hasher.update("\x1f".join(values).encode())
+        return int.from_bytes(hasher.digest(), "big", signed=True)
 
     def clean(self, number, values):
         """(staging row, None) for a good row, (None, [(column, value, reason)]) for a bad

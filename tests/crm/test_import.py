@@ -12,6 +12,7 @@ from django_tenants.utils import tenant_context
 from openpyxl import Workbook
 
 from crm.importing import pipeline
+from crm.importing.mapping import guess_mapping
 from crm.importing.pipeline import create_job, preview, run_import
 from crm.models import Address, ConsentEvent, Contact, ImportJob, Interaction, Tag
 
@@ -212,6 +213,31 @@ def test_importing_the_same_file_twice_creates_nothing_new(campaign, tmp_path):
     assert (first.created_count, second.created_count, second.merged_count) == (3, 0, 3)
     with tenant_context(campaign):
         assert (Contact.objects.count(), Address.objects.count(), Interaction.objects.count()) == before
+
+
+def test_rows_already_imported_are_skipped_unless_they_or_the_mapping_changed(campaign, tmp_path):
+    header = [*HEADER, "Longitude", "Latitude"]
+    rows = [PEOPLE[0] + ["1,9093", "47,9029"], PEOPLE[1] + ["", ""]]
+    path = write_csv(tmp_path / "x.csv", rows, header=header)
+    first = do_import(campaign, path)
+    assert (first.created_count, first.located_count) == (2, 1)
+    with tenant_context(campaign):
+        Contact.objects.filter(email="elodie@exemple.fr").update(phone="")  # staff removed a wrong number
+    again = do_import(campaign, path)
+    assert (again.created_count, again.merged_count, again.located_count) == (0, 2, 1)
+    with tenant_context(campaign):
+        assert Contact.objects.get(email="elodie@exemple.fr").phone == ""  # the same row brings nothing back
+    rows[0][10] = "07 81 23 45 67"
+    changed = do_import(campaign, write_csv(tmp_path / "y.csv", rows, header=header))
+    assert (changed.created_count, changed.merged_count) == (0, 2)
+    with tenant_context(campaign):
+        assert Contact.objects.get(email="elodie@exemple.fr").phone == "+33781234567"  # a changed row is read
+    # The first file again, its polling-station column now kept as a custom field: read again.
+    mapping = {**guess_mapping(header), "Code du b.vote": "custom:bureau"}
+    do_import(campaign, path, mapping=mapping)
+    with tenant_context(campaign):
+        assert Contact.objects.get(email="elodie@exemple.fr").custom_fields == {"bureau": "0012"}
+        assert Contact.objects.count() == 2
 
 
 def test_a_second_file_completes_known_people_without_duplicating_them(campaign, tmp_path):
