@@ -307,6 +307,19 @@ def test_same_person_twice_in_one_file_is_one_contact(campaign, tmp_path):
     assert (job.created_count, job.merged_count) == (1, 1)
 
 
+def test_a_duplicate_of_a_duplicate_in_one_file_is_merged_too(campaign, tmp_path):
+    header = ["Nom", "Prénom", "Mobile", "Email", "Tags"]
+    rows = [
+        ["ARNAUD", "Léa", "06 12 34 56 78", "lea@exemple.fr", "a"],
+        ["ARNAUD", "Léa", "06 12 34 56 78", "lea.arnaud@exemple.fr", "b"],  # row 2's phone
+        ["ARNAUD", "L.", "07 81 23 45 67", "lea.arnaud@exemple.fr", "c"],  # row 3's e-mail
+    ]
+    job = do_import(campaign, write_csv(tmp_path / "x.csv", rows, header=header))
+    assert (job.created_count, job.merged_count, job.rejected_count) == (1, 2, 0)
+    with tenant_context(campaign):
+        assert set(Contact.objects.get().tags.values_list("name", flat=True)) == {"a", "b", "c"}
+
+
 def test_people_at_one_building_share_its_address_and_point(campaign, tmp_path):
     header = [*HEADER, "Longitude", "Latitude"]
     rows = [PEOPLE[1] + ["1,9093", "47,9029"], PEOPLE[2] + ["", ""]]
