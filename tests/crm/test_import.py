@@ -9,11 +9,14 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import tenant_context
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from crm.importing import pipeline
 from crm.importing.mapping import guess_mapping
 from crm.importing.pipeline import create_job, preview, run_import
+from crm.importing.sniff import _plain, split_rows
 from crm.models import Address, ConsentEvent, Contact, ImportJob, Interaction, Tag
 
 HEADER = [
@@ -466,6 +469,17 @@ def test_a_file_cut_into_blocks_gives_the_same_rows_as_read_whole(tmp_path, newl
         assert b"".join(block for _offset, _number, block in blocks) == path.read_bytes()
         cut = [row for offset, number, block in blocks for row in block_rows(block, shape, offset, number)]
         assert cut == whole, size
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.sampled_from([*"ab éŒ';,\t \n\x1c\u2028\x0b", "\r\n"]), max_size=80).map("".join),
+    st.sampled_from([";", ",", "\t"]),
+)
+def test_rows_without_quotes_are_split_exactly_as_csv_reader_reads_them(text, delimiter):
+    assert _plain(text)
+    assert split_rows(text, delimiter) == list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    assert not _plain(text + '"') and not _plain(text + "\r") and not _plain(text + "\x00")
 
 
 def test_a_byte_of_another_encoding_far_in_the_file_is_refused_with_its_position(campaign, tmp_path, monkeypatch):
