@@ -264,10 +264,11 @@ def cleaned_parts(path, shape, cleaner_kwargs, *, parallel):
 
 
 def _imported_rows():
-    """Hashes of the rows that created or last completed a contact of this campaign."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT import_row_hash FROM crm_contact WHERE import_row_hash IS NOT NULL")
-        return frozenset(digest for (digest,) in cursor.fetchall())
+    """Hashes of the rows that created or last completed a contact of this campaign, as
+    an array('q') (a million of them: 8 MB, sent to each cleaning process as is)."""
+    query = "SELECT import_row_hash FROM crm_contact WHERE import_row_hash IS NOT NULL"
+    with connection.cursor() as cursor, cursor.copy(f"COPY ({query}) TO STDOUT") as copy:  # noqa: S608
+        return array("q", map(int, b"".join(copy).split()))
 
 
 def _geocode_online(job):

@@ -133,11 +133,12 @@ ROW_HASH_VERSION = 1
 
 
 class RowCleaner:
-    def __init__(self, headers, mapping, *, region="FR", today=None, pad_short_rows=False, known_rows=frozenset()):
+    def __init__(self, headers, mapping, *, region="FR", today=None, pad_short_rows=False, known_rows=()):
         self.headers = headers
         # Hashes of rows the base holds already (Contact.import_row_hash): a row seen
-        # again, under the same columns and mapping, has nothing new to give.
-        self.known_rows = known_rows
+        # again, under the same columns and mapping, has nothing new to give. They come
+        # as an array('q'), which reaches a cleaning process as one block of bytes.
+        self.known_rows = frozenset(known_rows)
         shape = json.dumps([ROW_HASH_VERSION, headers, mapping, region, pad_short_rows]).encode()
         self._hasher = hashlib.blake2b(key=hashlib.blake2b(shape).digest(), digest_size=8)
         self.width = len(headers)

@@ -435,6 +435,9 @@ def test_big_files_are_cleaned_in_worker_processes_with_the_same_result(campaign
         inline.created_count, inline.merged_count, inline.rejected_count)  # fmt: skip
     assert parallel.rejected_count == 1 and parallel.created_count > 2900
     assert report_rows(parallel) == report_rows(inline)
+    again = do_import(campaign, path)  # in worker processes too, which skip every row imported already
+    assert (again.created_count, again.merged_count, again.rejected_count, again.located_count) == (
+        0, parallel.created_count + parallel.merged_count, 1, parallel.located_count)  # fmt: skip
 
 
 @pytest.mark.parametrize("newline", ["\r\n", "\n", "\r"])
