@@ -13,7 +13,7 @@ from crm.normalise import address_key, name_key, search_text
 from crm.phones import InvalidPhone, PhoneNormaliser
 
 from .mapping import CUSTOM_PREFIX, FIELDS
-from .sniff import block_rows
+from .sniff import block_text, plain, plain_lines, text_rows
 
 STAGING_COLUMNS = [
     ("row_no", "integer"),
@@ -100,25 +100,49 @@ def copy_text(row):
 def clean_chunk(cleaner, rows):
     """Clean (row number, values) pairs, a list or a stream: (rows read, COPY text,
     [(row number, errors)], [hashes of the rows skipped as already imported])."""
-    lines, rejects, skipped, read = [], [], [], 0
     known, row_hash = cleaner.known_rows, cleaner.row_hash
+    wanted, skipped, read = [], [], 0
     for number, values in rows:
         read += 1
         digest = row_hash(values)
         if digest in known:
             skipped.append(digest)
-            continue
+        else:
+            wanted.append((number, values, digest))
+    return _clean_wanted(cleaner, wanted, read, skipped)
+
+
+def clean_block(cleaner, offset, number, block, *, shape):
+    """Clean a block of a CSV file (see sniff.iter_blocks), as clean_chunk. A block
+    without quotes is hashed line by line before anything else: the rows known already
+    are never cut into values."""
+    text = block_text(block, shape, offset)
+    if not plain(text):
+        return clean_chunk(cleaner, text_rows(text, shape, number))
+    lines = plain_lines(text)
+    if number == 1:
+        lines, number = lines[1:], 2  # the header row
+    delimiter, known, text_hash = shape.delimiter, cleaner.known_rows, cleaner.text_hash
+    wanted, skipped = [], []
+    for row_number, line in enumerate(lines, number):
+        # The same text as "\x1f".join(values): the hash does not depend on the reader.
+        digest = text_hash(line.replace(delimiter, "\x1f"))
+        if digest in known:
+            skipped.append(digest)
+        else:
+            wanted.append((row_number, line.split(delimiter) if line else [], digest))
+    return _clean_wanted(cleaner, wanted, len(lines), skipped)
+
+
+def _clean_wanted(cleaner, wanted, read, skipped):
+    lines, rejects = [], []
+    for number, values, digest in wanted:
         row, errors = cleaner.clean(number, values)
         if row is not None:
             lines.append(copy_text((*row, digest)))
         elif errors:
             rejects.append((number, errors))
     return read, "".join(lines), rejects, skipped
-
-
-def clean_block(cleaner, offset, number, block, *, shape):
-    """Clean a block of a CSV file (see sniff.iter_blocks): (rows read, COPY text, rejects)."""
-    return clean_chunk(cleaner, block_rows(block, shape, offset, number))
 
 
 def value_hash(salt, value):
@@ -140,7 +164,7 @@ class RowCleaner:
         # as an array('q'), which reaches a cleaning process as one block of bytes.
         self.known_rows = frozenset(known_rows)
         shape = json.dumps([ROW_HASH_VERSION, headers, mapping, region, pad_short_rows]).encode()
-        self._hasher = hashlib.blake2b(key=hashlib.blake2b(shape).digest(), digest_size=8)
+        self._salt = hashlib.blake2b(shape, digest_size=16).digest()
         self.width = len(headers)
         self.pad_short_rows = pad_short_rows
         self.phones = PhoneNormaliser(region)
@@ -160,9 +184,11 @@ class RowCleaner:
 
     def row_hash(self, values):
         """A signed 64-bit hash of a row's values under this file's columns and mapping."""
-        hasher = self._hasher.copy()
-        hasher.update("\x1f".join(values).encode())
-        return int.from_bytes(hasher.digest(), "big", signed=True)
+        return self.text_hash("\x1f".join(values))
+
+    def text_hash(self, text):
+        digest = hashlib.blake2b(text.encode(), digest_size=8, salt=self._salt).digest()
+        return int.from_bytes(digest, "big", signed=True)
 
     def clean(self, number, values):
         """(staging row, None) for a good row, (None, [(column, value, reason)]) for a bad

@@ -185,12 +185,20 @@ def _rows_in(block, shape):
 def block_rows(block, shape, offset, number):
     """(row number, values) of a block from iter_blocks, header left out; raises
     NotATable as iter_rows does, with positions in the whole file."""
+    return text_rows(block_text(block, shape, offset), shape, number)
+
+
+def block_text(block, shape, offset):
     try:
-        text = block.decode(shape.encoding)
+        return block.decode(shape.encoding)
     except UnicodeDecodeError as exc:
         raise _mixed_encodings(offset + exc.start) from None
+
+
+def text_rows(text, shape, number):
+    """(row number, values) of a decoded block whose first row is row `number`."""
     row = number - 1
-    if _plain(text):
+    if plain(text):
         for values in split_rows(text, shape.delimiter):
             row += 1
             if row > 1:
@@ -206,19 +214,24 @@ def block_rows(block, shape, offset, number):
         raise _unreadable_row(row + 1, exc) from None
 
 
-def _plain(text):
+def plain(text):
     """No quotes, NULs or lone CRs: csv.reader would only split lines and delimiters."""
     return '"' not in text and "\x00" not in text and text.count("\r") == text.count("\r\n")
 
 
 def split_rows(text, delimiter):
-    """csv.reader's rows of a _plain text, five times faster: lines cut at LF (a CR
+    """csv.reader's rows of a plain text, five times faster: lines cut at LF (a CR
     before it dropped), values at the delimiter, an empty line giving an empty row.
     tests/crm/test_import.py checks the two agree."""
-    lines = text.split("\n")
+    return [line.split(delimiter) if line else [] for line in plain_lines(text)]
+
+
+def plain_lines(text):
+    """The lines of a plain text, without their line ends."""
+    lines = text.replace("\r\n", "\n").split("\n")
     if lines[-1] == "":
         lines.pop()
-    return [line.removesuffix("\r").split(delimiter) if line not in ("", "\r") else [] for line in lines]
+    return lines
 
 
 def iter_xlsx_rows(path):

@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from crm.importing import pipeline
 from crm.importing.mapping import guess_mapping
 from crm.importing.pipeline import create_job, preview, run_import
-from crm.importing.sniff import _plain, split_rows
+from crm.importing.sniff import plain, split_rows
 from crm.models import Address, ConsentEvent, Contact, ImportJob, Interaction, Tag
 
 HEADER = [
@@ -480,9 +480,9 @@ def test_a_file_cut_into_blocks_gives_the_same_rows_as_read_whole(tmp_path, newl
     st.sampled_from([";", ",", "\t"]),
 )
 def test_rows_without_quotes_are_split_exactly_as_csv_reader_reads_them(text, delimiter):
-    assert _plain(text)
+    assert plain(text)
     assert split_rows(text, delimiter) == list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    assert not _plain(text + '"') and not _plain(text + "\r") and not _plain(text + "\x00")
+    assert not plain(text + '"') and not plain(text + "\r") and not plain(text + "\x00")
 
 
 def test_a_byte_of_another_encoding_far_in_the_file_is_refused_with_its_position(campaign, tmp_path, monkeypatch):
