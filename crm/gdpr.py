@@ -16,7 +16,7 @@ from django.utils import timezone
 from campaigns.accounts.models import AuditEntry
 
 from .importing.rows import value_hash
-from .models import Contact, CrmSettings, Interaction, SuppressionEntry
+from .models import Contact, CrmSettings, ImportedRow, Interaction, SuppressionEntry
 
 
 def export_contact(contact, *, actor):
@@ -114,6 +114,7 @@ def erase_contact(contact, *, actor, reason="request"):
         SuppressionEntry.objects.get_or_create(kind=kind, value_hash=digest, defaults={"reason": reason})
     contact.tags.clear()
     contact.consent_events.all().delete()
+    ImportedRow.objects.filter(contact=contact).delete()  # a later file's row is read, and suppressed
     contact.interactions.update(summary="", data={}, actor=None)
     Contact.objects.filter(pk=contact.pk).update(
         birth_name="",
@@ -136,7 +137,6 @@ def erase_contact(contact, *, actor, reason="request"):
         opinion_notes="",
         name_key="",
         search_text="",
-        import_row_hash=None,
         erased_at=timezone.now(),
         updated=timezone.now(),
     )

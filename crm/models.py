@@ -181,9 +181,6 @@ class Contact(models.Model):
     # Derived, for matching and accent-insensitive search (see crm/normalise.py).
     name_key = models.CharField(max_length=250, blank=True, editable=False)
     search_text = models.TextField(blank=True, editable=False)
-    # The file row that created or last completed this contact, hashed with the file's
-    # columns and mapping: the same row in a later file is skipped (crm/importing/rows.py).
-    import_row_hash = models.BigIntegerField(null=True, blank=True, editable=False)
     created = models.DateTimeField(_("créé le"), auto_now_add=True)
     updated = models.DateTimeField(_("modifié le"), auto_now=True)
 
@@ -223,6 +220,15 @@ class Contact(models.Model):
         self.name_key = name_key(self.birth_name, self.first_names)
         self.search_text = search_text(self.first_names, self.birth_name, self.usage_name, self.email)
         super().save(*args, **kwargs)
+
+
+class ImportedRow(models.Model):
+    """A file row that went into a contact (created it, completed it, or was merged into
+    it as a duplicate), hashed with the file's columns and mapping: the same row in a
+    later file has nothing new to give and is skipped (crm/importing/rows.py)."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    row_hash = models.BigIntegerField()
 
 
 class ConsentEvent(models.Model):

@@ -20,7 +20,7 @@ CONSENTS = ("consent_email", "consent_sms", "consent_phone", "consent_door")
 FILLABLE = ("birth_name", "usage_name", "first_names", "sex")
 # What the statements about known people read of their first row in the file (the
 # address columns, the widest, are not among them: the sort is half as wide).
-KNOWN_COLUMNS = ("row_no", "row_hash", *FILLABLE, "birth_date", "email", "phone", "custom", "support_level", "name_key",
+KNOWN_COLUMNS = ("row_no", *FILLABLE, "birth_date", "email", "phone", "custom", "support_level", "name_key",
                  "search_text", *CONSENTS)  # fmt: skip
 # The statements after an insert plan their joins from the table's statistics: gather
 # them again once an import wrote this many rows (deferred_indexes does when it rebuilt).
@@ -238,11 +238,11 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt):
             f"""INSERT INTO crm_contact (id, birth_name, usage_name, first_names, sex, birth_date, email, phone,
                        other_emails, other_phones, household_id, custom_fields, source, import_job_id,
                        consent_email, consent_sms, consent_phone, consent_door, support_level, opinion_notes,
-                       name_key, search_text, import_row_hash, created, updated)
+                       name_key, search_text, created, updated)
                 SELECT n.id, s.birth_name, s.usage_name, s.first_names, s.sex, s.birth_date, s.email, s.phone,
                        '{{}}', '{{}}', h.household_id, s.custom, %(source)s, %(job)s,
                        s.consent_email, s.consent_sms, s.consent_phone, s.consent_door, s.support_level, '',
-                       s.name_key, s.search_text, s.row_hash, now(), now()
+                       s.name_key, s.search_text, now(), now()
                   FROM {STAGING} s JOIN import_new n USING (row_no)
                   LEFT JOIN import_home_ids h ON s.addr_key <> '' AND h.addr_key = s.addr_key AND h.line2 = s.line2""",
             {"source": source, "job": job_id},
@@ -257,6 +257,13 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt):
                        FROM import_dups d LEFT JOIN import_new n ON n.row_no = d.canonical
                        LEFT JOIN import_match m ON m.row_no = d.canonical"""
     )
+    # Every row that went into a contact: the same row in a later file is skipped.
+    with deferred_indexes(cursor, "crm_importedrow", counts.created):
+        x(
+            f"""INSERT INTO crm_importedrow (contact_id, row_hash)
+                SELECT r.contact_id, s.row_hash FROM import_rows r JOIN {STAGING} s USING (row_no)
+                 WHERE r.contact_id IS NOT NULL"""
+        )
     counts.merged = scalar(
         f"""SELECT (SELECT count(*) FROM import_rows WHERE NOT is_new AND contact_id IS NOT NULL)
                  + (SELECT count(*) FROM {SKIPPED})"""
@@ -315,7 +322,7 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt):
             f"""SELECT count(*) FROM crm_contact c JOIN crm_household h ON h.id = c.household_id
                        JOIN crm_address a ON a.id = h.address_id
                  WHERE a.point IS NOT NULL AND (c.id IN (SELECT contact_id FROM import_rows)
-                       OR c.import_row_hash IN (SELECT row_hash FROM {SKIPPED}))"""
+                       OR c.id IN (SELECT i.contact_id FROM crm_importedrow i JOIN {SKIPPED} k USING (row_hash)))"""
         )
     else:
         counts.located = scalar(
@@ -380,7 +387,6 @@ def _fill_known_contacts(x, known, *, job_id, actor_id, file_name):
         "support_level = COALESCE(c.support_level, s.support_level)",
         "name_key = CASE WHEN c.birth_name = '' AND s.birth_name <> '' THEN s.name_key ELSE c.name_key END",
         "search_text = CASE WHEN c.search_text = '' THEN s.search_text ELSE c.search_text END",
-        "import_row_hash = s.row_hash",
         "updated = now()",
     ] + [f"{col} = {_consent_after(col)}" for col in CONSENTS]
     changed += [

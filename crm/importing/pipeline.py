@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import multiprocessing
 import os
+import sys
 import time
 import uuid
 from array import array
@@ -264,11 +265,17 @@ def cleaned_parts(path, shape, cleaner_kwargs, *, parallel):
 
 
 def _imported_rows():
-    """Hashes of the rows that created or last completed a contact of this campaign, as
+    """Hashes of the rows that went into a contact of this campaign (ImportedRow), as
     an array('q') (a million of them: 8 MB, sent to each cleaning process as is)."""
-    query = "SELECT import_row_hash FROM crm_contact WHERE import_row_hash IS NOT NULL"
-    with connection.cursor() as cursor, cursor.copy(f"COPY ({query}) TO STDOUT") as copy:  # noqa: S608
-        return array("q", map(int, b"".join(copy).split()))
+    hashes = array("q")
+    with connection.cursor() as cursor:
+        # One value of 8 bytes per hash in network order: a million rows one by one
+        # (a cursor or COPY) take seconds to come through; this takes milliseconds.
+        cursor.execute("SELECT string_agg(int8send(row_hash), ''::bytea) FROM crm_importedrow")
+        hashes.frombytes(cursor.fetchone()[0] or b"")
+    if sys.byteorder == "little":
+        hashes.byteswap()
+    return hashes
 
 
 def _geocode_online(job):

@@ -159,7 +159,7 @@ ROW_HASH_VERSION = 1
 class RowCleaner:
     def __init__(self, headers, mapping, *, region="FR", today=None, pad_short_rows=False, known_rows=()):
         self.headers = headers
-        # Hashes of rows the base holds already (Contact.import_row_hash): a row seen
+        # Hashes of rows the base holds already (crm.models.ImportedRow): a row seen
         # again, under the same columns and mapping, has nothing new to give. They come
         # as an array('q'), which reaches a cleaning process as one block of bytes.
         self.known_rows = frozenset(known_rows)

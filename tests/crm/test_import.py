@@ -321,6 +321,12 @@ def test_a_duplicate_of_a_duplicate_in_one_file_is_merged_too(campaign, tmp_path
     assert (job.created_count, job.merged_count, job.rejected_count) == (1, 2, 0)
     with tenant_context(campaign):
         assert set(Contact.objects.get().tags.values_list("name", flat=True)) == {"a", "b", "c"}
+    # Imported again, alone or with the others, the duplicates still make nobody new.
+    for again in ([rows[2]], rows, [rows[1], rows[2]]):
+        job = do_import(campaign, write_csv(tmp_path / "again.csv", again, header=header))
+        assert (job.created_count, job.merged_count) == (0, len(again))
+    with tenant_context(campaign):
+        assert Contact.objects.count() == 1
 
 
 def test_people_at_one_building_share_its_address_and_point(campaign, tmp_path):
