@@ -6,7 +6,7 @@ from django.db import connection, transaction
 
 from campaigns.accounts.models import AuditEntry
 
-from .models import ConsentEvent, Contact, Interaction
+from .models import ConsentEvent, Contact, ImportedRow, Interaction
 
 NEAR_DUPLICATE_SIMILARITY = 0.6
 
@@ -100,6 +100,9 @@ def merge_contacts(keep, other, *, actor):
     keep.tags.add(*other.tags.all())
     Interaction.objects.filter(contact=other).update(contact=keep)
     ConsentEvent.objects.filter(contact=other).update(contact=keep)
+    # The file rows that made `other` are `keep`'s now: importing them again brings
+    # nobody back.
+    ImportedRow.objects.filter(contact=other).update(contact=keep)
     other.delete()
     keep.save()
     Interaction.objects.create(

@@ -243,6 +243,25 @@ def test_rows_already_imported_are_skipped_unless_they_or_the_mapping_changed(ca
         assert Contact.objects.count() == 2
 
 
+def test_a_person_merged_by_hand_does_not_come_back_with_the_same_file(campaign, tmp_path):
+    from campaigns.accounts.models import Role
+    from crm import dedup
+    from tests.conftest import make_user
+
+    header = ["Nom", "Prénom", "Email"]
+    rows = [["Durand", "Léa", "lea@exemple.fr"], ["Durand", "Léa M.", "lea.durand@travail.fr"]]
+    path = write_csv(tmp_path / "x.csv", rows, header=header)
+    assert do_import(campaign, path).created_count == 2  # nothing tells they are one person
+    admin = make_user(campaign, Role.ADMIN)
+    with tenant_context(campaign):
+        first, second = Contact.objects.order_by("pk")
+        dedup.merge_contacts(first, second, actor=admin)
+    again = do_import(campaign, path)
+    assert (again.created_count, again.merged_count) == (0, 2)
+    with tenant_context(campaign):
+        assert Contact.objects.count() == 1
+
+
 def test_a_second_file_completes_known_people_without_duplicating_them(campaign, tmp_path):
     do_import(campaign, write_csv(tmp_path / "a.csv", PEOPLE))
     newer = [["LEFEVRE", "", "Elodie", "", "31/01/1980", "", "", "", "", "", "07 81 00 00 01", ""]]
