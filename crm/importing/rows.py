@@ -6,6 +6,7 @@ import hashlib
 import json
 import operator
 import re
+from functools import partial
 
 from django.utils.translation import gettext as _
 
@@ -13,7 +14,7 @@ from crm.normalise import address_key, name_key, search_text
 from crm.phones import InvalidPhone, PhoneNormaliser
 
 from .mapping import CUSTOM_PREFIX, FIELDS
-from .sniff import block_text, plain, plain_lines, text_rows
+from .sniff import block_text, plain, plain_lines, split_line, text_rows
 
 STAGING_COLUMNS = [
     ("row_no", "integer"),
@@ -100,16 +101,8 @@ def copy_text(row):
 def clean_chunk(cleaner, rows):
     """Clean (row number, values) pairs, a list or a stream: (rows read, COPY text,
     [(row number, errors)], [hashes of the rows skipped as already imported])."""
-    known, row_hash = cleaner.known_rows, cleaner.row_hash
-    wanted, skipped, read = [], [], 0
-    for number, values in rows:
-        read += 1
-        digest = row_hash(values)
-        if digest in known:
-            skipped.append(digest)
-        else:
-            wanted.append((number, values, digest))
-    return _clean_wanted(cleaner, wanted, read, skipped)
+    row_hash = cleaner.row_hash
+    return _clean_unknown(cleaner, ((number, row_hash(values), values) for number, values in rows), None)
 
 
 def clean_block(cleaner, offset, number, block, *, shape):
@@ -122,22 +115,24 @@ def clean_block(cleaner, offset, number, block, *, shape):
     lines = plain_lines(text)
     if number == 1:
         lines, number = lines[1:], 2  # the header row
-    delimiter, known, text_hash = shape.delimiter, cleaner.known_rows, cleaner.text_hash
-    wanted, skipped = [], []
-    for row_number, line in enumerate(lines, number):
-        # The same text as "\x1f".join(values): the hash does not depend on the reader.
-        digest = text_hash(line.replace(delimiter, "\x1f"))
+    delimiter, text_hash = shape.delimiter, cleaner.text_hash
+    # A line with its delimiters made \x1f is the text "\x1f".join(values) would give:
+    # the hash does not depend on which reader cut the row.
+    hashed = ((n, text_hash(line.replace(delimiter, "\x1f")), line) for n, line in enumerate(lines, number))
+    return _clean_unknown(cleaner, hashed, partial(split_line, delimiter=delimiter))
+
+
+def _clean_unknown(cleaner, hashed, values_of):
+    """Clean the rows of (row number, hash, values or what values_of turns into them)
+    whose hash the base does not hold already."""
+    known = cleaner.known_rows
+    lines, rejects, skipped, read = [], [], [], 0
+    for number, digest, raw in hashed:
+        read += 1
         if digest in known:
             skipped.append(digest)
-        else:
-            wanted.append((row_number, line.split(delimiter) if line else [], digest))
-    return _clean_wanted(cleaner, wanted, len(lines), skipped)
-
-
-def _clean_wanted(cleaner, wanted, read, skipped):
-    lines, rejects = [], []
-    for number, values, digest in wanted:
-        row, errors = cleaner.clean(number, values)
+            continue
+        row, errors = cleaner.clean(number, raw if values_of is None else values_of(raw))
         if row is not None:
             lines.append(copy_text((*row, digest)))
         elif errors:
