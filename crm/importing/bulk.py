@@ -8,7 +8,9 @@ case of a campaign's first big import; the table is locked until the import comm
 """
 
 import logging
+import sys
 import time
+from array import array
 from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
@@ -56,3 +58,28 @@ def timed_execute(cursor, sql, params=None):
     started = time.perf_counter()
     cursor.execute(sql, params)
     log.debug("%.2fs %s", time.perf_counter() - started, " ".join(sql.split())[:90])
+
+
+# COPY's binary format: signature, flags, header extension length; then per row the
+# number of fields, each field's length and bytes (big-endian); then -1.
+_BINARY_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_BINARY_COPY_TRAILER = b"\xff\xff"
+
+
+def copy_bigints(cursor, table, column, values):
+    """COPY a sequence of 64-bit integers into one bigint column, in COPY's binary
+    format built with slice assignments (a million values: milliseconds, where
+    formatting them as text and parsing it back takes most of a second)."""
+    numbers = array("q", values)
+    if sys.byteorder == "little":
+        numbers.byteswap()
+    raw, count = numbers.tobytes(), len(numbers)
+    rows = bytearray(14 * count)  # 2 bytes of field count, 4 of length, 8 of value
+    rows[1::14] = b"\x01" * count
+    rows[5::14] = b"\x08" * count
+    for byte in range(8):
+        rows[6 + byte :: 14] = raw[byte::8]
+    started = time.perf_counter()
+    with cursor.copy(f"COPY {table} ({column}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.write(_BINARY_COPY_HEADER + rows + _BINARY_COPY_TRAILER)
+    log.debug("%.2fs copied %d integers into %s", time.perf_counter() - started, count, table)

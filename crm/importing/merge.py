@@ -8,12 +8,11 @@ import's transaction, so a failure anywhere leaves nothing behind.
 
 from dataclasses import dataclass, field
 
-from .bulk import deferred_indexes, timed_execute
+from .bulk import copy_bigints, deferred_indexes, timed_execute
 from .rows import COPY_COLUMNS, STAGING_COLUMNS
 
 STAGING = "import_staging"
-SKIPPED = "import_skipped"
-TEMP_TABLES = (STAGING, SKIPPED, "import_dups", "import_match", "import_new", "import_rows", "import_homeless",
+TEMP_TABLES = (STAGING, "import_dups", "import_match", "import_new", "import_rows", "import_homeless",
                "import_known", "import_wanting", "import_homes", "import_home_ids")  # fmt: skip
 CONSENTS = ("consent_email", "consent_sms", "consent_phone", "consent_door")
 # Text fields an import may fill in when the contact has them blank.
@@ -41,16 +40,10 @@ def create_staging(cursor):
     for table in TEMP_TABLES:
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
     cursor.execute(f"CREATE TEMP TABLE {STAGING} ({columns}) ON COMMIT DROP")
-    # Rows of the file the base holds already (rows.RowCleaner.known_rows), by hash.
-    cursor.execute(f"CREATE TEMP TABLE {SKIPPED} (row_hash bigint) ON COMMIT DROP")
 
 
 def copy_statement():
     return f"COPY {STAGING} ({', '.join(COPY_COLUMNS)}) FROM STDIN"
-
-
-def copy_skipped_statement():
-    return f"COPY {SKIPPED} (row_hash) FROM STDIN"
 
 
 def _consent_after(column, contact="c", row="s"):
@@ -69,7 +62,9 @@ def sql_value_hash(column):
     return f"encode(sha256(convert_to(%(salt)s || ':' || {column}, 'UTF8')), 'hex')"
 
 
-def merge(cursor, *, job_id, source, file_name, actor_id, salt):
+def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=()):
+    """Merge the staging table into the base. `skipped`: hashes of the rows of the file
+    the base held already (rows.RowCleaner.known_rows), which are not in staging."""
     counts = MergeCounts()
 
     def x(sql, params=None):
@@ -264,10 +259,8 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt):
                 SELECT r.contact_id, s.row_hash FROM import_rows r JOIN {STAGING} s USING (row_no)
                  WHERE r.contact_id IS NOT NULL"""
         )
-    counts.merged = scalar(
-        f"""SELECT (SELECT count(*) FROM import_rows WHERE NOT is_new AND contact_id IS NOT NULL)
-                 + (SELECT count(*) FROM {SKIPPED})"""
-    )
+    merged_rows = scalar("SELECT count(*) FROM import_rows WHERE NOT is_new AND contact_id IS NOT NULL")
+    counts.merged = merged_rows + len(skipped)
 
     # 7. People already known: record consent changes, then fill what was blank.
     if not base_is_empty:
@@ -316,14 +309,9 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt):
                 ON CONFLICT DO NOTHING"""
         )
 
-    if scalar(f"SELECT EXISTS (SELECT 1 FROM {SKIPPED})"):
-        # Skipped rows name their contacts by hash: one pass over the base, both lists hashed.
-        counts.located = scalar(
-            f"""SELECT count(*) FROM crm_contact c JOIN crm_household h ON h.id = c.household_id
-                       JOIN crm_address a ON a.id = h.address_id
-                 WHERE a.point IS NOT NULL AND (c.id IN (SELECT contact_id FROM import_rows)
-                       OR c.id IN (SELECT i.contact_id FROM crm_importedrow i JOIN {SKIPPED} k USING (row_hash)))"""
-        )
+    if skipped:
+        with_rows = counts.created + merged_rows > 0
+        counts.located = _located_with_skipped(cursor, scalar, job_id, skipped, with_rows=with_rows)
     else:
         counts.located = scalar(
             """SELECT count(*) FROM (SELECT DISTINCT r.contact_id FROM import_rows r
@@ -331,6 +319,28 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt):
                       JOIN crm_address a ON a.id = h.address_id WHERE a.point IS NOT NULL) located"""
         )
     return counts
+
+
+def _located_with_skipped(cursor, scalar, job_id, skipped, *, with_rows):
+    """Contacts located among those of the file, skipped rows included: these name
+    their contacts by hash (crm_importedrow). A million of them make a pass over the
+    base that PostgreSQL splits between its parallel workers, which cannot read a
+    temporary table: the hashes go to an unlogged table of the campaign, created and
+    dropped inside the import's transaction (no other session ever sees it)."""
+    table = f"import_skipped_{int(job_id)}"
+    timed_execute(cursor, f"CREATE UNLOGGED TABLE {table} (row_hash bigint)")
+    copy_bigints(cursor, table, "row_hash", skipped)
+    timed_execute(cursor, f"ANALYZE {table}")
+    # import_rows is temporary: read only when some rows were not skipped.
+    rows = "UNION ALL SELECT contact_id FROM import_rows" if with_rows else ""
+    located = scalar(
+        f"""SELECT count(*) FROM crm_contact c JOIN crm_household h ON h.id = c.household_id
+                   JOIN crm_address a ON a.id = h.address_id
+             WHERE a.point IS NOT NULL
+               AND c.id IN (SELECT i.contact_id FROM crm_importedrow i JOIN {table} k USING (row_hash) {rows})"""
+    )
+    timed_execute(cursor, f"DROP TABLE {table}")
+    return located
 
 
 def _match_query(scalar):

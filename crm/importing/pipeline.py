@@ -34,7 +34,7 @@ from crm.models import CrmSettings, ImportJob
 
 from . import workers
 from .mapping import guess_mapping, validate_mapping
-from .merge import copy_skipped_statement, copy_statement, create_staging, merge
+from .merge import copy_statement, create_staging, merge
 from .rows import RowCleaner, clean_block, clean_chunk
 from .sniff import BLOCK_ENCODINGS, NotATable, iter_blocks, iter_rows, sniff
 
@@ -238,18 +238,13 @@ def cleaned_parts(path, shape, cleaner_kwargs, *, parallel):
         parts = ((chunk,) for chunk in _chunks(rows, CHUNK_ROWS))
         inline, in_worker = clean_chunk, workers.clean_in_worker
     processes = max(2, os.cpu_count() or 2)
+    cleaner = RowCleaner(**cleaner_kwargs)
     if parallel:
         try:
-            pool = ProcessPoolExecutor(
-                max_workers=processes,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=workers.init_worker,
-                initargs=(os.environ.get("DJANGO_SETTINGS_MODULE", ""), translation.get_language(), cleaner_kwargs),
-            )
+            pool = _cleaning_pool(processes, cleaner, cleaner_kwargs)
         except (OSError, ValueError, AssertionError):  # e.g. no child processes allowed here
             parallel = False
     if not parallel:
-        cleaner = RowCleaner(**cleaner_kwargs)
         for part in parts:
             yield inline(cleaner, *part)
         return
@@ -262,6 +257,28 @@ def cleaned_parts(path, shape, cleaner_kwargs, *, parallel):
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+def _cleaning_pool(processes, cleaner, cleaner_kwargs):
+    """Processes that clean parts of the file. On Linux they are forked: copies of this
+    process, Django set up and the cleaner built, known rows included (spawning one
+    sets Django up again, 1.5 s before the first row). A forked process inherits this
+    process's database connection and never uses it; it leaves through os._exit, so
+    no destructor closes it under the import's open transaction. Elsewhere (fork is
+    unsafe on macOS) they are spawned and build their own cleaner."""
+    if sys.platform == "linux":
+        return ProcessPoolExecutor(
+            max_workers=processes,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=workers.use_cleaner,
+            initargs=(cleaner,),
+        )
+    return ProcessPoolExecutor(
+        max_workers=processes,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=workers.init_worker,
+        initargs=(os.environ.get("DJANGO_SETTINGS_MODULE", ""), translation.get_language(), cleaner_kwargs),
+    )
 
 
 def _imported_rows():
@@ -363,9 +380,6 @@ def _run(job, region, on_progress):
                 if on_progress and time.monotonic() - last_report > 1:
                     on_progress(processed, job.total_rows)
                     last_report = time.monotonic()
-        if skipped_rows:
-            with cursor.copy(copy_skipped_statement()) as copy:
-                copy.write("".join(f"{digest}\n" for digest in skipped_rows))
         log.debug("%.2fs read, cleaned and copied %d rows (%d skipped as already imported)",
                   time.monotonic() - started, processed, len(skipped_rows))  # fmt: skip
         counts = merge(
@@ -375,6 +389,7 @@ def _run(job, region, on_progress):
             file_name=job.file_name,
             actor_id=job.created_by_id,
             salt=CrmSettings.current().suppression_salt,
+            skipped=skipped_rows,
         )
         if counts.suppressed_rows:
             with open(report_path, "a", encoding="utf-8", newline="") as report_file:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import operator
 import re
+from array import array
 from functools import partial
 
 from django.utils.translation import gettext as _
@@ -100,7 +101,7 @@ def copy_text(row):
 
 def clean_chunk(cleaner, rows):
     """Clean (row number, values) pairs, a list or a stream: (rows read, COPY text,
-    [(row number, errors)], [hashes of the rows skipped as already imported])."""
+    [(row number, errors)], array of the hashes of rows skipped as already imported)."""
     row_hash = cleaner.row_hash
     return _clean_unknown(cleaner, ((number, row_hash(values), values) for number, values in rows), None)
 
@@ -126,7 +127,8 @@ def _clean_unknown(cleaner, hashed, values_of):
     """Clean the rows of (row number, hash, values or what values_of turns into them)
     whose hash the base does not hold already."""
     known = cleaner.known_rows
-    lines, rejects, skipped, read = [], [], [], 0
+    # An array of hashes goes back from a cleaning process as one block of bytes.
+    lines, rejects, skipped, read = [], [], array("q"), 0
     for number, digest, raw in hashed:
         read += 1
         if digest in known:

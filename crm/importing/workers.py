@@ -1,5 +1,5 @@
-"""Entry points of the processes that clean rows in parallel. This module imports no
-models: a spawned process unpickles it before Django is set up."""
+"""Entry points of the processes that clean rows in parallel (pipeline._cleaning_pool).
+This module imports no models: a spawned process unpickles it before Django is set up."""
 
 import os
 
@@ -19,6 +19,12 @@ def init_worker(settings_module, language, cleaner_kwargs):
     django.setup()
     translation.activate(language or settings.LANGUAGE_CODE)
     _cleaner = RowCleaner(**cleaner_kwargs)
+
+
+def use_cleaner(cleaner):
+    """A forked process: Django is set up already and the cleaner comes built."""
+    global _cleaner
+    _cleaner = cleaner
 
 
 def clean_in_worker(chunk):

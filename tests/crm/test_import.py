@@ -232,9 +232,13 @@ def test_rows_already_imported_are_skipped_unless_they_or_the_mapping_changed(ca
         assert Contact.objects.get(email="elodie@exemple.fr").phone == ""  # the same row brings nothing back
     rows[0][10] = "07 81 23 45 67"
     changed = do_import(campaign, write_csv(tmp_path / "y.csv", rows, header=header))
-    assert (changed.created_count, changed.merged_count) == (0, 2)
+    assert (changed.created_count, changed.merged_count, changed.located_count) == (0, 2, 1)
     with tenant_context(campaign):
         assert Contact.objects.get(email="elodie@exemple.fr").phone == "+33781234567"  # a changed row is read
+    # The located person's row skipped, the other read: both count among the file's people.
+    rows[1][1] = "MŒRS-DUPONT"
+    mixed = do_import(campaign, write_csv(tmp_path / "z.csv", rows, header=header))
+    assert (mixed.created_count, mixed.merged_count, mixed.located_count) == (0, 2, 1)
     # The first file again, its polling-station column now kept as a custom field: read again.
     mapping = {**guess_mapping(header), "Code du b.vote": "custom:bureau"}
     do_import(campaign, path, mapping=mapping)
@@ -526,3 +530,14 @@ def test_a_byte_of_another_encoding_far_in_the_file_is_refused_with_its_position
     assert f"position {len(good) + 2}" in job.error  # the "ë" of Gaël
     with tenant_context(campaign):
         assert Contact.objects.count() == before
+
+
+def test_bigints_go_through_binary_copy_unchanged(db):
+    from crm.importing.bulk import copy_bigints
+
+    values = [0, 1, -1, 2**63 - 1, -(2**63), 0x0102030405060708, -0x0102030405060708]
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE numbers (n bigint)")
+        copy_bigints(cursor, "numbers", "n", values)
+        cursor.execute("SELECT n FROM numbers")
+        assert sorted(r[0] for r in cursor.fetchall()) == sorted(values)
