@@ -117,7 +117,11 @@ def test_duplicates_are_found_and_merging_keeps_every_record(campaign, admin):
         assert AuditEntry.objects.filter(action="contacts.merged", target_id=str(a.pk)).exists()
 
 
-def test_segment_filters_combine(campaign):
+@pytest.mark.parametrize("few_addresses", [20_000, 0])  # addresses read first, or one join
+def test_segment_filters_combine(campaign, monkeypatch, few_addresses):
+    from crm import segments
+
+    monkeypatch.setattr(segments, "FEW_ADDRESSES", few_addresses)
     with tenant_context(campaign):
         volunteer = Tag.objects.create(name="bénévole")
         inside = Address.objects.create(line1="1 place du Martroi", postal_code="45000", city="Orléans",

@@ -121,13 +121,16 @@ def test_files_that_are_not_geojson_get_a_clear_error(campaign, tmp_path, conten
         assert not Zone.objects.exists()
 
 
-def test_segments_select_the_people_inside_a_zone(campaign):
+@pytest.mark.parametrize("few_addresses", [20_000, 0])  # addresses read first, or one join
+def test_segments_select_the_people_inside_a_zone(campaign, monkeypatch, few_addresses):
+    from crm import segments
     from crm.models import Address, Contact, Household
     from crm.segments import BadFilters, contacts_matching
 
+    monkeypatch.setattr(segments, "FEW_ADDRESSES", few_addresses)
     with tenant_context(campaign):
         import_zones((GEO / "communes-45-loiret.geojson").read_bytes())
-        orleans = Zone.objects.get(code="45234")
+        orleans, montargis = Zone.objects.get(code="45234"), Zone.objects.get(code="45208")
         inside = Address.objects.create(line1="1 place du Martroi", postal_code="45000", city="Orléans",
                                         point="SRID=4326;POINT(1.9039 47.9029)")  # fmt: skip
         outside = Address.objects.create(line1="1 rue de Tours", postal_code="41000", city="Blois",
@@ -135,5 +138,9 @@ def test_segments_select_the_people_inside_a_zone(campaign):
         a = Contact.objects.create(birth_name="Dedans", household=Household.objects.create(address=inside))
         Contact.objects.create(birth_name="Dehors", household=Household.objects.create(address=outside))
         assert list(contacts_matching({"zones": [orleans.pk]})) == [a]
+        there = Address.objects.create(line1="1 rue Dorée", postal_code="45200", city="Montargis",
+                                       point=montargis.geometry.point_on_surface)  # fmt: skip
+        b = Contact.objects.create(birth_name="Ailleurs", household=Household.objects.create(address=there))
+        assert set(contacts_matching({"zones": [orleans.pk, montargis.pk]})) == {a, b}
         with pytest.raises(BadFilters):
             contacts_matching({"zones": [999999]})
