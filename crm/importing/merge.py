@@ -179,12 +179,16 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=()):
     with deferred_indexes(cursor, "crm_address", counts.created) as rebuilt:
         x(
             """INSERT INTO crm_address (line1, postal_code, city, key, point, geocoded_by, polling_station_code)
-                SELECT DISTINCT ON (addr_key) line1, postal_code, city, addr_key,
-                       CASE WHEN lon IS NOT NULL THEN ST_SetSRID(ST_MakePoint(lon, lat), 4326) END,
-                       CASE WHEN lon IS NOT NULL THEN 'file' ELSE '' END,
-                       polling_station
-                  FROM import_wanting w
-                 ORDER BY addr_key, lon IS NULL, row_no
+                SELECT * FROM (
+                    SELECT DISTINCT ON (addr_key) line1, postal_code, city, addr_key,
+                           CASE WHEN lon IS NOT NULL THEN ST_SetSRID(ST_MakePoint(lon, lat), 4326) END AS point,
+                           CASE WHEN lon IS NOT NULL THEN 'file' ELSE '' END,
+                           polling_station
+                      FROM import_wanting w
+                     ORDER BY addr_key, lon IS NULL, row_no) a
+                 -- Stored by commune, then by place within it: the buildings of a zone
+                 -- share a few pages of the table, not one page each.
+                 ORDER BY postal_code, city, ST_GeoHash(point), addr_key
                 ON CONFLICT (key) DO UPDATE SET
                        point = COALESCE(crm_address.point, EXCLUDED.point),
                        geocoded_by = CASE WHEN crm_address.point IS NULL THEN EXCLUDED.geocoded_by
@@ -215,6 +219,7 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=()):
     with deferred_indexes(cursor, "crm_household", counts.created) as rebuilt:
         x(
             """INSERT INTO crm_household (address_id, label) SELECT address_id, line2 FROM import_homes
+                 ORDER BY address_id
                 ON CONFLICT (address_id, label) DO NOTHING"""
         )
         written = cursor.rowcount
