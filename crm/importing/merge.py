@@ -7,20 +7,23 @@ import's transaction, so a failure anywhere leaves nothing behind.
 """
 
 from dataclasses import dataclass, field
+from functools import partial
 
 from .bulk import copy_bigints, deferred_indexes, timed_execute
 from .rows import COPY_COLUMNS, STAGING_COLUMNS
 
 STAGING = "import_staging"
 TEMP_TABLES = (STAGING, "import_dups", "import_match", "import_new", "import_rows", "import_homeless",
-               "import_known", "import_wanting", "import_homes", "import_home_ids")  # fmt: skip
+               "import_known", "import_extra", "import_wanting", "import_homes", "import_home_ids")  # fmt: skip
 CONSENTS = ("consent_email", "consent_sms", "consent_phone", "consent_door")
 # Text fields an import may fill in when the contact has them blank.
 FILLABLE = ("birth_name", "usage_name", "first_names", "sex")
-# What the statements about known people read of their first row in the file (the
-# address columns, the widest, are not among them: the sort is half as wide).
-KNOWN_COLUMNS = ("row_no", *FILLABLE, "birth_date", "email", "phone", "custom", "support_level", "name_key",
-                 "search_text", *CONSENTS)  # fmt: skip
+# What the statements completing known people read of their first row in the file,
+# e-mail and phone as lists, the shape of a contact's other rows gathered (the address
+# columns, the widest, are not among them: the sort is half as wide).
+KNOWN_COLUMNS = ("row_no", *FILLABLE, "birth_date", "CASE WHEN email <> '' THEN ARRAY[email] ELSE '{}' END AS emails",
+                 "CASE WHEN phone <> '' THEN ARRAY[phone] ELSE '{}' END AS phones", "custom", "support_level",
+                 "name_key", "search_text", *CONSENTS)  # fmt: skip
 # The statements after an insert plan their joins from the table's statistics: gather
 # them again once an import wrote this many rows (deferred_indexes does when it rebuilt).
 ANALYZE_AFTER_ROWS = 10_000
@@ -268,40 +271,37 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=()):
     counts.merged = merged_rows + len(skipped)
 
     # 7. People already known: record consent changes, then fill what was blank.
-    if not base_is_empty:
-        x(
-            f"""CREATE TEMP TABLE import_known ON COMMIT DROP AS
-                SELECT DISTINCT ON (m.contact_id) m.contact_id, {", ".join(f"s.{c}" for c in KNOWN_COLUMNS)}
-                  FROM import_match m JOIN {STAGING} s USING (row_no)
-                 ORDER BY m.contact_id, m.row_no"""
-        )
-        x("ANALYZE import_known")
-    known = "import_known"
     for column in CONSENTS:
-        channel = column.removeprefix("consent_")
-        params = {"channel": channel, "source": source, "actor": actor_id}
         x(
             f"""INSERT INTO crm_consentevent (contact_id, channel, granted, at, source, actor_id)
                 SELECT n.id, %(channel)s, s.{column}, now(), %(source)s, %(actor)s
                   FROM {STAGING} s JOIN import_new n USING (row_no) WHERE s.{column} IS NOT NULL""",
-            params,
+            {"channel": column.removeprefix("consent_"), "source": source, "actor": actor_id},
         )
-        if not base_is_empty:
-            x(
-                f"""INSERT INTO crm_consentevent (contact_id, channel, granted, at, source, actor_id)
-                    SELECT c.id, %(channel)s, {_consent_after(column)}, now(), %(source)s, %(actor)s
-                      FROM crm_contact c JOIN {known} s ON s.contact_id = c.id
-                     WHERE s.{column} IS NOT NULL AND {_consent_after(column)} IS DISTINCT FROM c.{column}""",
-                params,
-            )
+    complete = partial(_complete_contacts, x, source=source, job_id=job_id, actor_id=actor_id, file_name=file_name)
+    first_rows = 0
     if not base_is_empty:
-        _fill_known_contacts(x, known, job_id=job_id, actor_id=actor_id, file_name=file_name)
+        x(
+            f"""CREATE TEMP TABLE import_known ON COMMIT DROP AS
+                SELECT DISTINCT ON (m.contact_id) m.contact_id, {", ".join(KNOWN_COLUMNS)}
+                  FROM import_match m JOIN {STAGING} s USING (row_no)
+                 ORDER BY m.contact_id, m.row_no"""
+        )
+        first_rows = cursor.rowcount
+        x("ANALYZE import_known")
+        complete("import_known")
         x(
             """UPDATE crm_contact c SET household_id = h.household_id
                   FROM import_homeless hl JOIN import_match m USING (row_no) JOIN import_wanting w USING (row_no)
                        JOIN import_home_ids h ON h.addr_key = w.addr_key AND h.line2 = w.line2
                  WHERE c.id = m.contact_id AND c.household_id IS NULL"""
         )
+    # A contact's other rows in the file (the same person twice, two rows matching one
+    # contact), gathered per contact: another e-mail or phone, a blank they fill, a
+    # consent they give or withdraw count too.
+    if merged_rows > first_rows:
+        x(f"CREATE TEMP TABLE import_extra ON COMMIT DROP AS {_extra_rows_query(not base_is_empty)}")
+        complete("import_extra")
 
     # 8. Tags.
     if scalar(f"SELECT EXISTS (SELECT 1 FROM {STAGING} WHERE cardinality(tags) > 0)"):
@@ -385,29 +385,82 @@ def _match_query(scalar):
                  WHERE COALESCE(e.id, p.id, n.id) IS NOT NULL AND {not_dup.format("s")}"""
 
 
+BLANK = "''"
+
+
+def _extra_rows_query(with_known):
+    """Per contact, its rows of the file whose values nothing read yet, in the shape of
+    KNOWN_COLUMNS: the first non-blank value of each field in file order, every e-mail
+    and phone, custom fields merged (the first row's value of a key wins), a consent
+    refused by one row refused."""
+
+    def first(column, present):
+        return f"(array_agg(s.{column} ORDER BY s.row_no) FILTER (WHERE {present}))[1]"
+
+    def first_text(column, of=None):  # of the rows where `of` (`column`) is not blank
+        return f"COALESCE({first(column, f's.{of or column} <> {BLANK}')}, '') AS {column}"
+
+    columns = [
+        "min(s.row_no) AS row_no",
+        *(first_text(f) for f in FILLABLE),
+        f"{first('birth_date', 's.birth_date IS NOT NULL')} AS birth_date",
+        "COALESCE(array_agg(DISTINCT s.email) FILTER (WHERE s.email <> ''), '{}') AS emails",
+        "COALESCE(array_agg(DISTINCT s.phone) FILTER (WHERE s.phone <> ''), '{}') AS phones",
+        f"{first('support_level', 's.support_level IS NOT NULL')} AS support_level",
+        first_text("name_key", of="birth_name"),
+        first_text("search_text"),
+        *(f"CASE WHEN bool_or(NOT s.{c}) THEN false WHEN bool_or(s.{c}) THEN true END AS {c}" for c in CONSENTS),
+    ]
+    unread = "AND NOT EXISTS (SELECT 1 FROM import_known k WHERE k.row_no = r.row_no)" if with_known else ""
+    return f"""
+        WITH extra AS (SELECT r.row_no, r.contact_id FROM import_rows r
+                        WHERE NOT r.is_new AND r.contact_id IS NOT NULL {unread}),
+             custom AS (SELECT e.contact_id, jsonb_object_agg(j.key, j.value ORDER BY s.row_no DESC) AS custom
+                          FROM extra e JOIN {STAGING} s USING (row_no) CROSS JOIN LATERAL jsonb_each(s.custom) j
+                         GROUP BY e.contact_id)
+        SELECT g.*, COALESCE(cu.custom, '{{}}') AS custom FROM (
+            SELECT e.contact_id, {", ".join(columns)} FROM extra e JOIN {STAGING} s USING (row_no)
+             GROUP BY e.contact_id) g
+          LEFT JOIN custom cu USING (contact_id)"""
+
+
+def _complete_contacts(x, known, *, source, job_id, actor_id, file_name):
+    """Record the consents `known` (contact_id, KNOWN_COLUMNS) changes, then fill what
+    its contacts had blank."""
+    for column in CONSENTS:
+        x(
+            f"""INSERT INTO crm_consentevent (contact_id, channel, granted, at, source, actor_id)
+                SELECT c.id, %(channel)s, {_consent_after(column)}, now(), %(source)s, %(actor)s
+                  FROM crm_contact c JOIN {known} s ON s.contact_id = c.id
+                 WHERE s.{column} IS NOT NULL AND {_consent_after(column)} IS DISTINCT FROM c.{column}""",
+            {"channel": column.removeprefix("consent_"), "source": source, "actor": actor_id},
+        )
+    _fill_known_contacts(x, known, job_id=job_id, actor_id=actor_id, file_name=file_name)
+
+
 def _fill_known_contacts(x, known, *, job_id, actor_id, file_name):
     fills = [f"{f} = CASE WHEN c.{f} = '' THEN s.{f} ELSE c.{f} END" for f in FILLABLE]
     changed = [f"(c.{f} = '' AND s.{f} <> '')" for f in FILLABLE]
     fills += [
         "birth_date = COALESCE(c.birth_date, s.birth_date)",
-        "email = CASE WHEN c.email = '' THEN s.email ELSE c.email END",
-        "phone = CASE WHEN c.phone = '' THEN s.phone ELSE c.phone END",
-        """other_emails = CASE WHEN s.email <> '' AND c.email <> '' AND s.email <> c.email
-                                AND NOT s.email = ANY(c.other_emails)
-                           THEN array_append(c.other_emails, s.email::varchar) ELSE c.other_emails END""",
-        """other_phones = CASE WHEN s.phone <> '' AND c.phone <> '' AND s.phone <> c.phone
-                                AND NOT s.phone = ANY(c.other_phones)
-                           THEN array_append(c.other_phones, s.phone::varchar) ELSE c.other_phones END""",
         "custom_fields = s.custom || c.custom_fields",
         "support_level = COALESCE(c.support_level, s.support_level)",
         "name_key = CASE WHEN c.birth_name = '' AND s.birth_name <> '' THEN s.name_key ELSE c.name_key END",
         "search_text = CASE WHEN c.search_text = '' THEN s.search_text ELSE c.search_text END",
         "updated = now()",
     ] + [f"{col} = {_consent_after(col)}" for col in CONSENTS]
+    for kind in ("email", "phone"):
+        # The first of the row's values becomes the contact's if it had none; the
+        # others it does not hold yet are added to its other ones.
+        fills += [
+            f"{kind} = CASE WHEN c.{kind} = '' THEN COALESCE(s.{kind}s[1], '') ELSE c.{kind} END",
+            f"""other_{kind}s = c.other_{kind}s || ARRAY(
+                    SELECT v::varchar FROM unnest(s.{kind}s) v
+                     WHERE v <> COALESCE(NULLIF(c.{kind}, ''), s.{kind}s[1]) AND v <> ALL(c.other_{kind}s))""",
+        ]
+        changed.append(f"EXISTS (SELECT 1 FROM unnest(s.{kind}s) v WHERE v <> c.{kind} AND v <> ALL(c.other_{kind}s))")
     changed += [
         "(c.birth_date IS NULL AND s.birth_date IS NOT NULL)",
-        "(s.email <> '' AND s.email <> c.email AND NOT s.email = ANY(c.other_emails))",
-        "(s.phone <> '' AND s.phone <> c.phone AND NOT s.phone = ANY(c.other_phones))",
         "NOT (c.custom_fields @> s.custom)",
         "(c.support_level IS NULL AND s.support_level IS NOT NULL)",
     ] + [f"{_consent_after(col)} IS DISTINCT FROM c.{col}" for col in CONSENTS]

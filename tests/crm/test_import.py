@@ -333,6 +333,35 @@ def test_same_person_twice_in_one_file_is_one_contact(campaign, tmp_path):
     assert (job.created_count, job.merged_count) == (1, 1)
 
 
+def test_what_a_second_row_of_one_person_adds_is_kept(campaign, tmp_path):
+    header = ["Nom", "Prénom", "Date de naissance", "Mobile", "Email", "Accord SMS", "Quartier"]
+    rows = [
+        ["ARNAUD", "Léa", "", "06 12 34 56 78", "lea@exemple.fr", "oui", ""],
+        ["ARNAUD", "Léa", "02/03/1975", "07 81 23 45 67", "lea@exemple.fr", "non", "Nord"],  # same e-mail
+        ["ARNAUD", "Léa", "", "06 12 34 56 78", "lea.arnaud@travail.fr", "", "Sud"],  # same phone
+    ]
+    job = do_import(campaign, write_csv(tmp_path / "x.csv", rows, header=header))
+    assert (job.created_count, job.merged_count) == (1, 2)
+    with tenant_context(campaign):
+        lea = Contact.objects.get()
+        assert (lea.email, lea.other_emails) == ("lea@exemple.fr", ["lea.arnaud@travail.fr"])
+        assert (lea.phone, lea.other_phones) == ("+33612345678", ["+33781234567"])
+        assert lea.birth_date == dt.date(1975, 3, 2)
+        assert lea.custom_fields == {"Quartier": "Nord"}  # the first row that gives it
+        assert lea.consent_sms is False  # one row withdrew it
+        assert list(lea.consent_events.order_by("pk").values_list("granted", flat=True)) == [True, False]
+    # Two rows of a second file finding one known person: both complete her.
+    newer = [["ARNAUD", "Léa", "", "", "lea@exemple.fr", "", ""],
+             ["ARNAUD", "Léa", "", "06 12 34 56 78", "lea.a@asso.fr", "", "Est"]]  # fmt: skip
+    job = do_import(campaign, write_csv(tmp_path / "y.csv", newer, header=header))
+    assert (job.created_count, job.merged_count) == (0, 2)
+    with tenant_context(campaign):
+        lea = Contact.objects.get()
+        assert lea.other_emails == ["lea.arnaud@travail.fr", "lea.a@asso.fr"]
+        assert lea.custom_fields == {"Quartier": "Nord"}  # what she had stays
+        assert lea.interactions.filter(kind="import_update").exists()
+
+
 def test_a_duplicate_of_a_duplicate_in_one_file_is_merged_too(campaign, tmp_path):
     header = ["Nom", "Prénom", "Mobile", "Email", "Tags"]
     rows = [
