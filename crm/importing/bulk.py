@@ -16,12 +16,31 @@ from contextlib import contextmanager
 log = logging.getLogger(__name__)
 
 
+class Writes:
+    """What deferred_indexes yields: statements run through execute() count the rows
+    they wrote. rebuilt: whether the indexes are rebuilt at the end."""
+
+    def __init__(self, cursor, rebuilt):
+        self.cursor, self.rebuilt, self.rows = cursor, rebuilt, 0
+
+    def execute(self, sql, params=None):
+        timed_execute(self.cursor, sql, params)
+        self.rows += max(self.cursor.rowcount, 0)
+
+
 @contextmanager
-def deferred_indexes(cursor, table, incoming_rows, *, threshold=20_000):
+def deferred_indexes(cursor, table, incoming_rows, *, threshold=20_000, analyze_after=10_000):
+    """Yields a Writes. The statements after an import plan their joins from the
+    table's statistics: they are gathered again at the end when the indexes were
+    rebuilt, or when the statements run through Writes.execute wrote `analyze_after`
+    rows or more."""
     cursor.execute("SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE oid = %s::regclass", [table])
     existing = cursor.fetchone()[0]
     if incoming_rows < threshold or incoming_rows < existing:
-        yield False
+        writes = Writes(cursor, rebuilt=False)
+        yield writes
+        if writes.rows >= analyze_after:
+            timed_execute(cursor, f"ANALYZE {table}")
         return
     cursor.execute(
         """SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x
@@ -41,7 +60,7 @@ def deferred_indexes(cursor, table, incoming_rows, *, threshold=20_000):
         cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
     for name, _definition in indexes:
         cursor.execute(f'DROP INDEX "{name}"')
-    yield True
+    yield Writes(cursor, rebuilt=True)
     started = time.perf_counter()
     cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
     for _name, definition in indexes:

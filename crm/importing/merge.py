@@ -24,9 +24,6 @@ FILLABLE = ("birth_name", "usage_name", "first_names", "sex")
 KNOWN_COLUMNS = ("row_no", *FILLABLE, "birth_date", "CASE WHEN email <> '' THEN ARRAY[email] ELSE '{}' END AS emails",
                  "CASE WHEN phone <> '' THEN ARRAY[phone] ELSE '{}' END AS phones", "custom", "support_level",
                  "name_key", "search_text", *CONSENTS)  # fmt: skip
-# The statements after an insert plan their joins from the table's statistics: gather
-# them again once an import wrote this many rows (deferred_indexes does when it rebuilt).
-ANALYZE_AFTER_ROWS = 10_000
 
 
 @dataclass
@@ -179,8 +176,8 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=()):
                    USING (row_no)
              WHERE s.addr_key <> ''"""
     )
-    with deferred_indexes(cursor, "crm_address", counts.created) as rebuilt:
-        x(
+    with deferred_indexes(cursor, "crm_address", counts.created) as addresses:
+        addresses.execute(
             """INSERT INTO crm_address (line1, postal_code, city, key, point, geocoded_by, polling_station_code)
                 SELECT * FROM (
                     SELECT DISTINCT ON (addr_key) line1, postal_code, city, addr_key,
@@ -201,33 +198,26 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=()):
                  WHERE (crm_address.point IS NULL AND EXCLUDED.point IS NOT NULL)
                     OR (crm_address.polling_station_code = '' AND EXCLUDED.polling_station_code <> '')"""
         )
-        written = cursor.rowcount
-    # Addresses the file gave no position for: the national address reference, if loaded.
-    if scalar("SELECT EXISTS (SELECT 1 FROM public.geocoding_addressreference)"):
-        x(
-            f"""UPDATE crm_address a SET point = r.point, geocoded_by = 'ban'
-                  FROM public.geocoding_addressreference r, (SELECT DISTINCT addr_key FROM {STAGING}) s
-                 WHERE a.key = s.addr_key AND a.point IS NULL
-                   AND r.match_key = split_part(a.key, '|', 1) || '|' || split_part(a.key, '|', 2)"""
-        )
-        written += cursor.rowcount
-    if written >= ANALYZE_AFTER_ROWS and not rebuilt:
-        x("ANALYZE crm_address")
+        # Addresses the file gave no position for: the national address reference, if loaded.
+        if scalar("SELECT EXISTS (SELECT 1 FROM public.geocoding_addressreference)"):
+            addresses.execute(
+                f"""UPDATE crm_address a SET point = r.point, geocoded_by = 'ban'
+                      FROM public.geocoding_addressreference r, (SELECT DISTINCT addr_key FROM {STAGING}) s
+                     WHERE a.key = s.addr_key AND a.point IS NULL
+                       AND r.match_key = split_part(a.key, '|', 1) || '|' || split_part(a.key, '|', 2)"""
+            )
     # Each household of the file once (many rows share one), with its address.
     x(
         """CREATE TEMP TABLE import_homes ON COMMIT DROP AS
             SELECT w.addr_key, w.line2, a.id AS address_id
               FROM (SELECT DISTINCT addr_key, line2 FROM import_wanting) w JOIN crm_address a ON a.key = w.addr_key"""
     )
-    with deferred_indexes(cursor, "crm_household", counts.created) as rebuilt:
-        x(
+    with deferred_indexes(cursor, "crm_household", counts.created) as households:
+        households.execute(
             """INSERT INTO crm_household (address_id, label) SELECT address_id, line2 FROM import_homes
                  ORDER BY address_id
                 ON CONFLICT (address_id, label) DO NOTHING"""
         )
-        written = cursor.rowcount
-    if written >= ANALYZE_AFTER_ROWS and not rebuilt:
-        x("ANALYZE crm_household")
     x(
         """CREATE TEMP TABLE import_home_ids ON COMMIT DROP AS
             SELECT m.addr_key, m.line2, h.id AS household_id
