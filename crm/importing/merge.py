@@ -151,7 +151,7 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=()):
     sequence = scalar("SELECT pg_get_serial_sequence('crm_contact', 'id')")
     x(
         f"""CREATE TEMP TABLE import_new ON COMMIT DROP AS
-            SELECT s.row_no, nextval(%s::regclass) AS id
+            SELECT s.row_no, nextval(%s::regclass) AS id, s.row_hash
               FROM {STAGING} s
              WHERE NOT EXISTS (SELECT 1 FROM import_dups d WHERE d.row_no = s.row_no)
                AND NOT EXISTS (SELECT 1 FROM import_match m WHERE m.row_no = s.row_no)""",
@@ -179,16 +179,14 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=()):
     with deferred_indexes(cursor, "crm_address", counts.created) as addresses:
         addresses.execute(
             """INSERT INTO crm_address (line1, postal_code, city, key, point, geocoded_by, polling_station_code)
-                SELECT * FROM (
-                    SELECT DISTINCT ON (addr_key) line1, postal_code, city, addr_key,
-                           CASE WHEN lon IS NOT NULL THEN ST_SetSRID(ST_MakePoint(lon, lat), 4326) END AS point,
-                           CASE WHEN lon IS NOT NULL THEN 'file' ELSE '' END,
-                           polling_station
-                      FROM import_wanting w
-                     ORDER BY addr_key, lon IS NULL, row_no) a
-                 -- Stored by commune, then by place within it: the buildings of a zone
-                 -- share a few pages of the table, not one page each.
-                 ORDER BY postal_code, city, ST_GeoHash(point), addr_key
+                SELECT DISTINCT ON (addr_key) line1, postal_code, city, addr_key,
+                       CASE WHEN lon IS NOT NULL THEN ST_SetSRID(ST_MakePoint(lon, lat), 4326) END,
+                       CASE WHEN lon IS NOT NULL THEN 'file' ELSE '' END,
+                       polling_station
+                  FROM import_wanting w
+                 -- In the order of the key's unique index: stored in any other (by
+                 -- place, say) a million rows take 60 % longer to index.
+                 ORDER BY addr_key, lon IS NULL, row_no
                 ON CONFLICT (key) DO UPDATE SET
                        point = COALESCE(crm_address.point, EXCLUDED.point),
                        geocoded_by = CASE WHEN crm_address.point IS NULL THEN EXCLUDED.geocoded_by
@@ -250,12 +248,15 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=()):
                        FROM import_dups d LEFT JOIN import_new n ON n.row_no = d.canonical
                        LEFT JOIN import_match m ON m.row_no = d.canonical"""
     )
+    x("ANALYZE import_rows")
     # Every row that went into a contact: the same row in a later file is skipped.
     with deferred_indexes(cursor, "crm_importedrow", counts.created):
         x(
             f"""INSERT INTO crm_importedrow (contact_id, row_hash)
+                SELECT id, row_hash FROM import_new
+                UNION ALL
                 SELECT r.contact_id, s.row_hash FROM import_rows r JOIN {STAGING} s USING (row_no)
-                 WHERE r.contact_id IS NOT NULL"""
+                 WHERE NOT r.is_new AND r.contact_id IS NOT NULL"""
         )
     merged_rows = scalar("SELECT count(*) FROM import_rows WHERE NOT is_new AND contact_id IS NOT NULL")
     counts.merged = merged_rows + len(skipped)
@@ -307,6 +308,15 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=()):
     if skipped:
         with_rows = counts.created + merged_rows > 0
         counts.located = _located_with_skipped(cursor, scalar, job_id, skipped, with_rows=with_rows)
+    elif base_is_empty:
+        # Everyone of the file is new: found by their import, without the temporary
+        # import_rows, the query runs in parallel (1M rows: 1 s instead of 3.5 s).
+        counts.located = scalar(
+            """SELECT count(*) FROM crm_contact c JOIN crm_household h ON h.id = c.household_id
+                      JOIN crm_address a ON a.id = h.address_id
+                WHERE c.import_job_id = %s AND a.point IS NOT NULL""",
+            [job_id],
+        )
     else:
         counts.located = scalar(
             """SELECT count(*) FROM (SELECT DISTINCT r.contact_id FROM import_rows r
