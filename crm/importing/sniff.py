@@ -176,7 +176,9 @@ def _after_last_line_end(buffer):
 
 def _rows_in(block, shape):
     """Rows in a block that ends with a line end, as csv.reader counts them."""
-    if b'"' not in block and block.count(b"\r") == block.count(b"\r\n"):
+    # Latin-1 turns each byte into one character, and in BLOCK_ENCODINGS quotes, NULs
+    # and line ends are single bytes: the same test as for a decoded block.
+    if plain(block.decode("latin-1")):
         return block.count(b"\n")
     text = block.decode(shape.encoding, errors="replace")
     return sum(1 for _ in csv.reader(io.StringIO(text, newline=""), delimiter=shape.delimiter))
