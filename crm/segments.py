@@ -27,7 +27,7 @@ import operator
 from functools import reduce
 
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, Lookup, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from .models import Address, Contact, Tag
@@ -156,15 +156,27 @@ def contacts_matching(filters):
 FEW_ADDRESSES = 20_000
 
 
+class AnyOf(Lookup):
+    """`column = ANY(%s)` with a list of ids as one array parameter."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*lhs_params, list(self.rhs)]
+
+
 def _living_at(qs, addresses):
     """The contacts of `qs` living at one of `addresses`. Few addresses: their ids are
     read first (through the spatial index), then their households and people through
     theirs. Joined in one query, PostgreSQL would read every household of the base to
-    find the few inside (on the 1M-contact bench, Orléans: 25 ms instead of 90); with
+    find the few inside (on the 1M-contact bench, Orléans: 20 ms instead of 90); with
     many addresses, that one pass is the faster way."""
     ids = list(addresses.values_list("pk", flat=True)[: FEW_ADDRESSES + 1])
     if len(ids) <= FEW_ADDRESSES:
-        return qs.filter(household__address_id__in=ids)
+        # One array parameter: IN with thousands of them takes longer to plan than to run.
+        return qs.filter(AnyOf(F("household__address_id"), ids))
     return qs.filter(household__address__in=addresses)
 
 

@@ -142,6 +142,8 @@ def test_segment_filters_combine(campaign, monkeypatch, few_addresses):
         )
         filters = {"polygon": orleans, "consent": {"sms": True}, "tags": ["bénévole"]}
         assert list(contacts_matching(filters)) == [a]
+        empty = {"type": "Polygon", "coordinates": [[[-30, 40], [-29, 40], [-29, 41], [-30, 40]]]}  # at sea
+        assert list(contacts_matching({"polygon": empty})) == []
         assert set(contacts_matching({"support_min": 5})) == {a, b}
         assert list(contacts_matching({"search": "elan"})) == [a]
         with pytest.raises(BadFilters) as bad:
