@@ -126,10 +126,10 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # PostgreSQL's default random_page_cost (4) prices a page read by an index as a seek of
 # a spinning disk; on SSDs, or with the base in memory, it makes the planner read every
 # household of the base to find the few inside a zone (crm/segments.py). 1.1 is the
-# usual value for SSD; DB_RANDOM_PAGE_COST sets another for each connection.
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-    f"-c random_page_cost={env.float('DB_RANDOM_PAGE_COST', default=1.1)}"
-)
+# usual value for SSD; DB_RANDOM_PAGE_COST sets another for each connection, or, empty,
+# leaves the server's (a pooler such as PgBouncer refuses startup options by default).
+if DB_RANDOM_PAGE_COST := env("DB_RANDOM_PAGE_COST", default="1.1"):
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c random_page_cost={float(DB_RANDOM_PAGE_COST)}"
 # A pool per process (psycopg_pool, through Django's "pool" option) reuses a few
 # connections for all of its threads (HTTP_THREADS, Celery's, Channels'), instead of
 # one persistent connection (CONN_MAX_AGE) per thread that ever ran a query.
