@@ -43,6 +43,8 @@ CHUNK_ROWS = 5000
 BLOCK_BYTES = 1 << 20
 # Files this big are cleaned by worker processes (one per core) while this one reads.
 PARALLEL_ROWS = 50_000
+# Whether those processes are forked (see _cleaning_pool) rather than spawned.
+FORK = sys.platform == "linux"
 
 
 class ImportRefused(ValueError):
@@ -266,7 +268,7 @@ def _cleaning_pool(processes, cleaner, cleaner_kwargs):
     process's database connection and never uses it; it leaves through os._exit, so
     no destructor closes it under the import's open transaction. Elsewhere (fork is
     unsafe on macOS) they are spawned and build their own cleaner."""
-    if sys.platform == "linux":
+    if FORK:
         return ProcessPoolExecutor(
             max_workers=processes,
             mp_context=multiprocessing.get_context("fork"),

@@ -475,7 +475,8 @@ def test_command_prints_the_summary_line_and_report_path(campaign, tmp_path, cap
     assert lines[-1].endswith("-rejected.csv")
 
 
-def test_big_files_are_cleaned_in_worker_processes_with_the_same_result(campaign, tmp_path, monkeypatch):
+@pytest.mark.parametrize("fork", [True, False])  # forked on Linux, spawned elsewhere
+def test_big_files_are_cleaned_in_worker_processes_with_the_same_result(campaign, tmp_path, monkeypatch, fork):
     from bench.synthetic import write_voter_file
     from tests.conftest import SHARED
 
@@ -487,6 +488,7 @@ def test_big_files_are_cleaned_in_worker_processes_with_the_same_result(campaign
     with tenant_context(campaign):
         Contact.objects.all().delete()
     monkeypatch.setattr(pipeline, "PARALLEL_ROWS", 1000)
+    monkeypatch.setattr(pipeline, "FORK", fork)
     monkeypatch.setattr(pipeline, "BLOCK_BYTES", 20_000)  # about 150 rows per block
     parallel = do_import(campaign, path)
     assert (parallel.created_count, parallel.merged_count, parallel.rejected_count) == (
