@@ -18,10 +18,10 @@ log = logging.getLogger(__name__)
 
 class Writes:
     """What deferred_indexes yields: statements run through execute() count the rows
-    they wrote. rebuilt: whether the indexes are rebuilt at the end."""
+    they wrote."""
 
-    def __init__(self, cursor, rebuilt):
-        self.cursor, self.rebuilt, self.rows = cursor, rebuilt, 0
+    def __init__(self, cursor):
+        self.cursor, self.rows = cursor, 0
 
     def execute(self, sql, params=None):
         timed_execute(self.cursor, sql, params)
@@ -37,7 +37,7 @@ def deferred_indexes(cursor, table, incoming_rows, *, threshold=20_000, analyze_
     cursor.execute("SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE oid = %s::regclass", [table])
     existing = cursor.fetchone()[0]
     if incoming_rows < threshold or incoming_rows < existing:
-        writes = Writes(cursor, rebuilt=False)
+        writes = Writes(cursor)
         yield writes
         if writes.rows >= analyze_after:
             timed_execute(cursor, f"ANALYZE {table}")
@@ -60,7 +60,7 @@ def deferred_indexes(cursor, table, incoming_rows, *, threshold=20_000, analyze_
         cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
     for name, _definition in indexes:
         cursor.execute(f'DROP INDEX "{name}"')
-    yield Writes(cursor, rebuilt=True)
+    yield Writes(cursor)
     started = time.perf_counter()
     cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
     for _name, definition in indexes:
@@ -85,13 +85,19 @@ _BINARY_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 _BINARY_COPY_TRAILER = b"\xff\xff"
 
 
+def network_order(numbers):
+    """An array('q') turned to or from PostgreSQL's byte order for bigints (int8send,
+    binary COPY): big-endian. Swapped in place, returned."""
+    if sys.byteorder == "little":
+        numbers.byteswap()
+    return numbers
+
+
 def copy_bigints(cursor, table, column, values):
     """COPY a sequence of 64-bit integers into one bigint column, in COPY's binary
     format built with slice assignments (a million values: milliseconds, where
     formatting them as text and parsing it back takes most of a second)."""
-    numbers = array("q", values)
-    if sys.byteorder == "little":
-        numbers.byteswap()
+    numbers = network_order(array("q", values))
     raw, count = numbers.tobytes(), len(numbers)
     rows = bytearray(14 * count)  # 2 bytes of field count, 4 of length, 8 of value
     rows[1::14] = b"\x01" * count

@@ -33,6 +33,7 @@ from crm.geocoding import online as online_geocoding
 from crm.models import CrmSettings, ImportJob
 
 from . import workers
+from .bulk import network_order
 from .mapping import guess_mapping, validate_mapping
 from .merge import copy_statement, create_staging, merge
 from .rows import RowCleaner, clean_block, clean_chunk
@@ -292,9 +293,7 @@ def _imported_rows():
         # (a cursor or COPY) take seconds to come through; this takes milliseconds.
         cursor.execute("SELECT string_agg(int8send(row_hash), ''::bytea) FROM crm_importedrow")
         hashes.frombytes(cursor.fetchone()[0] or b"")
-    if sys.byteorder == "little":
-        hashes.byteswap()
-    return hashes
+    return network_order(hashes)
 
 
 def _geocode_online(job):
