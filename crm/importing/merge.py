@@ -311,19 +311,20 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=()):
     elif base_is_empty:
         # Everyone of the file is new: found by their import, without the temporary
         # import_rows, the query runs in parallel (1M rows: 1 s instead of 3.5 s).
-        counts.located = scalar(
-            """SELECT count(*) FROM crm_contact c JOIN crm_household h ON h.id = c.household_id
-                      JOIN crm_address a ON a.id = h.address_id
-                WHERE c.import_job_id = %s AND a.point IS NOT NULL""",
-            [job_id],
-        )
+        counts.located = _located(scalar, "c.import_job_id = %s", [job_id])
     else:
-        counts.located = scalar(
-            """SELECT count(*) FROM (SELECT DISTINCT r.contact_id FROM import_rows r
-                      JOIN crm_contact c ON c.id = r.contact_id JOIN crm_household h ON h.id = c.household_id
-                      JOIN crm_address a ON a.id = h.address_id WHERE a.point IS NOT NULL) located"""
-        )
+        counts.located = _located(scalar, "c.id IN (SELECT contact_id FROM import_rows)")
     return counts
+
+
+def _located(scalar, which, params=None):
+    """How many contacts `which` (a condition on c, crm_contact) selects have a point."""
+    return scalar(
+        f"""SELECT count(*) FROM crm_contact c JOIN crm_household h ON h.id = c.household_id
+                   JOIN crm_address a ON a.id = h.address_id
+             WHERE a.point IS NOT NULL AND {which}""",
+        params,
+    )
 
 
 def _located_with_skipped(cursor, scalar, job_id, skipped, *, with_rows):
@@ -338,11 +339,8 @@ def _located_with_skipped(cursor, scalar, job_id, skipped, *, with_rows):
     timed_execute(cursor, f"ANALYZE {table}")
     # import_rows is temporary: read only when some rows were not skipped.
     rows = "UNION ALL SELECT contact_id FROM import_rows" if with_rows else ""
-    located = scalar(
-        f"""SELECT count(*) FROM crm_contact c JOIN crm_household h ON h.id = c.household_id
-                   JOIN crm_address a ON a.id = h.address_id
-             WHERE a.point IS NOT NULL
-               AND c.id IN (SELECT i.contact_id FROM crm_importedrow i JOIN {table} k USING (row_hash) {rows})"""
+    located = _located(
+        scalar, f"c.id IN (SELECT i.contact_id FROM crm_importedrow i JOIN {table} k USING (row_hash) {rows})"
     )
     timed_execute(cursor, f"DROP TABLE {table}")
     return located
