@@ -241,13 +241,13 @@ def cleaned_parts(path, shape, cleaner_kwargs, *, parallel):
         parts = ((chunk,) for chunk in _chunks(rows, CHUNK_ROWS))
         inline, in_worker = clean_chunk, workers.clean_in_worker
     processes = max(2, os.cpu_count() or 2)
-    cleaner = RowCleaner(**cleaner_kwargs)
     if parallel:
         try:
-            pool = _cleaning_pool(processes, cleaner, cleaner_kwargs)
+            pool = _cleaning_pool(processes, cleaner_kwargs)
         except (OSError, ValueError, AssertionError):  # e.g. no child processes allowed here
             parallel = False
     if not parallel:
+        cleaner = RowCleaner(**cleaner_kwargs)
         for part in parts:
             yield inline(cleaner, *part)
         return
@@ -262,7 +262,7 @@ def cleaned_parts(path, shape, cleaner_kwargs, *, parallel):
             yield pending.popleft().result()
 
 
-def _cleaning_pool(processes, cleaner, cleaner_kwargs):
+def _cleaning_pool(processes, cleaner_kwargs):
     """Processes that clean parts of the file. On Linux they are forked: copies of this
     process, Django set up and the cleaner built, known rows included (spawning one
     sets Django up again, 1.5 s before the first row). A forked process inherits this
@@ -274,7 +274,7 @@ def _cleaning_pool(processes, cleaner, cleaner_kwargs):
             max_workers=processes,
             mp_context=multiprocessing.get_context("fork"),
             initializer=workers.use_cleaner,
-            initargs=(cleaner,),
+            initargs=(RowCleaner(**cleaner_kwargs),),
         )
     return ProcessPoolExecutor(
         max_workers=processes,
