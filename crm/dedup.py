@@ -21,22 +21,22 @@ class DuplicatePair:
 
 def find_duplicates(limit=500):
     """Pairs of contacts that are probably one person, surest first."""
+
+    def same(condition):
+        return f"""SELECT a.id, b.id FROM crm_contact a JOIN crm_contact b ON a.id < b.id AND {condition}
+                    WHERE a.erased_at IS NULL AND b.erased_at IS NULL ORDER BY a.id, b.id LIMIT %s"""  # noqa: S608
+
     queries = [
-        ("email", "a.email <> '' AND a.email = b.email"),
-        ("phone", "a.phone <> '' AND a.phone = b.phone"),
-        (
-            "name_birth_date",
-            "a.name_key <> '' AND a.name_key = b.name_key AND a.birth_date = b.birth_date",
-        ),
+        ("email", same("a.email <> '' AND a.email = b.email")),
+        ("email", _among_others("email")),
+        ("phone", same("a.phone <> '' AND a.phone = b.phone")),
+        ("phone", _among_others("phone")),
+        ("name_birth_date", same("a.name_key <> '' AND a.name_key = b.name_key AND a.birth_date = b.birth_date")),
     ]
     pairs, seen = [], set()
     with connection.cursor() as cursor:
-        for reason, condition in queries:
-            cursor.execute(
-                f"""SELECT a.id, b.id FROM crm_contact a JOIN crm_contact b ON a.id < b.id AND {condition}
-                     WHERE a.erased_at IS NULL AND b.erased_at IS NULL ORDER BY a.id, b.id LIMIT %s""",  # noqa: S608
-                [limit],
-            )
+        for reason, query in queries:
+            cursor.execute(query, [limit])
             for keep, other in cursor.fetchall():
                 if (keep, other) not in seen:
                     seen.add((keep, other))
@@ -58,6 +58,19 @@ def find_duplicates(limit=500):
                 seen.add((keep, other))
                 pairs.append(DuplicatePair(keep, other, "similar_name_same_address", round(similarity, 2)))
     return pairs[:limit]
+
+
+def _among_others(kind):
+    """Pairs of people one of whom has, among its other e-mails (phones), the other's
+    e-mail (phone) or one of its other ones."""
+    others = f"other_{kind}s"
+    return f"""WITH o AS (SELECT id, unnest({others}) AS value FROM crm_contact
+                           WHERE NOT ({others} = '{{}}') AND erased_at IS NULL)
+               SELECT DISTINCT LEAST(o.id, c.id), GREATEST(o.id, c.id) FROM o JOIN crm_contact c
+                   ON c.id <> o.id AND c.erased_at IS NULL AND c.{kind} = o.value
+               UNION
+               SELECT LEAST(o.id, p.id), GREATEST(o.id, p.id) FROM o JOIN o p ON p.value = o.value AND o.id < p.id
+               ORDER BY 1, 2 LIMIT %s"""  # noqa: S608
 
 
 FILL_FIELDS = ("birth_name", "usage_name", "first_names", "sex", "email", "phone", "opinion_notes")

@@ -204,6 +204,10 @@ class Contact(models.Model):
             models.Index(fields=["name_key", "birth_date"], name="crm_contact_name_birth"),
             GinIndex(fields=["search_text"], name="crm_contact_search_trgm", opclasses=["gin_trgm_ops"]),
             GinIndex(fields=["custom_fields"], name="crm_contact_custom_fields"),
+            # Few people have other e-mails or phones: the import and the duplicate finder
+            # look them up there too, through these small indexes.
+            GinIndex(fields=["other_emails"], name="crm_contact_other_emails", condition=~models.Q(other_emails=[])),
+            GinIndex(fields=["other_phones"], name="crm_contact_other_phones", condition=~models.Q(other_phones=[])),
         ]
 
     def __str__(self):

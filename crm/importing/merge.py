@@ -122,8 +122,8 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=()):
         if not cursor.rowcount:
             break
 
-    # 3. Already in the base? Same e-mail, else same phone, else same name and birth
-    #    date, else same name at the same address.
+    # 3. Already in the base? Same e-mail, else same phone (a contact's other ones
+    #    count), else same name and birth date, else same name at the same address.
     base_is_empty = not scalar("SELECT EXISTS (SELECT 1 FROM crm_contact)")
     if base_is_empty:
         x("CREATE TEMP TABLE import_match (row_no integer, contact_id bigint) ON COMMIT DROP")
@@ -347,10 +347,11 @@ def _located_with_skipped(cursor, scalar, job_id, skipped, *, with_rows):
 
 
 def _match_query(scalar):
-    """Rows of the file matching a contact by e-mail, else phone, else name and birth
-    date: (row_no, lowest matching contact id). A file small next to the base looks its
-    people up in the base's indexes; a big one reads the base once, grouped by key
-    (a million index lookups take four times as long)."""
+    """Rows of the file matching a contact by e-mail (its own, else one of its others),
+    else phone (the same way), else name and birth date: (row_no, lowest matching
+    contact id). A file small next to the base looks its people up in the base's
+    indexes; a big one reads the base once, grouped by key (a million index lookups
+    take four times as long)."""
     rows, base = (
         scalar("SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE oid = %s::regclass", [table])
         for table in (f"pg_temp.{STAGING}", "crm_contact")
@@ -362,25 +363,51 @@ def _match_query(scalar):
                       JOIN crm_contact c ON c.email = s.email WHERE s.email <> '' AND c.email <> ''
                     UNION ALL
                     SELECT s.row_no, c.id, 2 FROM {STAGING} s
-                      JOIN crm_contact c ON c.phone = s.phone WHERE s.phone <> '' AND c.phone <> ''
+                      JOIN crm_contact c ON {_among_others("email")} WHERE s.email <> ''
                     UNION ALL
                     SELECT s.row_no, c.id, 3 FROM {STAGING} s
+                      JOIN crm_contact c ON c.phone = s.phone WHERE s.phone <> '' AND c.phone <> ''
+                    UNION ALL
+                    SELECT s.row_no, c.id, 4 FROM {STAGING} s
+                      JOIN crm_contact c ON {_among_others("phone")} WHERE s.phone <> ''
+                    UNION ALL
+                    SELECT s.row_no, c.id, 5 FROM {STAGING} s
                       JOIN crm_contact c ON c.name_key = s.name_key AND c.birth_date = s.birth_date
                      WHERE s.name_key <> '' AND s.birth_date IS NOT NULL
                 ) m
                  WHERE {not_dup.format("m")}
                  ORDER BY row_no, kind, contact_id"""
-    return f"""SELECT s.row_no, COALESCE(e.id, p.id, n.id) AS contact_id
+    found = "COALESCE(e.id, oe.id, p.id, op.id, n.id)"
+    return f"""SELECT s.row_no, {found} AS contact_id
                   FROM {STAGING} s
                   LEFT JOIN (SELECT email, min(id) AS id FROM crm_contact WHERE email <> ''
                               GROUP BY email) e ON s.email <> '' AND e.email = s.email
+                  LEFT JOIN ({_others_grouped("email")}) oe ON s.email <> '' AND oe.value = s.email
                   LEFT JOIN (SELECT phone, min(id) AS id FROM crm_contact WHERE phone <> ''
                               GROUP BY phone) p ON s.phone <> '' AND p.phone = s.phone
+                  LEFT JOIN ({_others_grouped("phone")}) op ON s.phone <> '' AND op.value = s.phone
                   LEFT JOIN (SELECT name_key, birth_date, min(id) AS id FROM crm_contact
                               WHERE name_key <> '' AND birth_date IS NOT NULL
                               GROUP BY name_key, birth_date) n
                          ON s.name_key <> '' AND n.name_key = s.name_key AND n.birth_date = s.birth_date
-                 WHERE COALESCE(e.id, p.id, n.id) IS NOT NULL AND {not_dup.format("s")}"""
+                 WHERE {found} IS NOT NULL AND {not_dup.format("s")}"""
+
+
+# The condition of the partial indexes crm_contact_other_emails/_phones, written as
+# Django writes it, so that the planner sees the index applies.
+def _has_others(kind, contact="c"):
+    return f"NOT ({contact}.other_{kind}s = '{{}}')"
+
+
+def _among_others(kind, contact="c", row="s"):
+    """`row`'s e-mail (phone) is one of `contact`'s other ones."""
+    return f"{_has_others(kind, contact)} AND {contact}.other_{kind}s @> ARRAY[{row}.{kind}]::varchar[]"
+
+
+def _others_grouped(kind):
+    """(value, lowest id of a contact holding it among its other e-mails or phones)."""
+    return f"""SELECT v.value, min(c.id) AS id FROM crm_contact c CROSS JOIN LATERAL unnest(c.other_{kind}s) v(value)
+                WHERE {_has_others(kind)} GROUP BY v.value"""
 
 
 BLANK = "''"

@@ -8,6 +8,7 @@ import json
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from sendgrid.helpers.eventwebhook import EventWebhook
 
@@ -98,11 +99,11 @@ def twilio_signature_ok(url, params, signature):
 def apply_inbound_sms(params):
     """An answer "STOP" opts the number out of SMS; returns the number of people opted out."""
     sid, number = params.get("MessageSid", ""), params.get("From", "")
-    if not sid or not first_time("twilio", sid):
+    if not sid or not number or not first_time("twilio", sid):
         return 0
     if params.get("Body", "").strip().upper() not in STOP_WORDS:
         return 0
-    people = list(Contact.objects.filter(phone=number, erased_at__isnull=True))
+    people = list(Contact.objects.filter(Q(phone=number) | Q(other_phones__contains=[number]), erased_at__isnull=True))
     for contact in people:
         consent.opt_out(contact, source="sms:STOP")  # every channel at once
     return len(people)

@@ -117,6 +117,20 @@ def test_duplicates_are_found_and_merging_keeps_every_record(campaign, admin):
         assert AuditEntry.objects.filter(action="contacts.merged", target_id=str(a.pk)).exists()
 
 
+def test_a_persons_other_emails_and_phones_count_as_theirs_for_duplicates(campaign):
+    with tenant_context(campaign):
+        a = Contact.objects.create(birth_name="Roux", email="anne@x.fr", other_emails=["anne.roux@travail.fr"])
+        b = Contact.objects.create(birth_name="Roux", first_names="A.", email="anne.roux@travail.fr")
+        c = Contact.objects.create(birth_name="Roux", other_emails=["anne.roux@travail.fr"])  # others shared
+        d = Contact.objects.create(birth_name="Petit", phone="+33612345678")
+        e = Contact.objects.create(birth_name="Petit", other_phones=["+33700000001", "+33612345678"])
+        Contact.objects.create(birth_name="Seul", other_emails=["seul@x.fr"], other_phones=["+33700000009"])
+        gone = Contact.objects.create(birth_name="Effacé", other_emails=["anne@x.fr"], erased_at=timezone.now())
+        pairs = {(p.keep_id, p.other_id): p.reason for p in dedup.find_duplicates()}
+        assert pairs == {(a.pk, b.pk): "email", (a.pk, c.pk): "email", (b.pk, c.pk): "email", (d.pk, e.pk): "phone"}
+        assert gone.pk not in {i for pair in pairs for i in pair}
+
+
 @pytest.mark.parametrize("few_addresses", [20_000, 0])  # addresses read first, or one join
 def test_segment_filters_combine(campaign, monkeypatch, few_addresses):
     from crm import segments

@@ -279,7 +279,7 @@ def test_a_second_file_completes_known_people_without_duplicating_them(campaign,
 
 
 @pytest.mark.parametrize("small_next_to_the_base", [False, True])
-def test_known_people_are_found_by_email_then_phone_then_name_and_birth_date(
+def test_known_people_are_found_by_email_then_phone_their_other_ones_too_then_name_and_birth_date(
     campaign, tmp_path, caplog, small_next_to_the_base
 ):
     # Two ways to find them (index lookups for a file small next to the base, one pass
@@ -290,6 +290,11 @@ def test_known_people_are_found_by_email_then_phone_then_name_and_birth_date(
         z = Contact.objects.create(birth_name="LEFÈVRE", first_names="Élodie", birth_date=dt.date(1980, 1, 31))
         Contact.objects.create(birth_name="WAGNER", first_names="Cy", email="x@exemple.fr")  # same e-mail, later
         Contact.objects.create(birth_name="VIDAL", first_names="Di", phone="+33633333333")
+        u = Contact.objects.create(birth_name="URBAIN", first_names="Eva", email="eva@exemple.fr",
+                                   other_emails=["eva.pro@exemple.fr"])  # fmt: skip
+        v = Contact.objects.create(birth_name="VALLET", first_names="Fa", phone="+33644444444",
+                                   other_phones=["+33755555555"])  # fmt: skip
+        Contact.objects.create(birth_name="WALTER", first_names="Gi", phone="+33622222222")
         if small_next_to_the_base:
             Contact.objects.bulk_create([Contact(first_names=f"Voisin {i}") for i in range(20)])
             with connection.cursor() as cursor:
@@ -301,15 +306,18 @@ def test_known_people_are_found_by_email_then_phone_then_name_and_birth_date(
         ["AUTRE", "Encore", "", "06.11.11.11.11", "", "r2"],
         ["LEFEVRE", "Elodie Marie", "31/01/1980", "", "", "r3"],
         ["NOUVEAU", "Léon", "", "", "", "r4"],
+        ["AUTRE", "Cinq", "", "06 22 22 22 22", "Eva.Pro@exemple.fr", "r5"],  # Eva's other e-mail wins too
+        ["AUTRE", "Six", "", "07 55 55 55 55", "", "r6"],  # Fa's other phone
     ]
     caplog.set_level(logging.DEBUG, logger="crm.importing.bulk")
     job = do_import(campaign, write_csv(tmp_path / "x.csv", rows, header=header))
     assert ("DISTINCT ON (row_no)" in caplog.text) == small_next_to_the_base
-    assert (job.created_count, job.merged_count) == (1, 3)
+    assert (job.created_count, job.merged_count) == (1, 5)
     with tenant_context(campaign):
         assert Contact.objects.count() == before + 1
         found = {c.custom_fields.get("Repère"): c.pk for c in Contact.objects.exclude(custom_fields={})}
         assert found["r1"] == x.pk and found["r2"] == y.pk and found["r3"] == z.pk
+        assert found["r5"] == u.pk and found["r6"] == v.pk
         assert Contact.objects.get(pk=x.pk).phone == "+33633333333"  # blank before: filled
 
 

@@ -169,3 +169,23 @@ def test_scheduled_sms_starts_when_due_and_the_console_outbox_is_shown_to_the_te
         client.force_login(organizer)
     page = client.get("/messages/").content.decode()
     assert "SMS envoyés par la console" in page and "+33612345678" in page and "STOP au 36180" in page
+
+
+def test_stop_from_a_persons_other_number_opts_them_out_and_a_stop_without_number_nobody(campaign, settings):
+    settings.TWILIO_AUTH_TOKEN = "secret"
+    with tenant_context(campaign):
+        zoe = Contact.objects.create(first_names="Zoé", phone="+33612345678", other_phones=["+33781000001"],
+                                     consent_sms=True)  # fmt: skip
+        noel = Contact.objects.create(first_names="Noël", email="noel@exemple.fr", consent_sms=True)  # no phone
+    client = Client(HTTP_HOST=host_of(campaign))
+    url = f"http://{host_of(campaign)}/messages/sms/entrant/"
+    for params in ({"MessageSid": "SM2", "From": "", "Body": "STOP"},
+                   {"MessageSid": "SM3", "From": "+33781000001", "Body": "STOP"}):  # fmt: skip
+        data = url + "".join(f"{k}{v}" for k, v in sorted(params.items()))
+        signature = base64.b64encode(hmac.new(b"secret", data.encode(), hashlib.sha1).digest()).decode()
+        answer = client.post("/messages/sms/entrant/", params, headers={"X-Twilio-Signature": signature})
+        assert answer.status_code == 200
+        with tenant_context(campaign):
+            assert Contact.objects.get(pk=noel.pk).consent_sms is True  # a blank number is nobody's
+    with tenant_context(campaign):
+        assert Contact.objects.get(pk=zoe.pk).consent_sms is False
