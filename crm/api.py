@@ -284,11 +284,26 @@ class ContactViewSet(
     @action(detail=True, methods=["post"])
     def merge(self, request, pk=None):
         """Fold contact `other` into this one, keeping every record of both."""
-        keep = self.get_object()
-        other = Contact.objects.filter(pk=parse_id(request.data.get("other")), erased_at__isnull=True).first()
-        if other is None or other.pk == keep.pk:
-            raise ValidationError({"other": [_("Indiquez l'identifiant d'un autre contact.")]})
+        keep, other = self._pair(request)
         return Response(self.get_serializer(dedup.merge_contacts(keep, other, actor=request.user)).data)
+
+    @extend_schema(
+        request=inline_serializer("DistinctRequest", {"other": serializers.IntegerField()}),
+        responses={204: None},
+    )
+    @action(detail=True, methods=["post"])
+    def distinct(self, request, pk=None):
+        """Contact `other` is someone else: the pair is no longer offered as duplicates."""
+        dedup.mark_distinct(*self._pair(request), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _pair(self, request):
+        """This contact and the one the body names as `other`, which must be another."""
+        contact = self.get_object()
+        other = Contact.objects.filter(pk=parse_id(request.data.get("other")), erased_at__isnull=True).first()
+        if other is None or other.pk == contact.pk:
+            raise ValidationError({"other": [_("Indiquez l'identifiant d'un autre contact.")]})
+        return contact, other
 
 
 class DuplicatePairSerializer(serializers.Serializer):

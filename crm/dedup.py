@@ -6,7 +6,7 @@ from django.db import connection, transaction
 
 from campaigns.accounts.models import AuditEntry
 
-from .models import ConsentEvent, Contact, ImportedRow, Interaction
+from .models import ConsentEvent, Contact, DistinctPair, ImportedRow, Interaction
 
 NEAR_DUPLICATE_SIMILARITY = 0.6
 
@@ -20,37 +20,26 @@ class DuplicatePair:
 
 
 def find_duplicates(limit=500):
-    """Pairs of contacts that are probably one person, surest first."""
-
-    def same(condition):
-        return f"""SELECT a.id, b.id FROM crm_contact a JOIN crm_contact b ON a.id < b.id AND {condition}
-                    WHERE a.erased_at IS NULL AND b.erased_at IS NULL ORDER BY a.id, b.id LIMIT %s"""  # noqa: S608
-
-    queries = [
-        ("email", same("a.email <> '' AND a.email = b.email")),
-        ("email", _among_others("email")),
-        ("phone", same("a.phone <> '' AND a.phone = b.phone")),
-        ("phone", _among_others("phone")),
-        ("name_birth_date", same("a.name_key <> '' AND a.name_key = b.name_key AND a.birth_date = b.birth_date")),
-    ]
+    """Pairs of contacts that are probably one person, surest first, leaving out the
+    pairs the team said are two people (DistinctPair)."""
     pairs, seen = [], set()
     with connection.cursor() as cursor:
-        for reason, query in queries:
-            cursor.execute(query, [limit])
+        for reason, values in _SHARED_VALUES:
+            cursor.execute(_sharing(values), [limit])
             for keep, other in cursor.fetchall():
                 if (keep, other) not in seen:
                     seen.add((keep, other))
                     pairs.append(DuplicatePair(keep, other, reason))
         # Near duplicates: similar names (trigrams) in the same building.
         cursor.execute(
-            """SELECT a.id, b.id, similarity(a.search_text, b.search_text)
+            f"""SELECT a.id, b.id, similarity(a.search_text, b.search_text)
                  FROM crm_contact a
                  JOIN crm_household ha ON ha.id = a.household_id
                  JOIN crm_household hb ON hb.address_id = ha.address_id
                  JOIN crm_contact b ON b.household_id = hb.id AND a.id < b.id
                 WHERE a.erased_at IS NULL AND b.erased_at IS NULL
-                  AND similarity(a.search_text, b.search_text) >= %s
-                ORDER BY 3 DESC LIMIT %s""",
+                  AND similarity(a.search_text, b.search_text) >= %s AND {_NOT_DISTINCT}
+                ORDER BY 3 DESC, 1, 2 LIMIT %s""",  # noqa: S608
             [NEAR_DUPLICATE_SIMILARITY, limit],
         )
         for keep, other, similarity in cursor.fetchall():
@@ -60,17 +49,55 @@ def find_duplicates(limit=500):
     return pairs[:limit]
 
 
-def _among_others(kind):
-    """Pairs of people one of whom has, among its other e-mails (phones), the other's
-    e-mail (phone) or one of its other ones."""
-    others = f"other_{kind}s"
-    return f"""WITH o AS (SELECT id, unnest({others}) AS value FROM crm_contact
-                           WHERE NOT ({others} = '{{}}') AND erased_at IS NULL)
-               SELECT DISTINCT LEAST(o.id, c.id), GREATEST(o.id, c.id) FROM o JOIN crm_contact c
-                   ON c.id <> o.id AND c.erased_at IS NULL AND c.{kind} = o.value
-               UNION
-               SELECT LEAST(o.id, p.id), GREATEST(o.id, p.id) FROM o JOIN o p ON p.value = o.value AND o.id < p.id
-               ORDER BY 1, 2 LIMIT %s"""  # noqa: S608
+def _living(condition):
+    return f"FROM crm_contact WHERE erased_at IS NULL AND {condition}"
+
+
+# (reason, (contact id, value) of every contact): two contacts with one value are
+# probably one person. A contact's other e-mails and phones are its too.
+_SHARED_VALUES = [
+    (
+        "email",
+        f"""SELECT id, email::text AS value {_living("email <> ''")}
+            UNION ALL SELECT id, unnest(other_emails) {_living("NOT (other_emails = '{}')")}""",
+    ),
+    (
+        "phone",
+        f"""SELECT id, phone::text AS value {_living("phone <> ''")}
+            UNION ALL SELECT id, unnest(other_phones) {_living("NOT (other_phones = '{}')")}""",
+    ),
+    (
+        "name_birth_date",
+        f"""SELECT id, name_key || '|' || birth_date::text AS value
+            {_living("name_key <> '' AND birth_date IS NOT NULL")}""",
+    ),
+]
+_NOT_DISTINCT = "NOT EXISTS (SELECT 1 FROM crm_distinctpair n WHERE n.low_id = a.id AND n.high_id = b.id)"
+
+
+def _sharing(values):
+    """Pairs (lower id first) of contacts sharing a value of `values`. The values held
+    twice are found first, by one grouping (a million contacts: a fraction of a
+    second), and only their holders are paired."""
+    return f"""WITH v AS MATERIALIZED ({values}),
+                    shared AS (SELECT v.id, v.value FROM v JOIN (
+                                   SELECT value FROM v GROUP BY value HAVING count(*) > 1) d USING (value))
+               SELECT DISTINCT a.id, b.id FROM shared a JOIN shared b ON b.value = a.value AND a.id < b.id
+                WHERE {_NOT_DISTINCT}
+                ORDER BY 1, 2 LIMIT %s"""  # noqa: S608
+
+
+@transaction.atomic
+def mark_distinct(a, b, *, actor):
+    """The team says `a` and `b` are two people: the duplicates queue stops offering them."""
+    if a.pk == b.pk:
+        raise ValueError("A contact is not distinct from itself.")
+    low, high = sorted((a.pk, b.pk))
+    pair, created = DistinctPair.objects.get_or_create(low_id=low, high_id=high, defaults={"decided_by": actor})
+    if created:
+        AuditEntry.objects.create(actor=actor, action="contacts.distinct", target_type="contact",
+                                  target_id=str(low), data={"other": high})  # fmt: skip
+    return pair
 
 
 FILL_FIELDS = ("birth_name", "usage_name", "first_names", "sex", "email", "phone", "opinion_notes")

@@ -235,6 +235,24 @@ class ImportedRow(models.Model):
     row_hash = models.BigIntegerField()
 
 
+class DistinctPair(models.Model):
+    """Two contacts a person of the team said are not one person (a couple sharing an
+    e-mail, namesakes in one building): the duplicates queue no longer offers them."""
+
+    low = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    high = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("paire distincte")
+        verbose_name_plural = _("paires distinctes")
+        constraints = [
+            models.UniqueConstraint(fields=["low", "high"], name="crm_distinctpair_unique"),
+            models.CheckConstraint(condition=models.Q(low__lt=models.F("high")), name="crm_distinctpair_ordered"),
+        ]
+
+
 class ConsentEvent(models.Model):
     """Every consent given or withdrawn, with where it came from. Never edited."""
 

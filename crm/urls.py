@@ -15,6 +15,7 @@ urlpatterns = [
     path("imports/<int:pk>/rejets.csv", views.import_report, name="import-report"),
     path("doublons/", views.duplicates, name="duplicates"),
     path("doublons/fusionner/", views.merge, name="merge"),
+    path("doublons/distincts/", views.distinct, name="distinct"),
     path("segments/", views.segments, name="segments"),
     path("segments/<int:pk>/export/", views.segment_export, name="segment-export"),
 ]

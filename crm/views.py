@@ -196,13 +196,29 @@ def duplicates(request):
 @require_POST
 @staff_required("crm.write_contacts")
 def merge(request):
+    keep, other = _posted_pair(request)
+    dedup.merge_contacts(keep, other, actor=request.user)
+    messages.success(request, _("%(a)s et %(b)s ne font plus qu'un.") % {"a": keep, "b": other})
+    return redirect_back(request, reverse("crm:duplicates"))
+
+
+@require_POST
+@staff_required("crm.write_contacts")
+def distinct(request):
+    """Two people, not one: the pair leaves the duplicates queue for good."""
+    a, b = _posted_pair(request)
+    dedup.mark_distinct(a, b, actor=request.user)
+    messages.success(request, _("%(a)s et %(b)s restent deux fiches distinctes.") % {"a": a, "b": b})
+    return redirect_back(request, reverse("crm:duplicates"))
+
+
+def _posted_pair(request):
+    """The two contacts of a duplicates-queue form (`keep`, `other`): two, or a 404."""
     keep = get_object_or_404(Contact, pk=parse_id(request.POST.get("keep")))
     other = get_object_or_404(Contact, pk=parse_id(request.POST.get("other")))
     if keep.pk == other.pk:
         raise Http404
-    dedup.merge_contacts(keep, other, actor=request.user)
-    messages.success(request, _("%(a)s et %(b)s ne font plus qu'un.") % {"a": keep, "b": other})
-    return redirect_back(request, reverse("crm:duplicates"))
+    return keep, other
 
 
 @staff_required("crm.read_contacts")

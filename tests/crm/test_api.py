@@ -97,6 +97,24 @@ def test_bad_input_is_answered_field_by_field_and_changes_nothing(campaign, peop
         assert not Contact.objects.filter(birth_name="X").exists()
 
 
+def test_a_pair_marked_distinct_through_the_api_is_no_longer_offered(campaign):
+    with tenant_context(campaign):
+        a = Contact.objects.create(birth_name="Roux", first_names="Anne", email="famille.roux@x.fr")
+        b = Contact.objects.create(birth_name="Roux", first_names="Paul", email="famille.roux@x.fr")
+    client, _ = client_as(campaign, Role.ORGANIZER)
+    listed = client.get("/api/duplicates/").json()
+    assert {"keep_id": a.pk, "other_id": b.pk, "reason": "email", "similarity": 1.0} in listed
+    for bad in ({"other": a.pk}, {"other": "abc"}, {}):
+        answer = client.post(f"/api/contacts/{a.pk}/distinct/", bad, content_type="application/json")
+        assert answer.status_code == 400 and "other" in answer.json()
+    answer = client.post(f"/api/contacts/{b.pk}/distinct/", {"other": a.pk}, content_type="application/json")
+    assert answer.status_code == 204
+    assert not [p for p in client.get("/api/duplicates/").json() if {p["keep_id"], p["other_id"]} == {a.pk, b.pk}]
+    volunteer, _ = client_as(campaign, Role.VOLUNTEER)
+    refused = volunteer.post(f"/api/contacts/{a.pk}/distinct/", {"other": b.pk}, content_type="application/json")
+    assert refused.status_code == 403
+
+
 def test_timeline_gdpr_export_and_erasure(campaign, people):
     admin, _ = client_as(campaign, Role.ADMIN)
     organizer, _ = client_as(campaign, Role.ORGANIZER)

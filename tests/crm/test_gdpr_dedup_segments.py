@@ -117,6 +117,18 @@ def test_duplicates_are_found_and_merging_keeps_every_record(campaign, admin):
         assert AuditEntry.objects.filter(action="contacts.merged", target_id=str(a.pk)).exists()
 
 
+def test_namesakes_in_one_building_marked_distinct_are_no_longer_offered(campaign):
+    with tenant_context(campaign):
+        home = Household.objects.create(address=Address.objects.create(line1="3 rue des Lilas", city="Orléans"))
+        father = Contact.objects.create(birth_name="Martin", first_names="Jean-Pierre", household=home)
+        son = Contact.objects.create(birth_name="MARTIN", first_names="Jean Pierre", household=home)
+        assert [(p.keep_id, p.other_id, p.reason) for p in dedup.find_duplicates()] == [
+            (father.pk, son.pk, "similar_name_same_address")
+        ]
+        dedup.mark_distinct(son, father, actor=None)
+        assert dedup.find_duplicates() == []
+
+
 def test_a_persons_other_emails_and_phones_count_as_theirs_for_duplicates(campaign):
     with tenant_context(campaign):
         a = Contact.objects.create(birth_name="Roux", email="anne@x.fr", other_emails=["anne.roux@travail.fr"])
@@ -129,6 +141,9 @@ def test_a_persons_other_emails_and_phones_count_as_theirs_for_duplicates(campai
         pairs = {(p.keep_id, p.other_id): p.reason for p in dedup.find_duplicates()}
         assert pairs == {(a.pk, b.pk): "email", (a.pk, c.pk): "email", (b.pk, c.pk): "email", (d.pk, e.pk): "phone"}
         assert gone.pk not in {i for pair in pairs for i in pair}
+        dedup.mark_distinct(c, a, actor=None)  # stored lower id first, whichever way given
+        pairs = {(p.keep_id, p.other_id) for p in dedup.find_duplicates()}
+        assert pairs == {(a.pk, b.pk), (b.pk, c.pk), (d.pk, e.pk)}
 
 
 @pytest.mark.parametrize("few_addresses", [20_000, 0])  # addresses read first, or one join

@@ -4,8 +4,8 @@ import pytest
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from campaigns.accounts.models import Role
-from crm.models import Contact, Segment, Tag
+from campaigns.accounts.models import AuditEntry, Role
+from crm.models import Contact, DistinctPair, Segment, Tag
 from tests.conftest import host_of, make_user
 
 
@@ -66,6 +66,26 @@ def test_duplicates_page_lists_the_pair_and_merges_it(campaign, people):
     client.post("/equipe/doublons/fusionner/", {"keep": people[0].pk, "other": people[1].pk})
     with tenant_context(campaign):
         assert not Contact.objects.filter(pk=people[1].pk).exists()
+
+
+def test_two_people_sharing_an_email_are_marked_distinct_and_leave_the_queue(campaign, people):
+    with tenant_context(campaign):  # a couple sharing one address, and a real double of her
+        third = Contact.objects.create(birth_name="Lefèvre", first_names="Marc", email="helene@x.fr")
+    client = client_as(campaign, Role.ORGANIZER)
+    answer = client.post("/equipe/doublons/distincts/", {"keep": people[0].pk, "other": third.pk}, follow=True)
+    html = answer.content.decode()
+    assert "restent deux fiches distinctes" in html
+    listed = {(keep.pk, other.pk) for _pair, keep, other in answer.context["rows"]}
+    assert listed == {(people[0].pk, people[1].pk), (people[1].pk, third.pk)}  # she and he stay apart
+    with tenant_context(campaign):
+        assert AuditEntry.objects.filter(action="contacts.distinct", target_id=str(people[0].pk)).exists()
+    # Asked again, or the wrong way round: still one decision, nothing else changes.
+    client.post("/equipe/doublons/distincts/", {"keep": third.pk, "other": people[0].pk})
+    for bad in ({"keep": people[0].pk, "other": people[0].pk}, {"keep": "x", "other": third.pk}):
+        assert client.post("/equipe/doublons/distincts/", bad).status_code == 404
+    with tenant_context(campaign):
+        assert DistinctPair.objects.count() == 1
+        assert Contact.objects.count() == 3
 
 
 def test_segment_is_created_from_the_form_and_exported(campaign, people):

@@ -106,6 +106,9 @@ BODIES = {
     ("POST", "/api/contacts/{id}/merge/"): lambda w: {"other": w.ids["crm.contact"][1]},
     ("POST", "/equipe/doublons/fusionner/"): lambda w: {"keep": w.ids["crm.contact"][0],
                                                         "other": w.ids["crm.contact"][1]},
+    ("POST", "/api/contacts/{id}/distinct/"): lambda w: {"other": w.ids["crm.contact"][1]},
+    ("POST", "/equipe/doublons/distincts/"): lambda w: {"keep": w.ids["crm.contact"][0],
+                                                        "other": w.ids["crm.contact"][1]},
     ("POST", "/equipe/contacts/{pk}/effacer/"): lambda w: {"reason": "demande écrite"},
     ("POST", "/equipe/contacts/{pk}/opposition/"): lambda w: {"reason": "demande au téléphone"},
 }  # fmt: skip
