@@ -20,7 +20,7 @@ from .forms import ContactSearchForm, MappingForm, SegmentForm, UploadForm
 from .importing.mapping import validate_mapping
 from .importing.pipeline import UploadTooBig, create_job, job_progress, preview, store_upload
 from .importing.sniff import NotATable
-from .models import Contact, ImportJob, SavedMapping, Segment
+from .models import NAME_ORDER, Contact, ImportJob, SavedMapping, Segment
 from .segments import BadFilters, contacts_matching
 
 
@@ -40,7 +40,7 @@ def contact_list(request):
     except BadFilters as exc:
         messages.error(request, str(exc))
         contacts = Contact.objects.none()
-    contacts = contacts.select_related("household__address").order_by("usage_name", "birth_name", "first_names", "id")
+    contacts = contacts.select_related("household__address").order_by(*NAME_ORDER)
     page = Paginator(contacts, 50).get_page(request.GET.get("page"))
     return render(request, "crm/contact_list.html", {"form": form, "page": page, "total": page.paginator.count})
 

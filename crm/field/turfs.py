@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.accounts.models import AuditEntry
 from crm.contacting import recent_household_ids, window_start
-from crm.models import Address, Contact, Household
+from crm.models import NAME_ORDER, Address, Contact, Household
 from crm.normalise import street_key
 
 from .models import FieldReport, Turf, Zone
@@ -275,7 +275,7 @@ def walk_list_for(turf, *, action=None, include_sensitive=False):
         Contact.objects.filter(household__address__in=addresses, erased_at=None)
         .exclude(consent_door=False)
         .only(*fields)
-        .order_by("usage_name", "birth_name", "first_names", "id")
+        .order_by(*NAME_ORDER)
     ):
         people.setdefault(c.household_id, []).append(c)
     done = {}

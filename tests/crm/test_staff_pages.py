@@ -1,11 +1,12 @@
 """The campaign team's contact pages, through the Django test client."""
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
 from campaigns.accounts.models import AuditEntry, Role
-from crm.models import Contact, DistinctPair, Segment, Tag
+from crm.models import NAME_ORDER, Contact, DistinctPair, Segment, Tag
 from tests.conftest import host_of, make_user
 
 
@@ -48,6 +49,24 @@ def test_contact_list_searches_without_accents_and_links_to_the_contact_page(cam
     assert "1 contact" in html and f"/equipe/contacts/{people[0].pk}/" in html
     page = client.get(f"/equipe/contacts/{people[0].pk}/").content.decode()
     assert "Hélène" in page and "Niveau de soutien" in page and "bénévole" in page
+
+
+def test_contact_list_is_in_french_name_order_served_by_an_index(campaign):
+    with tenant_context(campaign):
+        for birth, usage, first in [("ZOLA", "", "Émile"), ("MARTIN", "Dupont", "Marie"), ("ÉTIENNE", "", "Luc"),
+                                    ("de Gaulle", "", "Anne"), ("ABBA", "", "Zoé"), ("abba", "", "Yves")]:  # fmt: skip
+            Contact.objects.create(birth_name=birth, usage_name=usage, first_names=first)
+    client = client_as(campaign, Role.ORGANIZER)
+    listed = [(c.last_name, c.first_names) for c in client.get("/equipe/contacts/").context["page"]]
+    # The name each uses (Marie: her usage name), accents and case set aside, then first names.
+    assert listed == [("abba", "Yves"), ("ABBA", "Zoé"), ("de Gaulle", "Anne"), ("Dupont", "Marie"),
+                      ("ÉTIENNE", "Luc"), ("ZOLA", "Émile")]  # fmt: skip
+    # On a big base the first page must not sort every contact: the order is an index's.
+    with tenant_context(campaign), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = Contact.objects.order_by(*NAME_ORDER)[:50].explain()
+    assert "crm_contact_name_order" in plan and "Sort" not in plan
 
 
 def test_admin_erases_a_contact_from_its_page(campaign, people):
