@@ -26,6 +26,7 @@ import json
 import operator
 from functools import reduce
 
+from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.db.models import Exists, F, Lookup, OuterRef, Q
 from django.utils.translation import gettext as _
@@ -48,6 +49,11 @@ class BadFilters(ValueError):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
+def _texts(value):
+    """Whether `value` is a list of strings (tag names, polling-station codes)."""
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
 def _date(value, key, errors):
     try:
         return dt.date.fromisoformat(str(value))
@@ -68,8 +74,10 @@ def contacts_matching(filters):
         for word in words(str(search)):
             qs = qs.filter(search_text__contains=word)
     tags = filters.get("tags") or []
+    if filters.get("tags_mode", "all") not in ("all", "any"):
+        errors["tags_mode"] = _("Attendu : « all » (toutes les étiquettes) ou « any » (au moins une).")
     if tags:
-        if not isinstance(tags, list):
+        if not _texts(tags):
             errors["tags"] = _("Une liste d'étiquettes est attendue.")
         else:
             known = dict(Tag.objects.filter(name__in=tags).values_list("name", "pk"))
@@ -83,14 +91,16 @@ def contacts_matching(filters):
                     qs = qs.filter(
                         Exists(Contact.tags.through.objects.filter(contact_id=OuterRef("pk"), tag_id=tag_id))
                     )
-    if exclude := filters.get("exclude_tags"):
+    if (exclude := filters.get("exclude_tags")) and not _texts(exclude):
+        errors["exclude_tags"] = _("Une liste d'étiquettes est attendue.")
+    elif exclude:
         qs = qs.exclude(Exists(Contact.tags.through.objects.filter(contact_id=OuterRef("pk"), tag__name__in=exclude)))
     if polygon := filters.get("polygon"):
         try:
             geometry = GEOSGeometry(json.dumps(polygon) if isinstance(polygon, dict) else str(polygon), srid=4326)
             if geometry.geom_type not in ("Polygon", "MultiPolygon"):
                 raise GEOSException(geometry.geom_type)
-        except (GEOSException, ValueError, TypeError):
+        except (GEOSException, GDALException, ValueError, TypeError):
             errors["polygon"] = _("Un polygone GeoJSON (Polygon ou MultiPolygon, WGS 84) est attendu.")
         else:
             qs = _living_at(qs, Address.objects.filter(point__within=geometry))
@@ -106,16 +116,20 @@ def contacts_matching(filters):
             else:
                 inside = reduce(operator.or_, (Q(point__within=geometry) for geometry in found))
                 qs = _living_at(qs, Address.objects.filter(inside))
-    if stations := filters.get("polling_stations"):
+    if (stations := filters.get("polling_stations")) and not _texts(stations):
+        errors["polling_stations"] = _("Une liste de codes de bureaux de vote est attendue.")
+    elif stations:
         qs = qs.filter(household__address__polling_station_code__in=stations)
     for key, lookup in (("support_min", "gte"), ("support_max", "lte")):
         if filters.get(key) is not None:
             value = filters[key]
-            if not isinstance(value, int) or not 1 <= value <= 5:
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
                 errors[key] = _("Un nombre de 1 à 5 est attendu.")
             else:
                 qs = qs.filter(**{f"support_level__{lookup}": value})
     consent = filters.get("consent") or {}
+    if not isinstance(consent, dict):
+        consent = {"": None}  # reported below, as any other channel it does not know
     for channel, wanted in consent.items():
         if channel not in CHANNELS or not isinstance(wanted, bool):
             errors["consent"] = _('Attendu : {"sms": true, ...} avec les canaux email, sms, phone, door.')

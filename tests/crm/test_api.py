@@ -97,6 +97,28 @@ def test_bad_input_is_answered_field_by_field_and_changes_nothing(campaign, peop
         assert not Contact.objects.filter(birth_name="X").exists()
 
 
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"consent": ["sms"]},
+        {"consent": "sms"},
+        {"tags": [["bénévole"]]},
+        {"tags_mode": "some"},
+        {"exclude_tags": 3},
+        {"polling_stations": [12]},
+        {"polygon": {"type": "Cercle"}},
+        {"support_min": True},
+    ],
+)
+def test_segment_filters_of_the_wrong_shape_are_refused_by_name(campaign, filters):
+    client, _ = client_as(campaign, Role.ORGANIZER)
+    response = client.post("/api/segments/", {"name": "Mauvais", "filters": filters}, content_type="application/json")
+    assert response.status_code == 400
+    assert set(response.json()["filters"]) == set(filters)
+    with tenant_context(campaign):
+        assert not Segment.objects.filter(name="Mauvais").exists()
+
+
 def test_a_pair_marked_distinct_through_the_api_is_no_longer_offered(campaign):
     with tenant_context(campaign):
         a = Contact.objects.create(birth_name="Roux", first_names="Anne", email="famille.roux@x.fr")
