@@ -13,6 +13,7 @@ import uuid as uuid_module
 from dataclasses import dataclass, field
 
 import rules
+from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.db import connection, transaction
 from django.db.models import Q
@@ -61,7 +62,8 @@ def _int_or_none(item, name):
     value = item.get(name)
     if value in (None, ""):
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
+    # Past 2**63 a number overflows the database's bigint: it cannot name a row.
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
         raise _Invalid(400, _("« %(field)s » doit être un identifiant numérique.") % {"field": name})
     return value
 
@@ -107,7 +109,7 @@ def _parse(item, now):
     if item.get("covered") is not None:
         try:
             covered = GEOSGeometry(json.dumps(item["covered"]), srid=4326)
-        except (GEOSException, ValueError, TypeError):
+        except (GEOSException, GDALException, ValueError, TypeError):
             covered = None
         if covered is None or covered.geom_type not in ("LineString", "MultiLineString", "Polygon", "MultiPolygon"):
             raise _Invalid(400, _("« covered » doit être une ligne ou un polygone GeoJSON."))

@@ -220,6 +220,9 @@ def test_bad_reports_get_a_message_naming_the_field(field):
         "result": {**base, "result": "inventé"},
         "leaflets": {**base, "leaflets": -3},
         "location": {**base, "location": {"longitude": 500, "latitude": 0}},
+        "household": {**base, "household": 2**63},  # past the database's bigint
+        "contact": {**base, "contact": -1},
+        "covered": {**base, "covered": {"type": "Cercle"}},
     }
     for name, report in cases.items():
         response = post_json(client, "/api/reports/", report)
