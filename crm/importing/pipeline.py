@@ -265,16 +265,16 @@ def cleaned_parts(path, shape, cleaner_kwargs, *, parallel):
 def _cleaning_pool(processes, cleaner_kwargs):
     """Processes that clean parts of the file. On Linux they are forked: copies of this
     process, Django set up and the cleaner built, known rows included (spawning one
-    sets Django up again, 1.5 s before the first row). A forked process inherits this
-    process's database connection and never uses it; it leaves through os._exit, so
-    no destructor closes it under the import's open transaction. Elsewhere (fork is
-    unsafe on macOS) they are spawned and build their own cleaner."""
+    sets Django up again, 1.5 s before the first row). A forked process lets go of
+    the sockets it inherits (this process's database connection among them) and dies
+    with this process (workers.let_go_of_parent). Elsewhere (fork is unsafe on macOS)
+    they are spawned and build their own cleaner."""
     if FORK:
         return ProcessPoolExecutor(
             max_workers=processes,
             mp_context=multiprocessing.get_context("fork"),
             initializer=workers.use_cleaner,
-            initargs=(RowCleaner(**cleaner_kwargs),),
+            initargs=(RowCleaner(**cleaner_kwargs), os.getpid()),
         )
     return ProcessPoolExecutor(
         max_workers=processes,

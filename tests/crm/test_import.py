@@ -4,6 +4,11 @@ import csv
 import datetime as dt
 import io
 import logging
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -18,6 +23,7 @@ from crm.importing.mapping import guess_mapping
 from crm.importing.pipeline import create_job, preview, run_import
 from crm.importing.sniff import plain, split_rows
 from crm.models import Address, ConsentEvent, Contact, ImportJob, Interaction, Tag
+from tests.conftest import subprocess_env, wait_for
 
 HEADER = [
     "Nom de naissance",
@@ -580,3 +586,42 @@ def test_bigints_go_through_binary_copy_unchanged(db):
         copy_bigints(cursor, "numbers", "n", values)
         cursor.execute("SELECT n FROM numbers")
         assert sorted(r[0] for r in cursor.fetchall()) == sorted(values)
+
+
+@pytest.mark.skipif(not pipeline.FORK, reason="cleaning processes are forked on Linux only")
+def test_a_killed_import_leaves_no_cleaning_process_nor_open_transaction_behind(db):
+    """A worker killed mid-import (restarted, OOM-killed): its forked cleaning processes
+    must not keep its database connection, its transaction and its locks alive."""
+    key = 4_245_234
+    holder = subprocess.Popen([sys.executable, "-m", "tests.crm.pool_holder", str(key)], env=subprocess_env(),
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        ready = holder.stdout.readline().split()
+        assert ready[:1] == ["READY"] and len(ready) == 3
+        children = [int(pid) for pid in ready[1:]]
+
+        def lock_free():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+                free = cursor.fetchone()[0]
+                if free:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+            return free
+
+        assert not lock_free()  # the stand-in's transaction holds it
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+
+    def alive(pid):  # a zombie nobody reaps is gone too
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    try:
+        wait_for(lambda: not any(alive(pid) for pid in children), timeout=10, what="the cleaning processes to end")
+        wait_for(lock_free, timeout=10, what="the killed import's transaction to end")
+    finally:  # failed: leave no process behind holding the test database
+        for pid in filter(alive, children):
+            os.kill(pid, signal.SIGKILL)
