@@ -40,6 +40,10 @@ app.conf.beat_schedule = {
         "task": "participation.tasks.send_event_reminders_everywhere",
         "schedule": 15 * 60,
     },
+    "scan-duplicates-nightly": {
+        "task": "crm.tasks.scan_duplicates_everywhere",
+        "schedule": 24 * 60 * 60,
+    },
     "election-retention-daily": {
         "task": "crm.tasks.election_retention_everywhere",
         "schedule": 24 * 60 * 60,

@@ -1,14 +1,34 @@
-"""Finding and merging duplicate contacts."""
+"""Finding and merging duplicate contacts.
+
+The duplicates queue of a base of up to LIVE_LIMIT contacts is worked out each time it
+is asked for (well under a second). A bigger one takes seconds (about 9 s for 1,000,000
+contacts here): its queue is worked out in the background (`scan`, a Celery task
+queued after each import, every night and when the team asks) and read from the
+stored result, without the pairs merged or marked distinct since.
+"""
 
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from campaigns.accounts.models import AuditEntry
 
-from .models import ConsentEvent, Contact, DistinctPair, ImportedRow, Interaction
+from .models import (
+    ConsentEvent,
+    Contact,
+    DistinctPair,
+    DuplicateScan,
+    DuplicateSuggestion,
+    ImportedRow,
+    Interaction,
+)
 
 NEAR_DUPLICATE_SIMILARITY = 0.6
+LIVE_LIMIT = 50_000
+# How many pairs a scan keeps: more than a team works through between two scans.
+SCAN_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -47,6 +67,42 @@ def find_duplicates(limit=500):
                 seen.add((keep, other))
                 pairs.append(DuplicatePair(keep, other, "similar_name_same_address", round(similarity, 2)))
     return pairs[:limit]
+
+
+def base_is_big():
+    """Whether the base holds more than LIVE_LIMIT contacts (PostgreSQL's estimate)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'crm_contact'::regclass")
+        return cursor.fetchone()[0] > LIVE_LIMIT
+
+
+def duplicates_queue(limit):
+    """(pairs, scan): the pairs to offer the team and the DuplicateScan they come from,
+    None when they were worked out now."""
+    if not base_is_big():
+        return find_duplicates(limit), None
+    stored = DuplicateSuggestion.objects.filter(keep__erased_at__isnull=True, other__erased_at__isnull=True)
+    pairs = [DuplicatePair(s.keep_id, s.other_id, s.reason, s.similarity) for s in stored[:limit]]
+    return pairs, DuplicateScan.current()
+
+
+def scan():
+    """Work out the duplicates queue and store it (crm.tasks.scan_duplicates)."""
+    record = DuplicateScan.current()
+    DuplicateScan.objects.filter(pk=record.pk).update(started_at=timezone.now())
+    pairs = find_duplicates(limit=SCAN_LIMIT)
+    with transaction.atomic():
+        DuplicateSuggestion.objects.all().delete()
+        # A pair whose contact was merged away meanwhile is left out.
+        living = set(Contact.objects.filter(pk__in={i for p in pairs for i in (p.keep_id, p.other_id)})
+                     .values_list("pk", flat=True))  # fmt: skip
+        DuplicateSuggestion.objects.bulk_create(
+            DuplicateSuggestion(position=n, keep_id=p.keep_id, other_id=p.other_id, reason=p.reason,
+                                similarity=p.similarity)
+            for n, p in enumerate(pairs) if p.keep_id in living and p.other_id in living
+        )  # fmt: skip
+        DuplicateScan.objects.filter(pk=record.pk).update(finished_at=timezone.now())
+    return len(pairs)
 
 
 def _living(condition):
@@ -94,6 +150,7 @@ def mark_distinct(a, b, *, actor):
         raise ValueError("A contact is not distinct from itself.")
     low, high = sorted((a.pk, b.pk))
     pair, created = DistinctPair.objects.get_or_create(low_id=low, high_id=high, defaults={"decided_by": actor})
+    DuplicateSuggestion.objects.filter(Q(keep_id=low, other_id=high) | Q(keep_id=high, other_id=low)).delete()
     if created:
         AuditEntry.objects.create(actor=actor, action="contacts.distinct", target_type="contact",
                                   target_id=str(low), data={"other": high})  # fmt: skip

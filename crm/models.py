@@ -267,6 +267,34 @@ class DistinctPair(models.Model):
         ]
 
 
+class DuplicateScan(OneRowModel):
+    """When the duplicates queue of a big base was last worked out (crm/dedup.py)."""
+
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recherche de doublons")
+        verbose_name_plural = _("recherches de doublons")
+
+    @property
+    def running(self):
+        return self.started_at is not None and (self.finished_at is None or self.started_at > self.finished_at)
+
+
+class DuplicateSuggestion(models.Model):
+    """A pair the last scan of a big base found (crm/dedup.py), in its order."""
+
+    position = models.PositiveIntegerField()
+    keep = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=30)
+    similarity = models.FloatField(default=1.0)
+
+    class Meta:
+        ordering = ["position"]
+
+
 class ConsentEvent(models.Model):
     """Every consent given or withdrawn, with where it came from. Never edited."""
 

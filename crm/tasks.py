@@ -64,3 +64,25 @@ def election_retention_everywhere():
         report = apply_election_retention(dry_run=False)
         purged += report["count"] if report["due"] else 0
     return purged
+
+
+@shared_task
+def scan_duplicates():
+    """Work out the duplicates queue of this campaign's big base (crm/dedup.py)."""
+    from .dedup import scan
+
+    return scan()
+
+
+@shared_task
+def scan_duplicates_everywhere():
+    """Nightly: queue a duplicates scan in each campaign whose base is too big to have
+    its queue worked out when asked."""
+    from .dedup import base_is_big
+
+    queued = 0
+    for _campaign in each_campaign():
+        if base_is_big():
+            scan_duplicates.delay()
+            queued += 1
+    return queued

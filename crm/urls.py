@@ -16,6 +16,7 @@ urlpatterns = [
     path("doublons/", views.duplicates, name="duplicates"),
     path("doublons/fusionner/", views.merge, name="merge"),
     path("doublons/distincts/", views.distinct, name="distinct"),
+    path("doublons/chercher/", views.scan_duplicates, name="scan-duplicates"),
     path("segments/", views.segments, name="segments"),
     path("segments/<int:pk>/export/", views.segment_export, name="segment-export"),
 ]

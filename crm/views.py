@@ -186,11 +186,22 @@ def import_report(request, pk):
 
 @staff_required("crm.write_contacts")
 def duplicates(request):
-    pairs = dedup.find_duplicates(limit=100)
+    pairs, scan = dedup.duplicates_queue(limit=100)
     contacts = Contact.objects.in_bulk({p.keep_id for p in pairs} | {p.other_id for p in pairs})
     rows = [(p, contacts[p.keep_id], contacts[p.other_id]) for p in pairs
             if p.keep_id in contacts and p.other_id in contacts]  # fmt: skip
-    return render(request, "crm/duplicates.html", {"rows": rows})
+    return render(request, "crm/duplicates.html", {"rows": rows, "scan": scan})
+
+
+@require_POST
+@staff_required("crm.write_contacts")
+def scan_duplicates(request):
+    """Work the queue of a big base out again, in the background."""
+    from .tasks import scan_duplicates as task
+
+    task.delay()
+    messages.success(request, _("La recherche des doublons est lancée : la liste sera à jour dans quelques minutes."))
+    return redirect("crm:duplicates")
 
 
 @require_POST

@@ -29,6 +29,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from campaigns.accounts.models import AuditEntry
+from crm import dedup
 from crm.geocoding import online as online_geocoding
 from crm.models import CrmSettings, ImportJob
 
@@ -207,6 +208,10 @@ def _run_locked(job, *, region=None, on_progress=None):
     job.status = ImportJob.Status.DONE
     job.finished = timezone.now()
     job.save()
+    if dedup.base_is_big():  # its duplicates queue is worked out in the background
+        from crm.tasks import scan_duplicates
+
+        scan_duplicates.delay()
     AuditEntry.objects.create(
         actor=job.created_by,
         action="contacts.imported",

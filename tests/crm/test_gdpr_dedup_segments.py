@@ -13,7 +13,7 @@ from django_tenants.utils import tenant_context
 from campaigns.accounts.models import AuditEntry, Role
 from crm import dedup, gdpr
 from crm.exports import export_contacts
-from crm.models import Address, ConsentEvent, Contact, CrmSettings, Household, Interaction, Tag
+from crm.models import Address, ConsentEvent, Contact, CrmSettings, DuplicateScan, Household, Interaction, Tag
 from crm.segments import BadFilters, contacts_matching
 from tests.conftest import SHARED, make_user
 from tests.crm.test_import import PEOPLE, do_import, write_csv
@@ -127,6 +127,29 @@ def test_namesakes_in_one_building_marked_distinct_are_no_longer_offered(campaig
         ]
         dedup.mark_distinct(son, father, actor=None)
         assert dedup.find_duplicates() == []
+
+
+def test_a_big_bases_queue_is_its_last_scan_without_the_pairs_handled_since(campaign, monkeypatch, admin):
+    monkeypatch.setattr(dedup, "LIVE_LIMIT", -2)  # every base is big, even never analysed (-1)
+    with tenant_context(campaign):
+        a = Contact.objects.create(birth_name="Roux", first_names="Anne", email="famille.roux@x.fr")
+        b = Contact.objects.create(birth_name="Roux", first_names="Paul", email="famille.roux@x.fr")
+        c = Contact.objects.create(birth_name="Petit", phone="+33612345678")
+        d = Contact.objects.create(birth_name="Petit", phone="+33612345678")
+        assert dedup.duplicates_queue(100) == ([], DuplicateScan.current())  # never scanned
+        assert DuplicateScan.current().finished_at is None
+        assert dedup.scan() == 2
+        pairs, scan = dedup.duplicates_queue(100)
+        assert [(p.keep_id, p.other_id) for p in pairs] == [(a.pk, b.pk), (c.pk, d.pk)]
+        assert scan.finished_at is not None and not scan.running
+        # Found after the scan: not in the queue until the next one.
+        e = Contact.objects.create(birth_name="Roux", first_names="A.", email="famille.roux@x.fr")
+        dedup.mark_distinct(b, a, actor=admin)
+        dedup.merge_contacts(c, d, actor=admin)
+        assert dedup.duplicates_queue(100)[0] == []
+        dedup.scan()
+        pairs = {(p.keep_id, p.other_id) for p in dedup.duplicates_queue(100)[0]}
+        assert pairs == {(a.pk, e.pk), (b.pk, e.pk)}
 
 
 def test_a_persons_other_emails_and_phones_count_as_theirs_for_duplicates(campaign):

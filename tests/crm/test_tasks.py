@@ -1,10 +1,14 @@
 """Celery tasks run in the schema of the campaign that queued them, in a real worker."""
 
+from django.test import Client
 from django_tenants.utils import tenant_context
 
-from crm.models import Contact, ContactSummary
+from campaigns.accounts.models import Role
+from crm import dedup
+from crm.models import Contact, ContactSummary, DuplicateSuggestion
 from crm.tasks import summarise_contacts, summarise_contacts_everywhere
-from tests.conftest import wait_for
+from tests.conftest import host_of, make_user, wait_for
+from tests.crm.test_import import do_import, write_csv
 
 
 def test_task_queued_for_campaign_a_reads_and_writes_only_a(committed, celery_worker_process):
@@ -43,3 +47,37 @@ def test_periodic_summary_loops_over_every_campaign(committed, celery_worker_pro
             return ContactSummary.objects.filter(contacts=expected).exists()
 
     wait_for(lambda: summarised(a, 0) and summarised(b, 1), timeout=60, what="one summary per campaign")
+
+
+def test_a_big_bases_duplicates_are_scanned_after_an_import_and_when_asked(
+    committed, celery_worker_process, monkeypatch, tmp_path
+):
+    monkeypatch.setattr(dedup, "LIVE_LIMIT", -2)  # every base is big, even never analysed (-1)
+    campaign = committed.campaign().campaign
+    header = ["Nom", "Prénom", "Adresse 1", "Code postal", "Ville"]
+    rows = [["MARTIN", "Jean-Pierre", "3 rue des Lilas", "45000", "Orléans"],
+            ["Martin", "Jean Pierre", "3 rue des Lilas", "45000", "Orléans"]]  # fmt: skip
+    job = do_import(campaign, write_csv(tmp_path / "liste.csv", rows, header=header))
+    assert job.created_count == 2  # not the same name key: for a person of the team to judge
+
+    def queued():
+        with tenant_context(campaign):
+            return DuplicateSuggestion.objects.filter(reason="similar_name_same_address").count() == 1
+
+    wait_for(queued, timeout=60, what="the scan queued by the import")
+    client = Client(HTTP_HOST=host_of(campaign))
+    with tenant_context(campaign):
+        client.force_login(make_user(campaign, Role.ORGANIZER))
+        Contact.objects.create(birth_name="Roux", email="roux@x.fr")
+        Contact.objects.create(birth_name="Roux", email="roux@x.fr")
+    page = client.get("/equipe/doublons/").content.decode()
+    assert "Liste établie le" in page and "noms proches, même adresse" in page and "même e-mail" not in page
+    answer = client.post("/equipe/doublons/chercher/", follow=True)
+    assert "La recherche des doublons est lancée" in answer.content.decode()
+
+    def rescanned():
+        with tenant_context(campaign):
+            return DuplicateSuggestion.objects.filter(reason="email").exists()
+
+    wait_for(rescanned, timeout=60, what="the scan asked for")
+    assert "même e-mail" in client.get("/equipe/doublons/").content.decode()
