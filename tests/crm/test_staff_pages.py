@@ -107,6 +107,16 @@ def test_two_people_sharing_an_email_are_marked_distinct_and_leave_the_queue(cam
         assert Contact.objects.count() == 3
 
 
+def test_a_pair_found_through_another_email_shows_it(campaign):
+    with tenant_context(campaign):
+        Contact.objects.create(birth_name="Roux", email="anne@x.fr", other_emails=["anne.roux@travail.fr"],
+                               other_phones=["+33781000001"])  # fmt: skip
+        Contact.objects.create(birth_name="Roux", first_names="A.", email="anne.roux@travail.fr")
+    html = client_as(campaign, Role.ORGANIZER).get("/equipe/doublons/").content.decode()
+    assert "même e-mail" in html
+    assert "aussi : anne.roux@travail.fr, +33781000001" in html  # why they are offered, in view
+
+
 def test_segment_is_created_from_the_form_and_exported(campaign, people):
     client = client_as(campaign, Role.ORGANIZER)
     client.post("/equipe/segments/", {"name": "Bénévoles", "tags": ["bénévole"]})
