@@ -231,6 +231,12 @@ class Contact(models.Model):
     def last_name(self):
         return self.usage_name or self.birth_name
 
+    @staticmethod
+    def holding(kind, value):
+        """Q: the contacts whose `kind` ("email" or "phone") is `value`, their own or one
+        of their other ones."""
+        return models.Q(**{kind: value}) | models.Q(**{f"other_{kind}s__contains": [value]})
+
     def save(self, *args, **kwargs):
         from .normalise import name_key, search_text
 

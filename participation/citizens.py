@@ -4,7 +4,6 @@ citizen (one person, one contact), consents, and deleting an account."""
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -87,11 +86,7 @@ def contact_for(user, *, consents=(), phone=""):
     """The CRM contact of this citizen: the existing one with the same e-mail, or a new
     one with source "participation". Consents ticked are given and logged."""
     email = user.email.lower()
-    contact = (
-        Contact.objects.filter(Q(email=email) | Q(other_emails__contains=[email]), erased_at__isnull=True)
-        .order_by("id")
-        .first()
-    )
+    contact = Contact.objects.filter(Contact.holding("email", email), erased_at__isnull=True).order_by("id").first()
     first, _sep, last = user.full_name.partition(" ")
     if contact is None:
         # Signing up is a fresh, explicit request: it lifts an earlier erasure's block.

@@ -8,7 +8,6 @@ import json
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from sendgrid.helpers.eventwebhook import EventWebhook
 
@@ -103,7 +102,7 @@ def apply_inbound_sms(params):
         return 0
     if params.get("Body", "").strip().upper() not in STOP_WORDS:
         return 0
-    people = list(Contact.objects.filter(Q(phone=number) | Q(other_phones__contains=[number]), erased_at__isnull=True))
+    people = list(Contact.objects.filter(Contact.holding("phone", number), erased_at__isnull=True))
     for contact in people:
         consent.opt_out(contact, source="sms:STOP")  # every channel at once
     return len(people)
