@@ -1,7 +1,7 @@
 """Finding and merging duplicate contacts.
 
 The duplicates queue of a base of up to LIVE_LIMIT contacts is worked out each time it
-is asked for (well under a second). A bigger one takes seconds (about 9 s for 1,000,000
+is asked for (under a second). A bigger one takes seconds (about 9 s for 1,000,000
 contacts here): its queue is worked out in the background (`scan`, a Celery task
 queued after each import, every night and when the team asks) and read from the
 stored result, without the pairs merged or marked distinct since.
@@ -23,6 +23,7 @@ from .models import (
     DuplicateSuggestion,
     ImportedRow,
     Interaction,
+    has_others_sql,
 )
 
 NEAR_DUPLICATE_SIMILARITY = 0.6
@@ -109,19 +110,17 @@ def _living(condition):
     return f"FROM crm_contact WHERE erased_at IS NULL AND {condition}"
 
 
+def _own_and_others(kind):
+    """(contact id, e-mail or phone) of every living contact, its other ones included."""
+    return f"""SELECT id, {kind}::text AS value {_living(f"{kind} <> ''")}
+               UNION ALL SELECT id, unnest(other_{kind}s) {_living(has_others_sql(kind))}"""
+
+
 # (reason, (contact id, value) of every contact): two contacts with one value are
-# probably one person. A contact's other e-mails and phones are its too.
+# probably one person.
 _SHARED_VALUES = [
-    (
-        "email",
-        f"""SELECT id, email::text AS value {_living("email <> ''")}
-            UNION ALL SELECT id, unnest(other_emails) {_living("NOT (other_emails = '{}')")}""",
-    ),
-    (
-        "phone",
-        f"""SELECT id, phone::text AS value {_living("phone <> ''")}
-            UNION ALL SELECT id, unnest(other_phones) {_living("NOT (other_phones = '{}')")}""",
-    ),
+    ("email", _own_and_others("email")),
+    ("phone", _own_and_others("phone")),
     (
         "name_birth_date",
         f"""SELECT id, name_key || '|' || birth_date::text AS value

@@ -246,6 +246,14 @@ class Contact(models.Model):
         super().save(*args, **kwargs)
 
 
+def has_others_sql(kind, table=""):
+    """The condition of the partial indexes crm_contact_other_emails/_phones in SQL,
+    written as Django writes it (~Q(other_emails=[])) so that the planner sees they
+    apply: the contact (`table`, an alias) has other e-mails (phones)."""
+    column = f"{table}.other_{kind}s" if table else f"other_{kind}s"
+    return f"NOT ({column} = '{{}}')"
+
+
 class ImportedRow(models.Model):
     """A file row that went into a contact (created it, completed it, or was merged into
     it as a duplicate), hashed with the file's columns and mapping: the same row in a

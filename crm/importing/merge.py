@@ -9,6 +9,8 @@ import's transaction, so a failure anywhere leaves nothing behind.
 from dataclasses import dataclass, field
 from functools import partial
 
+from crm.models import has_others_sql
+
 from .bulk import copy_bigints, deferred_indexes, timed_execute
 from .rows import COPY_COLUMNS, STAGING_COLUMNS
 
@@ -393,21 +395,15 @@ def _match_query(scalar):
                  WHERE {found} IS NOT NULL AND {not_dup.format("s")}"""
 
 
-# The condition of the partial indexes crm_contact_other_emails/_phones, written as
-# Django writes it, so that the planner sees the index applies.
-def _has_others(kind, contact="c"):
-    return f"NOT ({contact}.other_{kind}s = '{{}}')"
-
-
 def _among_others(kind, contact="c", row="s"):
     """`row`'s e-mail (phone) is one of `contact`'s other ones."""
-    return f"{_has_others(kind, contact)} AND {contact}.other_{kind}s @> ARRAY[{row}.{kind}]::varchar[]"
+    return f"{has_others_sql(kind, contact)} AND {contact}.other_{kind}s @> ARRAY[{row}.{kind}]::varchar[]"
 
 
 def _others_grouped(kind):
     """(value, lowest id of a contact holding it among its other e-mails or phones)."""
     return f"""SELECT v.value, min(c.id) AS id FROM crm_contact c CROSS JOIN LATERAL unnest(c.other_{kind}s) v(value)
-                WHERE {_has_others(kind)} GROUP BY v.value"""
+                WHERE {has_others_sql(kind, "c")} GROUP BY v.value"""
 
 
 BLANK = "''"
