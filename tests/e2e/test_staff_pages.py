@@ -64,3 +64,33 @@ def test_action_and_message_pages_are_accessible(browser, committed, asgi_server
     assert "GSM-7" in page.content()
     assert serious_accessibility_violations(page) == []
     context.close()
+
+
+def test_duplicates_page_marks_two_people_and_merges_a_pair_in_the_browser(browser, committed, asgi_server):
+    campaign = committed.campaign(name="Bourgneuf Demain").campaign
+    make_user(campaign, Role.ORGANIZER, "ines@exemple.fr", password="mot-de-passe-long-2026")
+    with tenant_context(campaign):  # a couple sharing an e-mail, and her double
+        anne = Contact.objects.create(birth_name="Roux", first_names="Anne", email="famille.roux@x.fr")
+        paul = Contact.objects.create(birth_name="Roux", first_names="Paul", email="famille.roux@x.fr")
+        Contact.objects.create(birth_name="Roux", first_names="Anne", phone="+33612345678",
+                               other_emails=["famille.roux@x.fr"])  # fmt: skip
+    site = f"http://{host_of(campaign)}:{asgi_server}"
+    page = browser.new_context(locale="fr-FR", bypass_csp=True).new_page()
+    page.goto(site + "/accounts/login/?next=/equipe/doublons/")
+    page.get_by_label("Adresse e-mail").fill("ines@exemple.fr")
+    page.get_by_label("Mot de passe").fill("mot-de-passe-long-2026")
+    page.get_by_role("button", name="Se connecter").last.click()
+    page.wait_for_url(site + "/equipe/doublons/")
+    assert serious_accessibility_violations(page) == []
+    rows = page.locator("tbody tr")
+    assert rows.count() == 3
+    rows.filter(has_text="Paul").first.get_by_role("button", name="Deux personnes différentes").click()
+    page.get_by_text("restent deux fiches distinctes").wait_for()
+    assert rows.count() == 2  # Anne-Paul gone; Anne-Anne and Paul-Anne stay
+    rows.filter(has_text="aussi : famille.roux@x.fr", has_not_text="Paul").get_by_role(
+        "button", name="Fusionner"
+    ).click()
+    page.get_by_text("ne font plus qu'un").wait_for()
+    with tenant_context(campaign):
+        assert Contact.objects.filter(pk__in=[anne.pk, paul.pk]).count() == 2
+        assert Contact.objects.count() == 2
