@@ -129,6 +129,28 @@ def test_namesakes_in_one_building_marked_distinct_are_no_longer_offered(campaig
         assert dedup.find_duplicates() == []
 
 
+def test_near_duplicates_are_paired_within_a_building_surest_first(campaign):
+    """Two flats of one building count as one place; another building does not; an
+    erased person is nobody's duplicate."""
+    with tenant_context(campaign):
+        building = Address.objects.create(line1="12 avenue de Paris", postal_code="45000", city="Orléans")
+        first, second = (Household.objects.create(address=building, label=f"Appartement {n}") for n in (1, 2))
+        elsewhere = Household.objects.create(address=Address.objects.create(line1="1 rue Bannier", city="Orléans"))
+
+        def person(home, birth_name, first_names):
+            return Contact.objects.create(birth_name=birth_name, first_names=first_names, household=home)
+
+        exact = person(first, "Nguyen", "Thi Lan"), person(second, "NGUYEN", "Thi-Lan")
+        close = person(first, "Dubois", "Marie-Claire"), person(second, "Dubois", "Marie")
+        person(elsewhere, "Nguyen", "Thi Lan")
+        erased = person(second, "Dubois", "Marie-Claire")
+        gdpr.erase_contact(erased, actor=None)
+        assert [(p.keep_id, p.other_id, p.reason) for p in dedup.find_duplicates()] == [
+            (exact[0].pk, exact[1].pk, "similar_name_same_address"),
+            (close[0].pk, close[1].pk, "similar_name_same_address"),
+        ]
+
+
 def test_a_big_bases_queue_is_its_last_scan_without_the_pairs_handled_since(campaign, monkeypatch, admin):
     monkeypatch.setattr(dedup, "LIVE_LIMIT", -2)  # every base is big, even never analysed (-1)
     with tenant_context(campaign):
