@@ -65,6 +65,15 @@
   }
 
   // ---- small DOM helper ----
+  // A date and time the way the page's language writes them, without seconds.
+  const dateTime = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+    dateStyle: "medium",
+    timeStyle: "short",
+  });
+  function when(iso) {
+    return dateTime.format(new Date(iso));
+  }
+
   function el(tag, attrs = {}, ...children) {
     const node = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs)) {
@@ -199,7 +208,7 @@
           a.turf_name ? el("p", { text: `${a.turf_name} · ${a.door_count} ${T.doors}` }) : null,
           el("p", {
             class: "muted",
-            text: `${new Date(a.starts_at).toLocaleString()} → ${new Date(a.ends_at).toLocaleString()}`,
+            text: `${when(a.starts_at)} → ${when(a.ends_at)}`,
           }),
           a.walk ? el("p", { class: "ok", text: T.downloaded }) : null,
           ready

@@ -2,6 +2,7 @@
 phone and reach the server once the connection is back."""
 
 import datetime as dt
+import re
 from urllib.parse import urlparse
 
 import pytest
@@ -131,6 +132,9 @@ def test_volunteer_phones_the_next_person_and_draws_a_leafleting_route(browser, 
     page.get_by_role("button", name="Se connecter").last.click()
     page.wait_for_selector("main[data-ready='true']")
 
+    # When to go, in the phone's words and to the minute ("30 nov. 2026, 18:00 → ...").
+    times = page.locator("li[data-assignment]", has_text="Phoning du soir").locator("p.muted").inner_text()
+    assert re.fullmatch(r"\d{1,2} \S+ \d{4}, \d{2}:\d{2} → \d{1,2} \S+ \d{4}, \d{2}:\d{2}", times), times
     page.locator("li[data-assignment]", has_text="Phoning du soir").get_by_role("button", name="Ouvrir").click()
     page.get_by_role("button", name="Personne suivante").click()
     page.get_by_role("heading", name="Odile Lefèvre").wait_for()
