@@ -76,3 +76,27 @@ class PhoneNormaliser:
         if not phonenumbers.is_valid_number(number):
             raise InvalidPhone(text)
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def readable(number, region="FR"):
+    """A stored (E.164) number the way people of `region` write it: "06 12 34 56 78"
+    for a number of the region, "+32 470 12 34 56" for another; as it is if it does not
+    read as a possible number."""
+    if not number:
+        return ""
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return number
+    if not phonenumbers.is_possible_number(parsed):
+        return number
+    same = phonenumbers.region_code_for_number(parsed) == region
+    form = phonenumbers.PhoneNumberFormat.NATIONAL if same else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(parsed, form)
+
+
+def campaign_region():
+    """The phone region of the campaign being served (campaigns.Campaign.phone_region)."""
+    from django.db import connection
+
+    return getattr(getattr(connection, "tenant", None), "phone_region", "") or "FR"

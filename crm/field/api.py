@@ -20,6 +20,7 @@ from campaigns.realtime import publish_after_commit
 from crm.api import HasPerm
 from crm.contacting import is_recent
 from crm.models import Address, Household
+from crm.phones import campaign_region, readable
 
 from . import doors
 from .actions import BadSurvey, assignment_problems, clean_result_codes, clean_survey
@@ -313,7 +314,8 @@ class ActionViewSet(AssignedOnlyMixin, viewsets.ModelViewSet):
         c = entry.contact
         return Response({
             "entry": entry.pk, "lease_until": entry.lease_until,
-            "contact": {"id": c.pk, "first_names": c.first_names, "last_name": c.last_name, "phone": c.phone},
+            "contact": {"id": c.pk, "first_names": c.first_names, "last_name": c.last_name, "phone": c.phone,
+                        "phone_display": readable(c.phone, campaign_region())},
         })  # fmt: skip
 
 

@@ -483,7 +483,7 @@
     );
     slot.replaceChildren(
       el("h3", { text: `${contact.first_names} ${contact.last_name}` }),
-      el("p", {}, el("a", { href: `tel:${contact.phone}`, class: "call", text: `${T.call} ${contact.phone}` })),
+      el("p", {}, el("a", { href: `tel:${contact.phone}`, class: "call", text: `${T.call} ${contact.phone_display || contact.phone}` })),
       form
     );
   }

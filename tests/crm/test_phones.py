@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm.phones import InvalidPhone, PhoneNormaliser
+from crm.phones import InvalidPhone, PhoneNormaliser, readable
 
 FR = PhoneNormaliser("FR")
 
@@ -79,3 +79,18 @@ def test_not_phone_numbers_are_refused(raw):
 def test_other_regions_still_work():
     be = PhoneNormaliser("BE")
     assert ours("0470 12 34 56", be) == reference("0470 12 34 56", "BE") == "+32470123456"
+
+
+@pytest.mark.parametrize(
+    ("stored", "region", "shown"),
+    [
+        ("+33612345678", "FR", "06 12 34 56 78"),
+        ("+33145678901", "FR", "01 45 67 89 01"),
+        ("+32470123456", "FR", "+32 470 12 34 56"),
+        ("+33612345678", "BE", "+33 6 12 34 56 78"),
+        ("", "FR", ""),
+        ("06 12", "FR", "06 12"),  # not a number: as it is
+    ],
+)
+def test_a_stored_number_reads_the_way_people_of_the_region_write_it(stored, region, shown):
+    assert readable(stored, region) == shown

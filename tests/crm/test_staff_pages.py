@@ -51,6 +51,20 @@ def test_contact_list_searches_without_accents_and_links_to_the_contact_page(cam
     assert "Hélène" in page and "Niveau de soutien" in page and "bénévole" in page
 
 
+def test_phone_numbers_read_the_way_the_campaign_writes_them(campaign):
+    """Stored as E.164, shown as people of the campaign's country write them, and
+    dialled as stored."""
+    with tenant_context(campaign):
+        person = Contact.objects.create(birth_name="Moreau", first_names="Inès", phone="+33612345678",
+                                        other_phones=["+32470123456"])  # fmt: skip
+    client = client_as(campaign, Role.ORGANIZER)
+    listed = client.get("/equipe/contacts/").content.decode()
+    assert "<td>06 12 34 56 78</td>" in listed
+    page = client.get(f"/equipe/contacts/{person.pk}/").content.decode()
+    assert '<a href="tel:+33612345678">06 12 34 56 78</a>' in page
+    assert '<a href="tel:+32470123456">+32 470 12 34 56</a>' in page
+
+
 def test_contact_list_is_in_french_name_order_served_by_an_index(campaign):
     with tenant_context(campaign):
         for birth, usage, first in [("ZOLA", "", "Émile"), ("MARTIN", "Dupont", "Marie"), ("ÉTIENNE", "", "Luc"),
@@ -114,7 +128,7 @@ def test_a_pair_found_through_another_email_shows_it(campaign):
         Contact.objects.create(birth_name="Roux", first_names="A.", email="anne.roux@travail.fr")
     html = client_as(campaign, Role.ORGANIZER).get("/equipe/doublons/").content.decode()
     assert "même e-mail" in html
-    assert "aussi : anne.roux@travail.fr, +33781000001" in html  # why they are offered, in view
+    assert "aussi : anne.roux@travail.fr, 07 81 00 00 01" in html  # why they are offered, in view
 
 
 def test_segment_is_created_from_the_form_and_exported(campaign, people):
