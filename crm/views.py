@@ -19,7 +19,7 @@ from .exports import export_segment
 from .forms import ContactSearchForm, MappingForm, SegmentForm, UploadForm
 from .importing.mapping import validate_mapping
 from .importing.pipeline import UploadTooBig, create_job, job_progress, preview, store_upload
-from .importing.sniff import NotATable
+from .importing.sniff import NotATable, delimiter_name, encoding_name
 from .models import NAME_ORDER, Contact, ImportJob, SavedMapping, Segment
 from .segments import BadFilters, contacts_matching
 
@@ -148,6 +148,7 @@ def import_job(request, pk):
 
             transaction.on_commit(lambda: run_import.delay(job.pk))
             return redirect("crm:import", pk=job.pk)
+    shown |= {"encoding_name": encoding_name(shown["encoding"]), "delimiter_name": delimiter_name(shown["delimiter"])}
     columns = [(header, form[f"col_{i}"], [row[i] if i < len(row) else "" for row in shown["rows"]])
                for i, header in enumerate(shown["headers"])]  # fmt: skip
     return render(

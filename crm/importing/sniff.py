@@ -78,6 +78,23 @@ def _refuse_zip_bomb(path):
         )
 
 
+def encoding_name(encoding):
+    """How the wizard names an encoding it detected (`detect_encoding`)."""
+    names = {
+        "utf-8": "UTF-8",
+        "utf-8-sig": _("UTF-8 avec BOM"),
+        "utf-16": "UTF-16",
+        "cp1252": _("Windows-1252 (Excel sous Windows)"),
+        "latin-1": "Latin-1 (ISO-8859-1)",
+    }
+    return names.get(encoding, encoding)
+
+
+def delimiter_name(delimiter):
+    names = {";": _("point-virgule"), ",": _("virgule"), "\t": _("tabulation")}
+    return names.get(delimiter, delimiter)
+
+
 def detect_encoding(head):
     if head.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
