@@ -29,7 +29,8 @@ def test_import_wizard_end_to_end(browser, committed, asgi_server, celery_worker
     page.get_by_label("Fichier CSV ou XLSX").set_input_files(str(path))
     page.get_by_label("Origine de ces contacts").fill("Liste électorale 2026")
     page.get_by_role("button", name="Envoyer et prévisualiser").click()
-    assert page.get_by_text("Fichier CSV en Windows-1252 (Excel sous Windows), séparateur : point-virgule.").is_visible()
+    detected = "Fichier CSV en Windows-1252 (Excel sous Windows), séparateur : point-virgule."
+    assert page.get_by_text(detected).is_visible()
     assert page.get_by_label("Prénoms").input_value() == "first_names"
     assert page.get_by_text("Élodie Françoise").first.is_visible()
     assert serious_accessibility_violations(page) == []
