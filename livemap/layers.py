@@ -16,6 +16,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from crm.field.actions import result_labels
+
 POINTS_FROM_ZOOM = 15
 MAX_POINTS = 5000
 
@@ -83,16 +85,26 @@ def reports_layer(box, zoom, filters=((), ())):
         if zoom >= POINTS_FROM_ZOOM:
             cur.execute(
                 f"""
-                SELECT r.id, ST_X(r.location), ST_Y(r.location), r.result, r.reached, a.kind, a.name, r.done_at
+                SELECT r.id, ST_X(r.location), ST_Y(r.location), r.result, r.reached, a.kind, a.name, r.done_at,
+                       (SELECT c->>'label' FROM jsonb_array_elements(a.result_codes) c
+                         WHERE c->>'code' = r.result LIMIT 1)
                 FROM field_fieldreport r JOIN field_action a ON a.id = r.action_id
                 WHERE {conditions} ORDER BY r.id DESC LIMIT %s
                 """,  # noqa: S608 - conditions are fixed fragments, values are parameters
                 [*box, *args, MAX_POINTS],
             )
+            defaults = {}  # the labels of the actions keeping their kind's defaults
+
+            def label_of(result, kind, label):
+                if label is None:
+                    label = defaults.setdefault(kind, result_labels(kind, None)).get(result, result)
+                return label
+
             features = [
                 ({"type": "Point", "coordinates": [x, y]},
-                 {"id": pk, "result": result, "reached": reached, "kind": kind, "action": name, "at": at.isoformat()})
-                for pk, x, y, result, reached, kind, name, at in cur.fetchall()
+                 {"id": pk, "result": result, "result_label": label_of(result, kind, label), "reached": reached,
+                  "kind": kind, "action": name, "at": at.isoformat()})
+                for pk, x, y, result, reached, kind, name, at, label in cur.fetchall()
             ]  # fmt: skip
             return feature_collection(features, mode="points")
         if not where:

@@ -11,6 +11,7 @@ from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.field.actions import result_choices, result_labels
 from crm.field.models import Action, FieldReport, Zone
 from crm.views import staff_required
 
@@ -72,9 +73,11 @@ def build_map(request):
 def staff_map(request):
     ms, extent, head, _script = build_map(request)
     last_report = FieldReport.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    actions = list(Action.objects.order_by("-starts_on", "name"))
     response = render(request, "livemap/staff_map.html", {
-        "head": head, "extent": json.dumps(list(extent)), "actions": Action.objects.order_by("-starts_on", "name"),
-        "kinds": Action.Kind.choices, "last_report": last_report,
+        "head": head, "extent": json.dumps(list(extent)), "actions": actions, "kinds": Action.Kind.choices,
+        "results": result_choices(actions), "last_report": last_report,
+        "result_labels": {a.pk: result_labels(a.kind, a.result_codes) for a in actions},
     })  # fmt: skip
     # The campaign's own tile server may differ from the platform's default.
     origins = tile_origins(ms.tile_url)

@@ -77,6 +77,26 @@ def default_result_codes(kind):
     return [{"code": code, "label": str(label), "reached": reached} for code, label, reached in DEFAULT_RESULTS[kind]]
 
 
+def result_labels(action_kind, codes):
+    """{code: label} of an action: its own result codes, else its kind's defaults."""
+    return {c["code"]: c["label"] for c in (codes or default_result_codes(action_kind))}
+
+
+def result_choices(actions):
+    """[(kind label, [(code, label), ...])] per kind of action: the results the actions
+    of that kind can record (each code once, its first label), the kind's defaults
+    when none of its actions is planned yet; what the live map filters on."""
+    groups = []
+    for kind, kind_label in Action.Kind.choices:
+        choices = {}
+        for action in actions:
+            if action.kind == kind:
+                for code, label in result_labels(kind, action.result_codes).items():
+                    choices.setdefault(code, label)
+        groups.append((kind_label, list((choices or result_labels(kind, None)).items())))
+    return groups
+
+
 def clean_result_codes(codes, kind):
     """The action's result codes; empty means the defaults for its kind."""
     if not codes:

@@ -12,6 +12,12 @@
     wrong_address: "#7c3aed", no_access: "#374151", no_answer: "#6b7280", voicemail: "#9ca3af",
     wrong_number: "#7c3aed", call_back: "#ca8a04", dropped: "#1d4ed8", handed_out: "#1d4ed8",
   };
+  // Dates and times the way the page's language writes them, without seconds.
+  const lang = document.documentElement.lang || undefined;
+  const when = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
+  const clock = new Intl.DateTimeFormat(lang, { timeStyle: "short" });
+  // {action id: {result code: label}} of the actions planned when the page was drawn.
+  const RESULT_LABELS = JSON.parse(document.getElementById("result-labels")?.textContent || "{}");
   const box = document.getElementById("live-map-data");
   const map = window.map_staff;
   if (!box || !map) return;
@@ -85,7 +91,7 @@
     const p = feature.properties;
     return L.circleMarker(latlng, { radius: 6, weight: 1, color: "#111827", fillColor: RESULT[p.result] || "#1d4ed8",
                                     fillOpacity: 0.9 })
-      .bindPopup(`<strong>${esc(p.action)}</strong><br>${esc(p.result)}<br>${esc(new Date(p.at).toLocaleString())}`);
+      .bindPopup(`<strong>${esc(p.action)}</strong><br>${esc(p.result_label)}<br>${esc(when.format(new Date(p.at)))}`);
   }
 
   function drawReports(data) {
@@ -167,7 +173,7 @@
     L.geoJSON(people, {
       pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 8, color: "#7c2d12", fillColor: "#fb923c",
                                                             fillOpacity: 1, className: "volunteer-position" })
-        .bindTooltip(`${esc(f.properties.name)} · ${esc(new Date(f.properties.at).toLocaleTimeString())}`),
+        .bindTooltip(`${esc(f.properties.name)} · ${esc(clock.format(new Date(f.properties.at)))}`),
     }).addTo(groups.volunteers);
   }
 
@@ -186,7 +192,7 @@
       if (r.lat == null) continue;
       L.circleMarker([r.lat, r.lon], { radius: 7, weight: 2, color: "#111827", fillColor: RESULT[r.result] || "#1d4ed8",
                                        fillOpacity: 1, className: "live-report" })
-        .bindPopup(esc(r.result)).addTo(liveLayer);
+        .bindPopup(esc((RESULT_LABELS[r.action] || {})[r.result] || r.result)).addTo(liveLayer);
     }
     box.dataset.lastReport = String(lastReportId);
   }

@@ -80,6 +80,8 @@ def test_live_map_shows_new_reports_catches_up_and_keeps_campaigns_apart(browser
     post_report(site, host_of(campaign), field, 0)
     page.wait_for_selector("path.live-report", timeout=5000)
     assert page.locator("#count-reports").inner_text() == "1"
+    page.locator("path.live-report").click()
+    assert page.locator(".leaflet-popup-content").inner_text() == "Ouvert / discuté"  # the action's words
 
     # Another campaign's report never reaches this map.
     post_report(site, host_of(other), other_field, 0)

@@ -79,6 +79,26 @@ def test_report_cells_and_points_add_up_to_the_reports_in_the_view(field):
         assert cur.fetchone()[0] == len(only_door["features"])
 
 
+def test_report_points_and_the_result_filter_speak_the_actions_words(field):
+    """A point says what happened in the words of its action ("Absent", not
+    "not_home"), its action's own words if it has some; the map's result filter
+    offers those words."""
+    with tenant_context(field["campaign"]):
+        door = field["door"]
+        door.result_codes = [{**c, "label": "Pas là"} if c["code"] == "not_home" else c for c in door.result_codes]
+        door.save()
+        Action.objects.filter(pk=field["phone"].pk).update(result_codes=[])  # its kind's defaults
+    client = client_for(field["campaign"], Role.TEAM_LEADER)
+    points = client.get("/api/map/reports/", {"bbox": BOX, "zoom": 16}).json()["features"]
+    labels = {(p["properties"]["kind"], p["properties"]["result"], p["properties"]["result_label"]) for p in points}
+    assert labels == {("door", "not_home", "Pas là"), ("door", "talked", "Ouvert / discuté"),
+                      ("phone", "talked", "Discuté")}  # fmt: skip
+    page = client.get("/equipe/carte/").content.decode()
+    assert '<option value="not_home">Pas là</option>' in page
+    assert '<optgroup label="Phoning"><option value="no_answer">Pas de réponse</option>' in page
+    assert '<optgroup label="Boîtage"><option value="dropped">' in page  # no such action yet: the defaults
+
+
 def test_reports_sent_through_the_api_are_counted_in_the_cells_at_once(field, django_capture_on_commit_callbacks):
     organizer = client_for(field["campaign"], Role.ORGANIZER)
     before = organizer.get("/api/map/reports/", {"bbox": BOX, "zoom": 10}).json()
