@@ -56,23 +56,51 @@ def current_first(projects, now=None):
     return projects.annotate(is_open=Exists(open_step)).order_by("-is_open", "-created", "-id")
 
 
+def public_contributions():
+    """What citizens contributed that anyone may see, one queryset per kind: comments,
+    ideas, questions, amendments and arguments of published, non-private projects,
+    submitted questionnaires, mutual-aid posts; moderated away ones left out."""
+    from .aid.models import HelpPost
+    from .debate.models import Argument, Contribution
+    from .ideas.models import Proposal, Question
+    from .surveys.models import Response
+
+    def in_public_projects(queryset, step):
+        return queryset.filter(**{f"{step}__project__published": True}).exclude(
+            **{f"{step}__project__visibility": Project.Visibility.PRIVATE}
+        )
+
+    return [
+        Comment.public(),
+        in_public_projects(Proposal.public(), "step"),
+        in_public_projects(Question.public(), "step"),
+        in_public_projects(Contribution.public(), "section__step"),
+        in_public_projects(Argument.public(), "contribution__section__step"),
+        in_public_projects(Response.objects.filter(submitted_at__isnull=False), "questionnaire__step"),
+        HelpPost.public(),
+    ]
+
+
 def key_figures():
     """Participants, public contributions, projects and upcoming events, in one query."""
-    tables = {
-        "participants": (CitizenProfile._meta.db_table, "email_confirmed_at IS NOT NULL"),
-        "contributions": (Comment._meta.db_table, f"visibility = '{Visibility.VISIBLE}'"),
-        "projects": (Project._meta.db_table, "published AND visibility <> 'private'"),
-        "events": (Event._meta.db_table, "published AND starts_at >= now()"),
+    figures = {
+        "participants": [CitizenProfile.objects.filter(email_confirmed_at__isnull=False)],
+        "contributions": public_contributions(),
+        "projects": [Project.objects.filter(published=True).exclude(visibility=Project.Visibility.PRIVATE)],
+        "events": [Event.objects.filter(published=True, starts_at__gte=timezone.now())],
     }
-    # Built from the constants above only: no value comes from a request.
-    sql = "SELECT " + ", ".join(  # noqa: S608
-        f"(SELECT count(*) FROM {table} WHERE {where}) AS {name}"  # noqa: S608
-        for name, (table, where) in tables.items()
-    )
+    columns, params = [], []
+    for name, querysets in figures.items():
+        counts = []
+        for queryset in querysets:
+            sql, qs_params = queryset.order_by().values("pk").query.sql_with_params()
+            counts.append(f"(SELECT count(*) FROM ({sql}) AS t)")  # noqa: S608 - SQL built by the ORM
+            params.extend(qs_params)
+        columns.append(f"{' + '.join(counts)} AS {name}")
     with connection.cursor() as cursor:
-        cursor.execute(sql)
+        cursor.execute("SELECT " + ", ".join(columns), params)  # noqa: S608 - SQL built by the ORM
         row = cursor.fetchone()
-    return dict(zip(tables, row, strict=True))
+    return dict(zip(figures, row, strict=True))
 
 
 def comments_on(target):

@@ -65,6 +65,39 @@ def test_home_shows_projects_news_events_and_figures_in_few_queries(campaign):
     assert "Nouvelle 4" in client.get("/actualites/").content.decode()
 
 
+def test_home_counts_every_contribution_a_visitor_can_see(campaign):
+    """Ideas, questions, amendments, arguments, answered questionnaires, mutual-aid
+    posts and comments all count; what moderation holds or hides, unfinished
+    questionnaires and private projects' contributions do not."""
+    from participation.aid.models import HelpPost
+    from participation.debate.models import Argument, Contribution, TextSection
+    from participation.ideas.models import Proposal, Question
+    from participation.models import Comment, Project, Visibility
+    from participation.surveys.models import Questionnaire, Response
+
+    with tenant_context(campaign):
+        public = services.create_project("programme", title="Programme 2026").steps.first()
+        private = services.create_project("programme", title="Entre nous",
+                                          visibility=Project.Visibility.PRIVATE).steps.first()  # fmt: skip
+        for step in (public, private):
+            Proposal.objects.create(step=step, title="Une piste cyclable", body="…")
+            Question.objects.create(step=step, body="Quand ?")
+            section = TextSection.objects.create(step=step, position=1, title="Article 1", body="…")
+            amendment = Contribution.objects.create(section=section, body="Plutôt ceci")
+            Argument.objects.create(contribution=amendment, side="for", body="Parce que")
+            questionnaire = Questionnaire.objects.create(step=step)
+            Response.objects.create(questionnaire=questionnaire, submitted_at=timezone.now())
+            Response.objects.create(questionnaire=questionnaire)  # still answering
+        Proposal.objects.create(step=public, title="Retenue en modération", body="…", visibility=Visibility.HELD)
+        Question.objects.create(step=public, body="Masquée", visibility=Visibility.HIDDEN)
+        HelpPost.objects.create(kind="offer", category="Courses", title="Je fais vos courses", body="Le samedi")
+        post = NewsPost.objects.create(title="Nouvelle", slug="nouvelle", published_at=timezone.now())
+        Comment.objects.create(target=post, body="Bravo")
+    page = client_for(campaign).get("/").content.decode()
+    # Per public project: idea, question, amendment, argument, questionnaire; then aid, comment.
+    assert "<strong>7</strong> contributions" in page
+
+
 def test_a_campaign_never_shows_another_campaigns_content(campaign_a, campaign_b):
     with tenant_context(campaign_a):
         NewsPost.objects.create(title="Secret de A", slug="secret", published_at=timezone.now())
