@@ -62,35 +62,108 @@ class ContactSearchForm(forms.Form):
         return filters
 
 
+# What "took part on the public site" can mean (crm.segments, the "participation" filter).
+PARTICIPATION_CHOICES = [
+    ("", _("— peu importe —")),
+    ("any", _("a contribué, quoi que ce soit")),
+    ("ideas:proposal", _("a proposé une idée")),
+    ("ideas:vote", _("a soutenu une idée")),
+    ("qa:question", _("a posé une question")),
+    ("debate", _("a participé à un débat")),
+    ("surveys:answer", _("a répondu à un questionnaire")),
+    ("aid", _("a publié dans l'entraide")),
+]
+CHANNEL_CHOICES = [("email", _("E-mail")), ("sms", _("SMS")), ("phone", _("Téléphone")), ("door", _("Porte-à-porte"))]
+
+
 class SegmentForm(forms.Form):
+    """Every criterion of a segment (crm/segments.py) a team needs, in words."""
+
     name = forms.CharField(label=_("Nom du segment"), max_length=120)
     search = forms.CharField(label=_("Nom ou e-mail contient"), required=False)
+    zones = forms.ModelMultipleChoiceField(label=_("Habitent dans l'une de ces zones"), queryset=None, required=False)
+    polling_stations = forms.CharField(label=_("Bureaux de vote (séparés par des virgules)"), required=False)
     tags = forms.ModelMultipleChoiceField(
-        label=_("Avec toutes ces étiquettes"), queryset=Tag.objects.all(), required=False, to_field_name="name"
+        label=_("Étiquettes"), queryset=Tag.objects.all(), required=False, to_field_name="name"
+    )
+    tags_mode = forms.ChoiceField(
+        label=_("Avoir"), choices=[("all", _("toutes ces étiquettes")), ("any", _("au moins l'une d'elles"))],
+        initial="all", required=False, widget=forms.RadioSelect,
+    )  # fmt: skip
+    exclude_tags = forms.ModelMultipleChoiceField(
+        label=_("Sans aucune de ces étiquettes"), queryset=Tag.objects.all(), required=False, to_field_name="name"
     )
     consent = forms.MultipleChoiceField(
-        label=_("Ont donné leur accord pour"),
-        required=False,
-        choices=[("email", _("E-mail")), ("sms", _("SMS")), ("phone", _("Téléphone")), ("door", _("Porte-à-porte"))],
+        label=_("Ont donné leur accord pour"), required=False, choices=CHANNEL_CHOICES,
         widget=forms.CheckboxSelectMultiple,
-    )
+    )  # fmt: skip
+    has_email = forms.BooleanField(label=_("Avec une adresse e-mail"), required=False)
+    has_phone = forms.BooleanField(label=_("Avec un numéro de téléphone"), required=False)
     support_min = forms.IntegerField(label=_("Soutien minimum (1–5)"), min_value=1, max_value=5, required=False)
-    polling_stations = forms.CharField(label=_("Bureaux de vote (séparés par des virgules)"), required=False)
+    support_max = forms.IntegerField(label=_("Soutien maximum (1–5)"), min_value=1, max_value=5, required=False)
     never_contacted = forms.BooleanField(label=_("Jamais contactés"), required=False)
+    not_contacted_since = forms.DateField(
+        label=_("Pas contactés depuis le"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    contacted_since = forms.DateField(
+        label=_("Contactés depuis le"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    source = forms.CharField(label=_("Origine contient"), required=False,
+                             help_text=_("Ex. : liste électorale, site, pétition"))  # fmt: skip
+    custom_field = forms.CharField(label=_("Champ libre"), required=False, help_text=_("Ex. : Quartier"))
+    custom_value = forms.CharField(label=_("… a pour valeur"), required=False, help_text=_("Ex. : Nord"))
+    participation = forms.ChoiceField(label=_("Sur le site participatif"), choices=PARTICIPATION_CHOICES,
+                                      required=False)  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        from crm.field.models import Zone
+
+        super().__init__(*args, **kwargs)
+        self.fields["zones"].queryset = Zone.objects.order_by("kind", "name")
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("support_min"), data.get("support_max")
+        if low and high and low > high:
+            self.add_error("support_max", _("Le maximum est plus petit que le minimum."))
+        if bool(data.get("custom_field")) != bool(data.get("custom_value")):
+            self.add_error("custom_value", _("Donnez le champ libre et sa valeur, ou aucun des deux."))
+        return data
 
     def filters(self):
+        """The segment's filters (crm/segments.py) from what the form holds."""
         d = self.cleaned_data
         filters = {}
-        if d["search"]:
+        if d.get("search"):
             filters["search"] = d["search"]
-        if d["tags"]:
-            filters["tags"] = [t.name for t in d["tags"]]
-        if d["consent"]:
-            filters["consent"] = dict.fromkeys(d["consent"], True)
-        if d["support_min"]:
-            filters["support_min"] = d["support_min"]
-        if d["polling_stations"]:
+        if d.get("zones"):
+            filters["zones"] = [zone.pk for zone in d["zones"]]
+        if d.get("polling_stations"):
             filters["polling_stations"] = [s.strip() for s in d["polling_stations"].split(",") if s.strip()]
-        if d["never_contacted"]:
-            filters["never_contacted"] = True
+        if d.get("tags"):
+            filters["tags"] = [t.name for t in d["tags"]]
+            if d.get("tags_mode") == "any":
+                filters["tags_mode"] = "any"
+        if d.get("exclude_tags"):
+            filters["exclude_tags"] = [t.name for t in d["exclude_tags"]]
+        if d.get("consent"):
+            filters["consent"] = dict.fromkeys(d["consent"], True)
+        for key in ("has_email", "has_phone", "never_contacted"):
+            if d.get(key):
+                filters[key] = True
+        for key in ("support_min", "support_max"):
+            if d.get(key):
+                filters[key] = d[key]
+        for key in ("not_contacted_since", "contacted_since"):
+            if d.get(key):
+                filters[key] = d[key].isoformat()
+        if d.get("source"):
+            filters["source"] = d["source"]
+        if d.get("custom_field") and d.get("custom_value"):
+            filters["custom"] = {d["custom_field"]: d["custom_value"]}
+        if d.get("participation"):
+            module, _sep, action = d["participation"].partition(":")
+            filters["participation"] = (
+                {} if module == "any" else {"module": module} | ({"action": action} if action else {})
+            )
         return filters

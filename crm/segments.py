@@ -29,7 +29,9 @@ from functools import reduce
 from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.db.models import Exists, F, Lookup, OuterRef, Q
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from .models import Address, Contact, Tag
 from .normalise import words
@@ -210,3 +212,80 @@ def _participation(qs, wanted, errors):
         if since:
             activity = activity.filter(at__date__gte=since)
     return qs.filter(Exists(activity))
+
+
+_CHANNEL_NAMES = {"email": _lazy("e-mail"), "sms": _lazy("SMS"), "phone": _lazy("téléphone"),
+                  "door": _lazy("porte-à-porte")}  # fmt: skip
+_PARTICIPATION_NAMES = {
+    ("ideas", "proposal"): _lazy("a proposé une idée"),
+    ("ideas", "vote"): _lazy("a soutenu une idée"),
+    ("qa", "question"): _lazy("a posé une question"),
+    ("debate", None): _lazy("a participé à un débat"),
+    ("surveys", "answer"): _lazy("a répondu à un questionnaire"),
+    ("aid", None): _lazy("a publié dans l'entraide"),
+}
+
+
+def describe(filters):
+    """A segment's filters in words, one phrase per criterion, for the team's pages."""
+    from crm.field.models import Zone
+
+    if not isinstance(filters, dict):
+        return [str(filters)]
+    f, phrases = filters, []
+
+    def names(values):
+        return ", ".join(f"« {v} »" for v in values) if _texts(values) else str(values)
+
+    if f.get("search"):
+        phrases.append(_("nom ou e-mail contient « %(s)s »") % {"s": f["search"]})
+    if f.get("zones"):
+        zones = Zone.objects.filter(pk__in=[z for z in f["zones"] if isinstance(z, int)]).values_list("name", flat=True)
+        phrases.append(_("dans la zone %(z)s") % {"z": names(sorted(zones))})
+    if f.get("polygon"):
+        phrases.append(_("dans un périmètre dessiné"))
+    if f.get("polling_stations"):
+        phrases.append(_("bureaux de vote %(b)s") % {"b": names(f["polling_stations"])})
+    if f.get("tags"):
+        any_tag = f.get("tags_mode") == "any"
+        template = _("au moins une étiquette parmi %(t)s") if any_tag else _("étiquettes %(t)s")
+        phrases.append(template % {"t": names(f["tags"])})
+    if f.get("exclude_tags"):
+        phrases.append(_("sans les étiquettes %(t)s") % {"t": names(f["exclude_tags"])})
+    for channel, wanted in (f.get("consent") or {}).items() if isinstance(f.get("consent"), dict) else ():
+        name = _CHANNEL_NAMES.get(channel, channel)
+        phrases.append((_("accord %(c)s") if wanted else _("refus %(c)s")) % {"c": name})
+    for key, yes, no in (("has_email", _("avec e-mail"), _("sans e-mail")),
+                         ("has_phone", _("avec téléphone"), _("sans téléphone"))):  # fmt: skip
+        if f.get(key) is not None:
+            phrases.append(yes if f[key] else no)
+    low, high = f.get("support_min"), f.get("support_max")
+    if low is not None and high is not None:
+        phrases.append(_("soutien de %(a)s à %(b)s") % {"a": low, "b": high})
+    elif low is not None:
+        phrases.append(_("soutien %(a)s ou plus") % {"a": low})
+    elif high is not None:
+        phrases.append(_("soutien %(b)s ou moins") % {"b": high})
+    if f.get("never_contacted"):
+        phrases.append(_("jamais contactés"))
+    if f.get("not_contacted_since"):
+        phrases.append(_("pas contactés depuis le %(d)s") % {"d": _short_date(f["not_contacted_since"])})
+    if f.get("contacted_since"):
+        phrases.append(_("contactés depuis le %(d)s") % {"d": _short_date(f["contacted_since"])})
+    if f.get("source"):
+        phrases.append(_("origine contient « %(s)s »") % {"s": f["source"]})
+    if isinstance(f.get("custom"), dict):
+        for key, value in f["custom"].items():
+            phrases.append(_("« %(k)s » vaut « %(v)s »") % {"k": key, "v": value})
+    if isinstance(f.get("participation"), dict):
+        p = f["participation"]
+        known = _PARTICIPATION_NAMES.get((p.get("module"), p.get("action")))
+        phrases.append(str(known) if known and set(p) <= {"module", "action"} else _("a participé sur le site"))
+    return phrases or [_("tous les contacts")]
+
+
+def _short_date(value):
+    try:
+        return date_format(dt.date.fromisoformat(str(value)), "SHORT_DATE_FORMAT")
+    except ValueError:
+        return str(value)

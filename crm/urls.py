@@ -19,4 +19,5 @@ urlpatterns = [
     path("doublons/chercher/", views.scan_duplicates, name="scan-duplicates"),
     path("segments/", views.segments, name="segments"),
     path("segments/<int:pk>/export/", views.segment_export, name="segment-export"),
+    path("segments/compter/", views.segment_count, name="segment-count"),
 ]

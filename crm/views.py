@@ -1,7 +1,5 @@
 """The campaign team's pages for the contact base (under /equipe/)."""
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
@@ -10,7 +8,7 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from campaigns.http import parse_id, redirect_back
 
@@ -21,7 +19,7 @@ from .importing.mapping import validate_mapping
 from .importing.pipeline import UploadTooBig, create_job, job_progress, preview, store_upload
 from .importing.sniff import NotATable, delimiter_name, encoding_name
 from .models import NAME_ORDER, Contact, ImportJob, SavedMapping, Segment
-from .segments import BadFilters, contacts_matching
+from .segments import BadFilters, contacts_matching, describe
 
 
 def staff_required(perm):
@@ -254,8 +252,25 @@ def segments(request):
             count = contacts_matching(segment.filters).count()
         except BadFilters:
             count = None
-        rows.append((segment, count, json.dumps(segment.filters, ensure_ascii=False)))
+        rows.append((segment, count, describe(segment.filters)))
     return render(request, "crm/segments.html", {"form": form, "rows": rows})
+
+
+@require_GET
+@staff_required("crm.read_contacts")
+def segment_count(request):
+    """How many contacts the segment being drawn up selects (the form asks as it changes)."""
+    form = SegmentForm(request.GET)
+    form.is_valid()
+    problems = [f"{form.fields[name].label} : {' '.join(errors)}" for name, errors in form.errors.items()
+                if name != "name" and name in form.fields]  # fmt: skip
+    count = None
+    if not problems:
+        try:
+            count = contacts_matching(form.filters()).count()
+        except BadFilters as exc:
+            problems.append(str(exc))
+    return render(request, "crm/_segment_count.html", {"count": count, "problems": problems})
 
 
 @staff_required("crm.export_contacts")

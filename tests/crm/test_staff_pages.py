@@ -140,3 +140,91 @@ def test_segment_is_created_from_the_form_and_exported(campaign, people):
     assert "Bénévoles" in html
     export = client.get(f"/equipe/segments/{segment.pk}/export/", {"file_format": "csv"})
     assert "Lefèvre" in b"".join(export.streaming_content).decode("utf-8-sig")
+
+
+@pytest.fixture
+def town(campaign):
+    """Two neighbourhoods; people with what a segment picks them by."""
+    from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+    from django.utils import timezone
+
+    from crm.field.models import Zone
+    from crm.models import Address, Household, Interaction
+
+    with tenant_context(campaign):
+
+        def zone(name, south, north):
+            outline = MultiPolygon(Polygon.from_bbox((1.90, south, 1.92, north)), srid=4326)
+            return Zone.objects.create(name=name, code=name[0], geometry=outline)
+
+        def person(name, y, **fields):
+            address = Address.objects.create(line1=f"1 rue {name}", city="Orléans", key=name,
+                                             point=Point(1.91, y, srid=4326))  # fmt: skip
+            household = Household.objects.create(address=address)
+            shared = {"source": "liste électorale 2026", "custom_fields": {"Quartier": "Gare"}, "support_level": 4,
+                      "consent_sms": True}  # fmt: skip
+            person = Contact.objects.create(birth_name=name, household=household, **(shared | fields))
+            person.tags.add(volunteer)
+            return person
+
+        north = zone("Nord", 47.91, 47.93)
+        zone("Sud", 47.88, 47.90)
+        volunteer = Tag.objects.create(name="bénévole")
+        wanted = person("Garnier", 47.92, phone="+33612345678")
+        Interaction.objects.create(contact=wanted, kind=Interaction.Kind.CONTRIBUTION,
+                                   data={"module": "ideas", "action": "proposal"})  # fmt: skip
+        person("Perrin", 47.89, phone="+33612345679")  # in the south
+        person("Roussel", 47.92, phone="+33612345670", consent_sms=False)
+        person("Blanc", 47.92, phone="+33612345671", last_contacted_at=timezone.now())
+        person("Morel", 47.92)  # no phone
+        person("Faure", 47.92, phone="+33612345672", support_level=2)
+    return {"north": north, "wanted": wanted}
+
+
+def test_a_segment_drawn_up_in_the_form_picks_people_by_zone_consent_and_the_rest(campaign, town):
+    client = client_as(campaign, Role.ORGANIZER)
+    form = {
+        "name": "Nord, SMS, militants à relancer", "zones": [town["north"].pk], "tags": ["bénévole"],
+        "tags_mode": "all", "consent": ["sms"], "has_phone": "on", "support_min": "3", "support_max": "5",
+        "not_contacted_since": "2026-11-01", "source": "électorale", "custom_field": "Quartier",
+        "custom_value": "Gare", "participation": "ideas:proposal",
+    }  # fmt: skip
+    # The form says how many people it picks as it is filled in, before it is saved.
+    counted = client.get("/equipe/segments/compter/", form).content.decode()
+    assert "<strong>1</strong> contact correspond à ces critères." in counted
+    assert client.post("/equipe/segments/", form).status_code == 302
+    with tenant_context(campaign):
+        segment = Segment.objects.get(name="Nord, SMS, militants à relancer")
+    assert segment.filters == {
+        "zones": [town["north"].pk], "tags": ["bénévole"], "consent": {"sms": True}, "has_phone": True,
+        "support_min": 3, "support_max": 5, "not_contacted_since": "2026-11-01", "source": "électorale",
+        "custom": {"Quartier": "Gare"}, "participation": {"module": "ideas", "action": "proposal"},
+    }  # fmt: skip
+    listed = client.get("/equipe/contacts/", {"segment": segment.pk}).context["page"]
+    assert [c.pk for c in listed] == [town["wanted"].pk]
+    # The list of segments says what each one picks, in words.
+    page = client.get("/equipe/segments/").content.decode()
+    for words in ("dans la zone « Nord »", "étiquettes « bénévole »", "accord SMS", "avec téléphone",
+                  "soutien de 3 à 5", "pas contactés depuis le 01/11/2026", "origine contient « électorale »",
+                  "« Quartier » vaut « Gare »", "a proposé une idée"):  # fmt: skip
+        assert words in page, words
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"support_min": "9"}, "Soutien minimum (1–5) : "),
+        ({"support_min": "4", "support_max": "2"}, "Le maximum est plus petit que le minimum."),
+        ({"custom_field": "Quartier"}, "Donnez le champ libre et sa valeur"),
+        ({"zones": ["999999"]}, "Habitent dans l&#x27;une de ces zones : "),
+        ({"not_contacted_since": "31/02/2026"}, "Pas contactés depuis le : "),
+    ],
+)
+def test_a_segment_form_that_cannot_be_counted_says_what_is_wrong(campaign, town, form, message):
+    client = client_as(campaign, Role.ORGANIZER)
+    response = client.get("/equipe/segments/compter/", form)
+    assert response.status_code == 200 and message in response.content.decode()
+    saved = client.post("/equipe/segments/", {"name": "Mauvais", **form})
+    assert saved.status_code == 200  # the form again, with the error
+    with tenant_context(campaign):
+        assert not Segment.objects.filter(name="Mauvais").exists()

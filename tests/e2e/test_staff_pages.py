@@ -14,13 +14,14 @@ from crm.messaging.models import Message
 from crm.models import Contact, Segment, Tag
 from tests.conftest import host_of, make_user
 from tests.e2e.test_campaign_site import serious_accessibility_violations
+from tests.e2e.test_idea_box import PASSWORD, sign_in
 
 pytestmark = pytest.mark.browser
 
 
 def test_action_and_message_pages_are_accessible(browser, committed, asgi_server):
     campaign = committed.campaign(name="Bourgneuf Demain").campaign
-    make_user(campaign, Role.ORGANIZER, "ines@exemple.fr", password="mot-de-passe-long-2026")
+    make_user(campaign, Role.ORGANIZER, "ines@exemple.fr", password=PASSWORD)
     with tenant_context(campaign):
         zone = Zone.objects.create(
             name="Centre", code="C", geometry=MultiPolygon(Polygon.from_bbox((1.90, 47.90, 1.91, 47.905)), srid=4326)
@@ -38,12 +39,7 @@ def test_action_and_message_pages_are_accessible(browser, committed, asgi_server
                                          segment=segment)  # fmt: skip
     site = f"http://{host_of(campaign)}:{asgi_server}"
     context = browser.new_context(locale="fr-FR", bypass_csp=True)
-    page = context.new_page()
-    page.goto(site + "/accounts/login/?next=/equipe/actions/")
-    page.get_by_label("Adresse e-mail").fill("ines@exemple.fr")
-    page.get_by_label("Mot de passe").fill("mot-de-passe-long-2026")
-    page.get_by_role("button", name="Se connecter").last.click()
-    page.wait_for_url(site + "/equipe/actions/")
+    page = sign_in(context, site, "ines@exemple.fr", "/equipe/actions/")
     assert serious_accessibility_violations(page) == []
     page.get_by_role("link", name="Porte-à-porte").click()
     page.get_by_role("heading", name="Avancement").wait_for()
@@ -68,19 +64,14 @@ def test_action_and_message_pages_are_accessible(browser, committed, asgi_server
 
 def test_duplicates_page_marks_two_people_and_merges_a_pair_in_the_browser(browser, committed, asgi_server):
     campaign = committed.campaign(name="Bourgneuf Demain").campaign
-    make_user(campaign, Role.ORGANIZER, "ines@exemple.fr", password="mot-de-passe-long-2026")
+    make_user(campaign, Role.ORGANIZER, "ines@exemple.fr", password=PASSWORD)
     with tenant_context(campaign):  # a couple sharing an e-mail, and her double
         anne = Contact.objects.create(birth_name="Roux", first_names="Anne", email="famille.roux@x.fr")
         paul = Contact.objects.create(birth_name="Roux", first_names="Paul", email="famille.roux@x.fr")
         Contact.objects.create(birth_name="Roux", first_names="Anne", phone="+33612345678",
                                other_emails=["famille.roux@x.fr"])  # fmt: skip
     site = f"http://{host_of(campaign)}:{asgi_server}"
-    page = browser.new_context(locale="fr-FR", bypass_csp=True).new_page()
-    page.goto(site + "/accounts/login/?next=/equipe/doublons/")
-    page.get_by_label("Adresse e-mail").fill("ines@exemple.fr")
-    page.get_by_label("Mot de passe").fill("mot-de-passe-long-2026")
-    page.get_by_role("button", name="Se connecter").last.click()
-    page.wait_for_url(site + "/equipe/doublons/")
+    page = sign_in(browser.new_context(locale="fr-FR", bypass_csp=True), site, "ines@exemple.fr", "/equipe/doublons/")
     assert serious_accessibility_violations(page) == []
     rows = page.locator("tbody tr")
     assert rows.count() == 3
@@ -94,3 +85,38 @@ def test_duplicates_page_marks_two_people_and_merges_a_pair_in_the_browser(brows
     with tenant_context(campaign):
         assert Contact.objects.filter(pk__in=[anne.pk, paul.pk]).count() == 2
         assert Contact.objects.count() == 2
+
+
+def test_segment_form_counts_people_as_it_is_filled_in(browser, committed, asgi_server):
+    from django.contrib.gis.geos import Point
+
+    from crm.models import Address, Household
+
+    campaign = committed.campaign(name="Bourgneuf Demain").campaign
+    make_user(campaign, Role.ORGANIZER, "ines@exemple.fr", password=PASSWORD)
+    with tenant_context(campaign):
+        outline = MultiPolygon(Polygon.from_bbox((1.90, 47.91, 1.92, 47.93)), srid=4326)
+        Zone.objects.create(name="Nord", code="N", geometry=outline)
+        for n, (y, sms) in enumerate([(47.92, True), (47.92, True), (47.92, False), (47.80, True)]):
+            address = Address.objects.create(line1=f"{n} rue Haute", city="Orléans", key=str(n),
+                                             point=Point(1.91, y, srid=4326))  # fmt: skip
+            Contact.objects.create(birth_name=f"Nom{n}", household=Household.objects.create(address=address),
+                                   consent_sms=sms)  # fmt: skip
+    site = f"http://{host_of(campaign)}:{asgi_server}"
+    page = sign_in(browser.new_context(locale="fr-FR", bypass_csp=True), site, "ines@exemple.fr", "/equipe/segments/")
+    assert serious_accessibility_violations(page) == []
+    count = page.locator("#segment-count")
+    page.get_by_label("Habitent dans l'une de ces zones").select_option(label="Nord (N)")
+    page.wait_for_function("document.getElementById('segment-count').innerText.startsWith('3 contacts')")
+    page.get_by_label("SMS").check()
+    page.wait_for_function("document.getElementById('segment-count').innerText.startsWith('2 contacts')")
+    page.get_by_label("Soutien minimum (1–5)").fill("9")
+    page.wait_for_function("document.getElementById('segment-count').innerText.includes('Soutien minimum')")
+    assert "inférieure ou égale à 5" in count.inner_text()
+    page.get_by_label("Soutien minimum (1–5)").fill("")
+    page.get_by_label("Nom du segment", exact=True).fill("Nord SMS")
+    page.get_by_role("button", name="Enregistrer").click()
+    row = page.locator("tbody tr", has_text="Nord SMS")
+    assert row.locator("td").nth(1).inner_text() == "2"
+    assert row.locator("td").nth(2).inner_text() == "dans la zone « Nord » · accord SMS"
+    assert serious_accessibility_violations(page) == []
