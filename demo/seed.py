@@ -18,7 +18,7 @@ from crm.field.actions import default_result_codes
 from crm.field.forms import survey_from_text
 from crm.field.models import Action, Assignment, Zone
 from crm.field.turfs import cut_zone
-from crm.models import Address, Contact, Household
+from crm.models import Address, Contact, Household, Tag
 from crm.normalise import address_key, name_key, search_text
 from participation.models import Event, NewsPost, SiteSettings
 from participation.services import create_project
@@ -104,6 +104,7 @@ def fill_town(*, people, seed, team, volunteers):
         town = make_town(seed=seed, people=people)
         _load_town(town)
         _load_zones(town)
+        _dress_people(seed)
     if not Action.objects.exists():
         _plan_field_work(team, volunteers)
     if not NewsPost.objects.exists():
@@ -203,6 +204,43 @@ def _plan_field_work(team, volunteers):
     for i, volunteer in enumerate(volunteers):
         Assignment.objects.create(action=action, turf=turfs[i % len(turfs)], volunteer=volunteer, starts_at=start,
                                   ends_at=start + dt.timedelta(days=20))  # fmt: skip
+
+
+# What a campaign knows of its people a few weeks in: (tag, share of the town).
+DEMO_TAGS = [("sympathisant", 0.15), ("bénévole", 0.03), ("procuration", 0.01), ("ne pas appeler", 0.02)]
+
+
+def _dress_people(seed):
+    """Consents (each with its log line), tags and support levels, the same for a seed:
+    without them the demo's segments, SMS and e-mails would reach nobody."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setseed(%s)", [(seed % 1000) / 1000])
+        # One draw per person, read in id order, so that the same seed gives the same town.
+        cursor.execute(
+            """UPDATE crm_contact c SET
+                   consent_email = CASE WHEN c.email = '' THEN NULL WHEN d.r < 0.45 THEN true
+                                        WHEN d.r > 0.95 THEN false END,
+                   consent_sms = CASE WHEN c.phone = '' THEN NULL WHEN d.r < 0.35 THEN true
+                                      WHEN d.r > 0.97 THEN false END,
+                   consent_door = CASE WHEN d.r < 0.20 THEN true END,
+                   support_level = CASE WHEN d.s < 0.25 THEN 1 + floor(d.s * 20)::int END
+                 FROM (SELECT id, random() AS r, random() AS s FROM crm_contact ORDER BY id) d
+                WHERE d.id = c.id"""
+        )
+        for channel in ("email", "sms", "door"):
+            cursor.execute(
+                f"""INSERT INTO crm_consentevent (contact_id, channel, granted, at, source, reason)
+                    SELECT id, %s, consent_{channel}, now(), 'démo : liste électorale synthétique', ''
+                      FROM crm_contact WHERE consent_{channel} IS NOT NULL ORDER BY id""",  # noqa: S608
+                [channel],
+            )
+        for name, share in DEMO_TAGS:
+            tag, _created = Tag.objects.get_or_create(name=name)
+            cursor.execute(
+                """INSERT INTO crm_contact_tags (contact_id, tag_id)
+                   SELECT id, %s FROM (SELECT id, random() AS r FROM crm_contact ORDER BY id) d WHERE d.r < %s""",
+                [tag.pk, share],
+            )
 
 
 def _load_town(town):

@@ -60,6 +60,24 @@ def test_demo_has_a_login_for_each_role_and_town_sized_data(demo):
         assert client.post("/accounts/login/", {"username": email, "password": password}).status_code == 302
 
 
+def test_demo_people_can_be_reached_and_picked_out(demo):
+    """Consents (each with its line in the consent log), tags and support levels, so
+    that the demo's segments, SMS and e-mails reach someone."""
+    from django_tenants.utils import tenant_context
+
+    from crm.models import ConsentEvent, Contact
+    from crm.segments import contacts_matching
+
+    with tenant_context(demo.campaign):
+        texting = Contact.objects.filter(consent_sms=True)
+        assert 0 < texting.count() < demo.contacts and not texting.filter(phone="").exists()
+        assert Contact.objects.filter(consent_email=True).exclude(email="").exists()
+        logged = ConsentEvent.objects.filter(channel="sms", granted=True).values_list("contact_id", flat=True)
+        assert set(logged) == set(texting.values_list("pk", flat=True))
+        assert contacts_matching({"tags": ["sympathisant"], "consent": {"sms": True}}).exists()
+        assert Contact.objects.filter(support_level__gte=4).exists()
+
+
 def test_seed_demo_twice_keeps_one_demo_and_resets_the_logins(demo):
     again = seed_demo(people=300, password="autre-mot-de-passe")
     assert again.contacts == demo.contacts
