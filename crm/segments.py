@@ -32,6 +32,7 @@ from django.db.models import Exists, F, Lookup, OuterRef, Q
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 
 from .models import Address, Contact, Tag
 from .normalise import words
@@ -241,17 +242,24 @@ def describe(filters):
         phrases.append(_("nom ou e-mail contient « %(s)s »") % {"s": f["search"]})
     if f.get("zones"):
         zones = Zone.objects.filter(pk__in=[z for z in f["zones"] if isinstance(z, int)]).values_list("name", flat=True)
-        phrases.append(_("dans la zone %(z)s") % {"z": names(sorted(zones))})
+        zones = sorted(zones)
+        phrases.append(ngettext("dans la zone %(z)s", "dans l'une des zones %(z)s", len(zones)) % {"z": names(zones)})
     if f.get("polygon"):
         phrases.append(_("dans un périmètre dessiné"))
     if f.get("polling_stations"):
-        phrases.append(_("bureaux de vote %(b)s") % {"b": names(f["polling_stations"])})
+        stations = f["polling_stations"]
+        template = ngettext("bureau de vote %(b)s", "bureaux de vote %(b)s", len(stations) if _texts(stations) else 2)
+        phrases.append(template % {"b": names(stations)})
     if f.get("tags"):
-        any_tag = f.get("tags_mode") == "any"
-        template = _("au moins une étiquette parmi %(t)s") if any_tag else _("étiquettes %(t)s")
-        phrases.append(template % {"t": names(f["tags"])})
+        tags, many = f["tags"], len(f["tags"]) if _texts(f["tags"]) else 2
+        if f.get("tags_mode") == "any" and many > 1:
+            template = _("au moins une étiquette parmi %(t)s")
+        else:
+            template = ngettext("étiquette %(t)s", "étiquettes %(t)s", many)
+        phrases.append(template % {"t": names(tags)})
     if f.get("exclude_tags"):
-        phrases.append(_("sans les étiquettes %(t)s") % {"t": names(f["exclude_tags"])})
+        exclude, many = f["exclude_tags"], len(f["exclude_tags"]) if _texts(f["exclude_tags"]) else 2
+        phrases.append(ngettext("sans l'étiquette %(t)s", "sans les étiquettes %(t)s", many) % {"t": names(exclude)})
     for channel, wanted in (f.get("consent") or {}).items() if isinstance(f.get("consent"), dict) else ():
         name = _CHANNEL_NAMES.get(channel, channel)
         phrases.append((_("accord %(c)s") if wanted else _("refus %(c)s")) % {"c": name})

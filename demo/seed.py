@@ -18,7 +18,7 @@ from crm.field.actions import default_result_codes
 from crm.field.forms import survey_from_text
 from crm.field.models import Action, Assignment, Zone
 from crm.field.turfs import cut_zone
-from crm.models import Address, Contact, Household, Tag
+from crm.models import Address, Contact, Household, Segment, Tag
 from crm.normalise import address_key, name_key, search_text
 from participation.models import Event, NewsPost, SiteSettings
 from participation.services import create_project
@@ -80,6 +80,8 @@ def seed_demo(*, people=5000, seed=2026, reset=False, password=None):
         site.save()
         volunteers = [User.objects.get(email=email) for email, _name, role in DEMO_ACCOUNTS if role == Role.VOLUNTEER]
         fill_town(people=people, seed=seed, team=porte, volunteers=volunteers)
+        for name, filters in DEMO_SEGMENTS:
+            Segment.objects.get_or_create(name=name, defaults={"filters": filters})
         count = Contact.objects.count()
     with tenant_context(campaign):
         _analyze_campaign_tables()
@@ -206,6 +208,12 @@ def _plan_field_work(team, volunteers):
                                   ends_at=start + dt.timedelta(days=20))  # fmt: skip
 
 
+# Saved searches a team would have drawn up, ready for a message or a phone bank.
+DEMO_SEGMENTS = [
+    ("Sympathisants joignables par SMS", {"tags": ["sympathisant"], "consent": {"sms": True}}),
+    ("Bureau 1, accord e-mail", {"polling_stations": ["0001"], "consent": {"email": True}}),
+    ("Soutiens forts jamais contactés", {"support_min": 4, "never_contacted": True}),
+]
 # What a campaign knows of its people a few weeks in: (tag, share of the town).
 DEMO_TAGS = [("sympathisant", 0.15), ("bénévole", 0.03), ("procuration", 0.01), ("ne pas appeler", 0.02)]
 

@@ -204,7 +204,7 @@ def test_a_segment_drawn_up_in_the_form_picks_people_by_zone_consent_and_the_res
     assert [c.pk for c in listed] == [town["wanted"].pk]
     # The list of segments says what each one picks, in words.
     page = client.get("/equipe/segments/").content.decode()
-    for words in ("dans la zone « Nord »", "étiquettes « bénévole »", "accord SMS", "avec téléphone",
+    for words in ("dans la zone « Nord »", "étiquette « bénévole »", "accord SMS", "avec téléphone",
                   "soutien de 3 à 5", "pas contactés depuis le 01/11/2026", "origine contient « électorale »",
                   "« Quartier » vaut « Gare »", "a proposé une idée"):  # fmt: skip
         assert words in page, words
