@@ -5,13 +5,26 @@ from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .layers import parse_filters
+from .layers import RESULT_LABEL_SQL, parse_filters, result_label
 
 
 def _rows(sql, args):
     with connection.cursor() as cur:
         cur.execute(sql, args)
         return [list(r) for r in cur.fetchall()]
+
+
+def _results(base, args):
+    """[label, reports] by result, in the actions' words ("Absent", not "not_home"); the
+    same words across kinds of action count together."""
+    counts = {}
+    for kind, code, label, n in _rows(
+        f"SELECT a.kind, r.result, {RESULT_LABEL_SQL}, count(*) {base} GROUP BY 1, 2, 3",
+        args,  # noqa: S608
+    ):
+        label = str(result_label(kind, code, label))
+        counts[label] = counts.get(label, 0) + n
+    return sorted(([label, n] for label, n in counts.items()), key=lambda row: (-row[1], row[0]))
 
 
 def charts(params, *, with_support):
@@ -36,7 +49,7 @@ def charts(params, *, with_support):
         "results": {
             "title": _("Résultats"),
             "columns": [_("Résultat"), _("Comptes rendus")],
-            "rows": _rows(f"SELECT r.result, count(*) {base} GROUP BY 1 ORDER BY 2 DESC, 1", args),  # noqa: S608
+            "rows": _results(base, args),
         },
         "actions": {
             "title": _("Avancement des actions"),

@@ -78,6 +78,18 @@ def cell_size(zoom):
     return 360.0 / (2**zoom) / 8
 
 
+# A report's result in its action's words (NULL: the action keeps its kind's defaults);
+# `a` is the action, `r` the report.
+RESULT_LABEL_SQL = """(SELECT c->>'label' FROM jsonb_array_elements(a.result_codes) c
+                        WHERE c->>'code' = r.result LIMIT 1)"""
+
+
+def result_label(kind, code, label):
+    """What a team calls a result: its action's label (RESULT_LABEL_SQL), else its
+    kind's default, else the code."""
+    return label if label is not None else result_labels(kind, None).get(code, code)
+
+
 def reports_layer(box, zoom, filters=((), ())):
     where, args = filters
     conditions = " AND ".join(["r.location && ST_MakeEnvelope(%s, %s, %s, %s, 4326)", *where])
@@ -86,24 +98,16 @@ def reports_layer(box, zoom, filters=((), ())):
             cur.execute(
                 f"""
                 SELECT r.id, ST_X(r.location), ST_Y(r.location), r.result, r.reached, a.kind, a.name, r.done_at,
-                       (SELECT c->>'label' FROM jsonb_array_elements(a.result_codes) c
-                         WHERE c->>'code' = r.result LIMIT 1)
+                       {RESULT_LABEL_SQL}
                 FROM field_fieldreport r JOIN field_action a ON a.id = r.action_id
                 WHERE {conditions} ORDER BY r.id DESC LIMIT %s
                 """,  # noqa: S608 - conditions are fixed fragments, values are parameters
                 [*box, *args, MAX_POINTS],
             )
-            defaults = {}  # the labels of the actions keeping their kind's defaults
-
-            def label_of(result, kind, label):
-                if label is None:
-                    label = defaults.setdefault(kind, result_labels(kind, None)).get(result, result)
-                return label
-
             features = [
                 ({"type": "Point", "coordinates": [x, y]},
-                 {"id": pk, "result": result, "result_label": label_of(result, kind, label), "reached": reached,
-                  "kind": kind, "action": name, "at": at.isoformat()})
+                 {"id": pk, "result": result, "result_label": str(result_label(kind, result, label)),
+                  "reached": reached, "kind": kind, "action": name, "at": at.isoformat()})
                 for pk, x, y, result, reached, kind, name, at, label in cur.fetchall()
             ]  # fmt: skip
             return feature_collection(features, mode="points")

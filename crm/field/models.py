@@ -130,6 +130,12 @@ class Action(models.Model):
     def __str__(self):
         return self.name
 
+    def result_label(self, code):
+        """What the team calls a result of this action ("Absent" for "not_home")."""
+        from .actions import result_labels
+
+        return result_labels(self.kind, self.result_codes).get(code, code)
+
 
 class Assignment(models.Model):
     """Who works which turf (or which phone bank) of an action, and when. A volunteer's
@@ -207,6 +213,10 @@ class FieldReport(models.Model):
 
     def __str__(self):
         return f"{self.action_id} {self.result} {self.done_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def result_label(self):
+        return self.action.result_label(self.result)
 
 
 class CallListEntry(models.Model):

@@ -112,7 +112,7 @@ def figures(batch, settings=None):
             flags[r.pk].append("outside_action_dates")
         if r.pk in outside:
             flags[r.pk].append("outside_turf")
-    results = Counter(r.result for r in reports)
+    results = Counter(r.result_label for r in reports)
     batch_flags = []
     if len(doors) >= settings.same_result_min and len({r.result for r in doors}) == 1:
         batch_flags.append("same_result")

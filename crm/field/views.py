@@ -262,8 +262,12 @@ def action_detail(request, pk):
     calls = None
     if action.kind == Action.Kind.PHONE:
         calls = {"total": action.call_list.count(), "done": action.call_list.filter(done=True).count()}
+    progress = progress_of(action, viewer=request.user)
+    for volunteer in progress["volunteers"]:  # results in the action's words, most frequent first
+        labelled = [(action.result_label(code), n) for code, n in volunteer["results"].items()]
+        volunteer["result_labels"] = sorted(labelled, key=lambda result: (-result[1], result[0]))
     return render(request, "field/action_detail.html", {
-        "action": action, "progress": progress_of(action, viewer=request.user), "turfs": turfs,
+        "action": action, "progress": progress, "turfs": turfs,
         "assignments": assignments, "assign_form": assign_form, "cut_form": cut_form, "edit_form": edit_form,
         "calls": calls, "can_plan": can_plan,
     })  # fmt: skip
@@ -335,7 +339,7 @@ def review_batch(request, pk):
     ]  # fmt: skip
     return render(request, "field/review_batch.html", {
         "batch": batch, "figures": figures, "labels": review.FLAG_LABELS, "rows": rows, "page": page,
-        "rejected": batch.reports.exclude(rejected_reason="")[:500],
+        "rejected": batch.reports.exclude(rejected_reason="").select_related("action")[:500],
     })  # fmt: skip
 
 

@@ -267,6 +267,9 @@ def test_team_progress_counts_doors_reached_people_and_ranks_volunteers(field):
     assert progress["teams"] == [{"team": team.pk, "name": "Équipe Nord", "reports": 5, "doors": 5, "reached": 3,
                                   "leaflets": 0, "measure": 5}]  # fmt: skip
     assert client.get(f"/api/actions/{field['action']['id']}/progress/").status_code == 403
+    # The action's page ranks them too, with the results in the action's words.
+    page = client_for(campaign, leader).get(f"/equipe/actions/{field['action']['id']}/").content.decode()
+    assert "Ouvert / discuté : 3, Absent : 2" in page
 
 
 def test_a_turf_prints_as_a_pdf_with_its_map_and_walk_list(field):

@@ -141,7 +141,8 @@ def test_team_pages_show_the_queue_and_commit_and_roll_back(field):
     with tenant_context(field["campaign"]):
         batch = ReviewBatch.objects.get()
     detail = leader.get(f"/equipe/revue/{batch.pk}/").content.decode()
-    assert "talked" in detail
+    assert "Ouvert / discuté" in detail and "talked" not in detail  # the action's words, not its codes
+    assert "Ouvert / discuté : 3" in leader.get("/equipe/revue/").content.decode()
     assert leader.post(f"/equipe/revue/{batch.pk}/", {"do": "commit"}).status_code == 302
     assert leader.post(f"/equipe/revue/{batch.pk}/", {"do": "rollback", "reason": "erreur"}).status_code == 302
     with tenant_context(field["campaign"]):

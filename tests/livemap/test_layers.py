@@ -157,8 +157,12 @@ def test_dashboard_numbers_equal_counts_made_directly_in_sql(field):
     assert page.status_code == 200
     charts = page.context["charts"]
     with connection.cursor() as cur, tenant_context(field["campaign"]):
-        cur.execute("SELECT result, count(*) FROM field_fieldreport GROUP BY 1")
-        assert dict(map(tuple, charts["results"]["rows"])) == dict(cur.fetchall())
+        # Results in the actions' words: a door "talked" is "Ouvert / discuté", a call's "Discuté".
+        cur.execute("SELECT a.kind, r.result, count(*) FROM field_fieldreport r "
+                    "JOIN field_action a ON a.id = r.action_id GROUP BY 1, 2")  # fmt: skip
+        words = {(kind, c["code"]): c["label"] for kind in ("door", "phone") for c in default_result_codes(kind)}
+        assert dict(map(tuple, charts["results"]["rows"])) == {words[k, r]: n for k, r, n in cur.fetchall()}
+        assert set(dict(map(tuple, charts["results"]["rows"]))) == {"Absent", "Ouvert / discuté", "Discuté"}
         cur.execute("SELECT count(*) FILTER (WHERE address_id IS NOT NULL), count(*) FILTER (WHERE reached) "
                     "FROM field_fieldreport")  # fmt: skip
         doors, reached = cur.fetchone()
@@ -167,9 +171,9 @@ def test_dashboard_numbers_equal_counts_made_directly_in_sql(field):
     assert {r[0]: r[1] for r in charts["actions"]["rows"]} == {"PAP": 20, "Phoning": 1}
     assert "support" in charts
     filtered = organizer.get("/equipe/tableau-de-bord/", {"kind": "phone"}).context["charts"]
-    assert filtered["results"]["rows"] == [["talked", 1]]
+    assert filtered["results"]["rows"] == [["Discuté", 1]]
     csv_lines = organizer.get("/equipe/tableau-de-bord/results.csv").content.decode().splitlines()
-    assert csv_lines[0] == "Résultat,Comptes rendus" and len(csv_lines) == 3
+    assert csv_lines[0] == "Résultat,Comptes rendus" and len(csv_lines) == 4
     assert organizer.get("/equipe/tableau-de-bord/inconnu.csv").status_code == 404
     leader = client_for(field["campaign"], Role.TEAM_LEADER)
     assert "support" not in leader.get("/equipe/tableau-de-bord/").context["charts"]
