@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 
 from django.db import transaction
-from django.db.models import ProtectedError
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -25,7 +24,7 @@ from .importing.mapping import validate_mapping
 from .importing.pipeline import UploadTooBig, create_job, job_progress, preview, store_upload
 from .importing.sniff import NotATable
 from .models import Contact, ImportJob, Interaction, SavedMapping, Segment, Tag
-from .segments import BadFilters, contacts_matching
+from .segments import BadFilters, SegmentInUse, contacts_matching, delete_segment
 from .services import normalise_phone
 
 
@@ -490,16 +489,10 @@ class SegmentViewSet(viewsets.ModelViewSet):
     @extend_schema(responses={204: None, 409: inline_serializer("SegmentInUse", {"detail": serializers.CharField()})})
     def destroy(self, request, *args, **kwargs):
         """Delete a segment, unless something still uses it (409 names what: a message...)."""
-        segment = self.get_object()
         try:
-            segment.delete()
-        except ProtectedError as exc:
-            names = ", ".join(f"« {obj} »" for obj in list(exc.protected_objects)[:5])
-            return Response(
-                {"detail": _("Ce segment est encore utilisé (%(names)s) : il ne peut pas être supprimé.")
-                 % {"names": names}},
-                status=status.HTTP_409_CONFLICT,
-            )  # fmt: skip
+            delete_segment(self.get_object())
+        except SegmentInUse as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses=inline_serializer("SegmentCount", {"count": serializers.IntegerField()}))

@@ -28,7 +28,7 @@ from functools import reduce
 
 from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
-from django.db.models import Exists, F, Lookup, OuterRef, Q
+from django.db.models import Exists, F, Lookup, OuterRef, ProtectedError, Q
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -44,6 +44,21 @@ KNOWN_KEYS = {
     "has_phone", "participation",
 }  # fmt: skip
 PARTICIPATION_KEYS = {"module", "action", "step", "project", "since"}
+
+
+class SegmentInUse(Exception):
+    """A message still sends to this segment: it cannot go."""
+
+
+def delete_segment(segment):
+    """Delete a segment unless something still uses it (SegmentInUse names what)."""
+    try:
+        segment.delete()
+    except ProtectedError as exc:
+        names = ", ".join(f"« {obj} »" for obj in list(exc.protected_objects)[:5])
+        raise SegmentInUse(
+            _("Ce segment est encore utilisé (%(names)s) : il ne peut pas être supprimé.") % {"names": names}
+        ) from None
 
 
 class BadFilters(ValueError):

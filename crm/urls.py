@@ -20,4 +20,5 @@ urlpatterns = [
     path("segments/", views.segments, name="segments"),
     path("segments/<int:pk>/export/", views.segment_export, name="segment-export"),
     path("segments/compter/", views.segment_count, name="segment-count"),
+    path("segments/<int:pk>/supprimer/", views.segment_delete, name="segment-delete"),
 ]

@@ -19,7 +19,7 @@ from .importing.mapping import validate_mapping
 from .importing.pipeline import UploadTooBig, create_job, job_progress, preview, store_upload
 from .importing.sniff import NotATable, delimiter_name, encoding_name
 from .models import NAME_ORDER, Contact, ImportJob, SavedMapping, Segment
-from .segments import BadFilters, contacts_matching, describe
+from .segments import BadFilters, SegmentInUse, contacts_matching, delete_segment, describe
 
 
 def staff_required(perm):
@@ -254,6 +254,19 @@ def segments(request):
             count = None
         rows.append((segment, count, describe(segment.filters)))
     return render(request, "crm/segments.html", {"form": form, "rows": rows})
+
+
+@require_POST
+@staff_required("crm.read_contacts")
+def segment_delete(request, pk):
+    segment = get_object_or_404(Segment, pk=pk)
+    try:
+        delete_segment(segment)
+    except SegmentInUse as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Segment « %(name)s » supprimé.") % {"name": segment.name})
+    return redirect("crm:segments")
 
 
 @require_GET

@@ -228,3 +228,20 @@ def test_a_segment_form_that_cannot_be_counted_says_what_is_wrong(campaign, town
     assert saved.status_code == 200  # the form again, with the error
     with tenant_context(campaign):
         assert not Segment.objects.filter(name="Mauvais").exists()
+
+
+def test_a_segment_is_deleted_from_its_page_unless_a_message_uses_it(campaign, people):
+    from crm.messaging.models import Message
+
+    client = client_as(campaign, Role.ORGANIZER)
+    with tenant_context(campaign):
+        spare = Segment.objects.create(name="Essai", filters={"tags": ["bénévole"]})
+        used = Segment.objects.create(name="Relance SMS", filters={"consent": {"sms": True}})
+        Message.objects.create(channel="sms", name="Rappel du samedi", body="À samedi !", segment=used)
+    page = client.post(f"/equipe/segments/{spare.pk}/supprimer/", follow=True).content.decode()
+    assert "Segment « Essai » supprimé." in page
+    page = client.post(f"/equipe/segments/{used.pk}/supprimer/", follow=True).content.decode()
+    assert "Ce segment est encore utilisé (« Rappel du samedi »)" in page
+    with tenant_context(campaign):
+        assert list(Segment.objects.values_list("name", flat=True)) == ["Relance SMS"]
+    assert client.get(f"/equipe/segments/{used.pk}/supprimer/").status_code == 405

@@ -75,6 +75,7 @@ ROUTE_PARAMS = {
     "crm:import-progress": {"pk": "pk:crm.importjob"},
     "crm:import-report": {"pk": "pk:crm.importjob"},
     "crm:segment-export": {"pk": "pk:crm.segment"},
+    "crm:segment-delete": {"pk": "pk:crm.segment"},
     "field:action": {"pk": "pk:field.action"},
     "field:turf-printable": {"pk": "pk:field.turf"},
     "field:review-batch": {"pk": "pk:field.reviewbatch"},
