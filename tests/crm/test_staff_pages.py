@@ -245,3 +245,15 @@ def test_a_segment_is_deleted_from_its_page_unless_a_message_uses_it(campaign, p
     with tenant_context(campaign):
         assert list(Segment.objects.values_list("name", flat=True)) == ["Relance SMS"]
     assert client.get(f"/equipe/segments/{used.pk}/supprimer/").status_code == 405
+
+
+def test_the_segment_form_shows_every_criterion_under_a_heading(campaign):
+    from crm.forms import SegmentForm
+
+    with tenant_context(campaign):
+        form = SegmentForm()
+        grouped = [field.name for _heading, fields in form.groups() for field in fields]
+        assert sorted(grouped) == sorted(set(form.fields) - {"name"}) and len(grouped) == len(set(grouped))
+    page = client_as(campaign, Role.ORGANIZER).get("/equipe/segments/").content.decode()
+    for heading in ("Où", "Qui", "Comment les joindre", "Déjà contactés ?"):
+        assert f"<legend>{heading}</legend>" in page
