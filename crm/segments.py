@@ -256,8 +256,8 @@ def describe(filters):
     if f.get("search"):
         phrases.append(_("nom ou e-mail contient « %(s)s »") % {"s": f["search"]})
     if f.get("zones"):
-        zones = Zone.objects.filter(pk__in=[z for z in f["zones"] if isinstance(z, int)]).values_list("name", flat=True)
-        zones = sorted(zones)
+        ids = [z for z in f["zones"] if isinstance(z, int)] if isinstance(f["zones"], list) else []
+        zones = sorted(Zone.objects.filter(pk__in=ids).values_list("name", flat=True))
         phrases.append(ngettext("dans la zone %(z)s", "dans l'une des zones %(z)s", len(zones)) % {"z": names(zones)})
     if f.get("polygon"):
         phrases.append(_("dans un périmètre dessiné"))

@@ -256,3 +256,29 @@ def test_retention_command_dry_run_then_for_real(campaign, capsys):
     assert "erased=1" in capsys.readouterr().out
     with tenant_context(campaign):
         assert Contact.objects.get(pk=old.pk).erased_at is not None
+
+
+@pytest.mark.parametrize(
+    ("filters", "words"),
+    [
+        ({}, ["tous les contacts"]),
+        ({"tags": ["a", "b"], "tags_mode": "any"}, ["au moins une étiquette parmi « a », « b »"]),
+        ({"exclude_tags": ["x"], "consent": {"sms": False}}, ["sans l'étiquette « x »", "refus SMS"]),
+        ({"support_max": 2, "has_email": False}, ["sans e-mail", "soutien 2 ou moins"]),
+        (
+            {"polygon": {"type": "Polygon"}, "participation": {}},
+            ["dans un périmètre dessiné", "a participé sur le site"],
+        ),
+        (
+            {"zones": 5, "tags": "pas une liste"},
+            ["dans l'une des zones ", "étiquettes pas une liste"],
+        ),  # stored by hand
+    ],
+)
+def test_a_segments_criteria_read_in_words(campaign, filters, words):
+    from crm.segments import describe
+
+    with tenant_context(campaign):
+        assert describe(filters) == words
+        # Filters stored by hand in a wrong shape are still said, somehow, not a 500.
+        assert len(describe({"zones": 5, "tags": "pas une liste", "custom": [1]})) == 2
