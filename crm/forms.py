@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .importing.mapping import CUSTOM_PREFIX, IGNORE, field_choices
-from .models import Segment, Tag
+from .models import Channel, Segment, Tag
 
 
 class UploadForm(forms.Form):
@@ -39,12 +39,7 @@ class MappingForm(forms.Form):
 class ContactSearchForm(forms.Form):
     q = forms.CharField(label=_("Recherche"), required=False)
     tag = forms.ModelChoiceField(label=_("Étiquette"), queryset=Tag.objects.all(), required=False, to_field_name="name")
-    consent = forms.ChoiceField(
-        label=_("Accord"),
-        required=False,
-        choices=[("", "—"), ("email", _("E-mail")), ("sms", _("SMS")), ("phone", _("Téléphone")),
-                 ("door", _("Porte-à-porte"))],
-    )  # fmt: skip
+    consent = forms.ChoiceField(label=_("Accord"), required=False, choices=[("", "—"), *Channel.choices])
     polling_station = forms.CharField(label=_("Bureau de vote"), required=False)
     segment = forms.ModelChoiceField(label=_("Segment"), queryset=Segment.objects.all(), required=False)
 
@@ -73,7 +68,6 @@ PARTICIPATION_CHOICES = [
     ("surveys:answer", _("a répondu à un questionnaire")),
     ("aid", _("a publié dans l'entraide")),
 ]
-CHANNEL_CHOICES = [("email", _("E-mail")), ("sms", _("SMS")), ("phone", _("Téléphone")), ("door", _("Porte-à-porte"))]
 
 
 class SegmentForm(forms.Form):
@@ -94,7 +88,7 @@ class SegmentForm(forms.Form):
         label=_("Sans aucune de ces étiquettes"), queryset=Tag.objects.all(), required=False, to_field_name="name"
     )
     consent = forms.MultipleChoiceField(
-        label=_("Ont donné leur accord pour"), required=False, choices=CHANNEL_CHOICES,
+        label=_("Ont donné leur accord pour"), required=False, choices=Channel.choices,
         widget=forms.CheckboxSelectMultiple,
     )  # fmt: skip
     has_email = forms.BooleanField(label=_("Avec une adresse e-mail"), required=False)
