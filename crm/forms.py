@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .importing.mapping import CUSTOM_PREFIX, IGNORE, field_choices
 from .models import Channel, Segment, Tag
+from .segments import PARTICIPATION_NAMES
 
 
 class UploadForm(forms.Form):
@@ -61,12 +62,7 @@ class ContactSearchForm(forms.Form):
 PARTICIPATION_CHOICES = [
     ("", _("— peu importe —")),
     ("any", _("a contribué, quoi que ce soit")),
-    ("ideas:proposal", _("a proposé une idée")),
-    ("ideas:vote", _("a soutenu une idée")),
-    ("qa:question", _("a posé une question")),
-    ("debate", _("a participé à un débat")),
-    ("surveys:answer", _("a répondu à un questionnaire")),
-    ("aid", _("a publié dans l'entraide")),
+    *((f"{module}:{action}" if action else module, label) for (module, action), label in PARTICIPATION_NAMES.items()),
 ]
 
 

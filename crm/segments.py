@@ -232,7 +232,8 @@ def _participation(qs, wanted, errors):
 
 _CHANNEL_NAMES = {"email": _lazy("e-mail"), "sms": _lazy("SMS"), "phone": _lazy("téléphone"),
                   "door": _lazy("porte-à-porte")}  # fmt: skip
-_PARTICIPATION_NAMES = {
+# What the "participation" filter can ask for ({"module", "action"}), in words.
+PARTICIPATION_NAMES = {
     ("ideas", "proposal"): _lazy("a proposé une idée"),
     ("ideas", "vote"): _lazy("a soutenu une idée"),
     ("qa", "question"): _lazy("a posé une question"),
@@ -302,7 +303,7 @@ def describe(filters):
             phrases.append(_("« %(k)s » vaut « %(v)s »") % {"k": key, "v": value})
     if isinstance(f.get("participation"), dict):
         p = f["participation"]
-        known = _PARTICIPATION_NAMES.get((p.get("module"), p.get("action")))
+        known = PARTICIPATION_NAMES.get((p.get("module"), p.get("action")))
         phrases.append(str(known) if known and set(p) <= {"module", "action"} else _("a participé sur le site"))
     return phrases or [_("tous les contacts")]
 
