@@ -1,9 +1,12 @@
 """Django's PostGIS backend, its connection pool checking connections without a round
-trip (campaigns/db_pool.py). django-tenants builds on it (ORIGINAL_BACKEND)."""
+trip and reconnecting quickly after a database blip (campaigns/db_pool.py).
+django-tenants builds on it (ORIGINAL_BACKEND)."""
 
 from django.contrib.gis.db.backends.postgis.base import DatabaseWrapper as PostGISDatabaseWrapper
 
-from campaigns.db_pool import check_pooled_connection
+from campaigns.db_pool import check_pooled_connection, retry_connections_quickly
+
+retry_connections_quickly()
 
 
 class DatabaseWrapper(PostGISDatabaseWrapper):
