@@ -111,6 +111,8 @@ TEMPLATES = [
                 "campaigns.context_processors.campaign",
                 "livemap.context_processors.map_tiles",
             ],
+            # "1er décembre", not "1 décembre" (campaigns/templatetags/french_dates.py).
+            "builtins": ["campaigns.templatetags.french_dates"],
         },
     },
 ]
