@@ -71,8 +71,17 @@ def test_an_import_killed_mid_way_leaves_nothing_then_resumes_and_completes(comm
             job.refresh_from_db()
             c.probe(Contact.objects.count() == 0, f"{Contact.objects.count()} contacts after the kill (want 0)")
             c.probe(job.status == ImportJob.Status.RUNNING, f"job status after the kill: {job.status}")
-            # What the sweeper does every minute (its grace period waived here).
-            resumed = resume_stalled_imports(older_than=__import__("datetime").timedelta(0))
+            # What the sweeper does every minute (its grace period waived here). The dead
+            # worker's PostgreSQL session holds the job's lock until the server notices
+            # the client is gone: the sweeper finds it taken until then, and resumes
+            # the import at one of its next rounds (here every half second).
+            resumed = []
+
+            def sweep():
+                resumed.extend(resume_stalled_imports(older_than=__import__("datetime").timedelta(0)))
+                return bool(resumed)
+
+            wait_for(sweep, timeout=30, interval=0.5, what="the sweeper to resume the import")
             connection.set_schema_to_public()
         c.probe(resumed == [job.pk], f"sweeper resumed {resumed}")
         worker = start_celery_worker("verify-import-worker-2")  # the default queue, where the sweeper sends it
