@@ -2,8 +2,13 @@ from urllib.parse import urlsplit
 
 
 def tile_origins(url):
+    """The CSP source of a tile URL template: its scheme and host, Leaflet's `{s}`
+    subdomain placeholder as a wildcard (https://{s}.tile.openstreetmap.fr/... ->
+    https://*.tile.openstreetmap.fr)."""
     parts = urlsplit(url or "")
-    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
+    if not (parts.scheme and parts.netloc):
+        return []
+    return [f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"]
 
 
 class TileOriginMiddleware:

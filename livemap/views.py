@@ -17,7 +17,6 @@ from crm.views import staff_required
 
 from .dashboard import charts
 from .layers import BadViewport
-from .middleware import tile_origins
 from .models import MapSettings
 
 LAYERS = [  # (folium feature group id, label, shown at first)
@@ -79,10 +78,7 @@ def staff_map(request):
         "results": result_choices(actions), "last_report": last_report,
         "result_labels": {a.pk: result_labels(a.kind, a.result_codes) for a in actions},
     })  # fmt: skip
-    # The campaign's own tile server may differ from the platform's default.
-    origins = tile_origins(ms.tile_url)
-    if origins:
-        response._csp_update = {"img-src": origins}
+    request._map_tiles = ms  # its tile server goes into the page's CSP (TileOriginMiddleware)
     return response
 
 

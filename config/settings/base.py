@@ -1,7 +1,6 @@
 """Settings shared by every environment. Everything that differs comes from the environment."""
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import environ
 
@@ -316,18 +315,18 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
-# Map background tiles for the team's maps. Empty: a blank background, nothing
-# requested from elsewhere (tests, privacy-minded campaigns, offline use).
+# Map background tiles a new campaign starts with; each campaign then sets its own
+# ("Réglages de la carte"), used by every map it shows. Empty: a blank background,
+# nothing requested from elsewhere (tests, privacy-minded campaigns, offline use).
 MAP_TILE_URL = env("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", default="© OpenStreetMap contributors")
-_tile_parts = urlsplit(MAP_TILE_URL)
-_tile_origin = [f"{_tile_parts.scheme}://{_tile_parts.netloc.replace('{s}', '*')}"] if MAP_TILE_URL else []
 
-# Content Security Policy: citizen pages load nothing from third-party hosts.
+# Content Security Policy: citizen pages load nothing from third-party hosts. A page
+# that draws a map adds its campaign's tile server (livemap.middleware).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "img-src": ["'self'", "data:", *_tile_origin],
+        "img-src": ["'self'", "data:"],
         "style-src": ["'self'", "'unsafe-inline'"],
         "script-src": ["'self'"],
         "connect-src": ["'self'"],

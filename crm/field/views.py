@@ -2,7 +2,6 @@ import hashlib
 import json
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.staticfiles import finders
 from django.core.paginator import Paginator
@@ -68,9 +67,12 @@ def zone_map(request):
     return render(
         request,
         "field/zone_map.html",
-        {"can_edit": can_edit, "tile_url": settings.MAP_TILE_URL, "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
-         "weights_text": "\n".join(f"{k} = {v:g}" for k, v in weights.items()), "indicators": indicators},
-    )  # fmt: skip
+        {
+            "can_edit": can_edit,
+            "weights_text": "\n".join(f"{k} = {v:g}" for k, v in weights.items()),
+            "indicators": indicators,
+        },
+    )
 
 
 def _save_weights(request):
@@ -108,8 +110,6 @@ def canvass_app(request):
         {
             "storage_key": f"{request.tenant.schema_name}-{request.user.pk}",
             "i18n": app_strings(),
-            "tile_url": settings.MAP_TILE_URL,
-            "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
         },  # fmt: skip
     )
 
