@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -131,15 +132,20 @@ def _fill_site():
     )  # fmt: skip
     Event.objects.create(
         title="Réunion publique : le programme", slug="reunion-publique", place="Salle des fêtes de Villebourg",
-        location=centre.centroid if centre else None, starts_at=now + dt.timedelta(days=6, hours=2),
+        location=centre.centroid if centre else None, starts_at=_local(now, days=6, hour=20),
         capacity=80, description="Présentation des premières idées et débat.",
     )  # fmt: skip
     Event.objects.create(
         title="Porte-à-porte collectif", slug="porte-a-porte", place="Devant le local",
-        starts_at=now + dt.timedelta(days=3), capacity=20,
+        starts_at=_local(now, days=3, hour=10), capacity=20,
     )  # fmt: skip
     create_project("questions-first", title="Vos questions sur la campagne")
     _fill_contributions(centre)
+
+
+def _local(now, *, days, hour):
+    """`days` from now at `hour` o'clock sharp, local time (events start on the hour)."""
+    return (timezone.localtime(now) + dt.timedelta(days=days)).replace(hour=hour, minute=0, second=0, microsecond=0)
 
 
 def _fill_contributions(centre):
@@ -152,9 +158,11 @@ def _fill_contributions(centre):
     if citizen is None or centre is None:
         return
     CitizenProfile.objects.get_or_create(user=citizen, defaults={"email_confirmed_at": timezone.now()})
-    step = Project.objects.get(preset="programme").steps.get(kind="collect")
-    step.starts_at = timezone.now() - dt.timedelta(days=1)
-    step.save(update_fields=["starts_at"])
+    # The programme started two days ago: its introduction is over and ideas are open,
+    # so a visitor is pointed at the step where they can take part.
+    programme = Project.objects.get(preset="programme")
+    programme.steps.update(starts_at=F("starts_at") - dt.timedelta(days=2), ends_at=F("ends_at") - dt.timedelta(days=2))
+    step = programme.steps.get(kind="collect")
     c = centre.centroid
     ideas = [("Une piste cyclable vers le collège", "Transports", 0.002, 0.001),
              ("Des jardins partagés derrière la mairie", "Écologie", -0.001, 0.002),

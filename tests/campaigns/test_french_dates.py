@@ -13,6 +13,8 @@ from django.utils import translation
         (dt.date(2026, 12, 1), "j F", "fr", "1er décembre"),
         (dt.date(2026, 12, 1), "l j F Y", "fr", "mardi 1er décembre 2026"),
         (dt.date(2026, 12, 1), "j M", "fr", "1er Déc"),
+        (dt.date(2026, 12, 1), "j N", "fr", "1er déc."),
+        (dt.date(2026, 11, 30), "j N", "fr", "30 nov."),
         (dt.datetime(2026, 12, 1, 1, 5), "j F, H:i", "fr", "1er décembre, 01:05"),
         (dt.date(2026, 12, 1), "j/m/Y", "fr", "1/12/2026"),
         (dt.date(2026, 12, 1), "d/m/Y", "fr", "01/12/2026"),

@@ -38,6 +38,9 @@ def test_demo_site_answers_home_page_on_demo_localhost(demo):
     # The public site has something to show: the programme project, news, events.
     assert "Co-construire le programme" in html and "Vos questions sur la campagne" in html
     assert "Notre local de campagne ouvre ses portes" in html and "Réunion publique : le programme" in html
+    # The programme's introduction is over: a visitor is sent to the step open for ideas.
+    assert "Étape : Vos idées — En cours" in html and "La démarche — En cours" not in html
+    assert "20:00</time> — Salle des fêtes de Villebourg" in html and "10:00</time> — Devant le local" in html
     event = Client(HTTP_HOST="demo.localhost").get("/evenements/reunion-publique/").content.decode()
     assert 'id="place-map"' in event
     # Ideas and a mutual-aid offer are on the public map.

@@ -86,6 +86,13 @@ def test_create_campaign_with_a_preset_opens_its_project_and_pages(committed):
     assert client.get("/pages/mentions-legales/").status_code == 200
 
 
+FRENCH_MONTHS = ["jan.", "fév.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
+
+
+def french_short(day):
+    return f"{'1er' if day.day == 1 else day.day} {FRENCH_MONTHS[day.month - 1]}"
+
+
 def test_project_page_shows_where_it_stands(campaign):
     with tenant_context(campaign):
         project = services.create_project("programme", starts_at=timezone.now() - dt.timedelta(days=5), days=21)
@@ -94,6 +101,9 @@ def test_project_page_shows_where_it_stands(campaign):
     assert 'aria-current="step"' in page
     current_li = page[page.index('aria-current="step"') - 200 : page.index('aria-current="step"') + 300]
     assert current.title in current_li and "En cours" in current_li
+    # Its dates as French abbreviates months: "29 nov. → 10 déc.", not "29 Nov → 10 Déc".
+    start, end = (timezone.localtime(d) for d in (current.starts_at, current.ends_at))
+    assert f"{french_short(start)}</time> → <time" in current_li and f">{french_short(end)}</time>" in current_li
     assert page.count("Terminée") == 1 and page.count("À venir") == 3
     step_page = Client(HTTP_HOST=host_of(campaign)).get(f"/projets/{project.slug}/etapes/2/")
     assert step_page.status_code == 200 and "Logement" in step_page.content.decode()
