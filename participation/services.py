@@ -11,6 +11,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from campaigns.accounts.models import AuditEntry
+from campaigns.tenancy import campaign_zone
 
 from .models import Event, Project, Rsvp, Step
 from .presets import DEFAULT_DAYS, PROJECT_PRESETS
@@ -34,15 +35,23 @@ def campaign_language():
 
 
 def lay_out(shares, *, start, days):
-    """(start, end) per share, laid end to end over `days` days from `start`."""
+    """(start, end) per share, laid end to end over `days` days from `start`. With a
+    day or more per step, steps change at the hour `start` has (midnight for a project:
+    "du 29 nov. au 8 déc.", not "jusqu'au 8 déc. à 12 h"), each at least a day long."""
     total = sum(shares) or 1
-    span = dt.timedelta(days=days)
-    out, at = [], start
-    for i, share in enumerate(shares):
-        end = start + span if i == len(shares) - 1 else at + span * (share / total)
-        out.append((at, end))
-        at = end
-    return out
+    if days < len(shares):  # fewer days than steps: shares of the time as they are
+        span = dt.timedelta(days=days)
+        cuts = [span * (sum(shares[: i + 1]) / total) for i in range(len(shares) - 1)]
+    else:
+        whole, done = [], 0
+        for i, share in enumerate(shares[:-1]):
+            done += share
+            earliest = (whole[-1] if whole else 0) + 1  # a day after the step before
+            latest = days - (len(shares) - 1 - i)  # a day left to each step after
+            whole.append(min(max(round(days * done / total), earliest), latest))
+        cuts = [dt.timedelta(days=d) for d in whole]
+    ends = [start + cut for cut in cuts] + [start + dt.timedelta(days=days)]
+    return list(zip([start, *ends[:-1]], ends, strict=True))
 
 
 @transaction.atomic
@@ -57,7 +66,10 @@ def create_project(preset_name, *, title=None, starts_at=None, days=DEFAULT_DAYS
         )
     if days < 1:
         raise ValueError(_("La durée doit être d'au moins un jour."))
-    start = starts_at or timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    # Today's midnight where the campaign is (UTC midnight is 1 or 2 a.m. in France).
+    start = starts_at or timezone.localtime(timezone.now(), campaign_zone()).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
     with translation.override(campaign_language()):
         title = title or str(preset.label)
         project = Project.objects.create(

@@ -76,6 +76,8 @@ TENANT_CREATION_FAKES_MIGRATIONS = True
 # Set the schema search path once per request (or task), not before every query;
 # django-tenants resets it on set_tenant() and when a connection closes.
 TENANT_LIMIT_SET_CALLS = True
+# Entering a campaign's schema also sets the clock to its time zone.
+EXTRA_SET_TENANT_METHOD_PATH = "campaigns.tenancy.use_campaign_clock"
 
 MIDDLEWARE = [
     "campaigns.middleware.CampaignMiddleware",

@@ -8,13 +8,14 @@ which delivers to French mobiles with an alphanumeric sender.
 
 import datetime as dt
 import time
-import zoneinfo
 
 import requests
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from campaigns.tenancy import campaign_zone
 
 from .email import claim, mark_sent
 from .models import Message, MessagingSettings, Send, SmsOutbox
@@ -81,10 +82,6 @@ def french_holidays(year):
         e + dt.timedelta(days=39),
         e + dt.timedelta(days=50),
     }
-
-
-def campaign_zone():
-    return zoneinfo.ZoneInfo(getattr(connection.tenant, "time_zone", None) or settings.TIME_ZONE)
 
 
 def is_quiet(moment, ms=None):

@@ -78,7 +78,9 @@ def test_create_campaign_with_a_preset_opens_its_project_and_pages(committed):
         project = Project.objects.get()
         assert project.preset == "questions-first"
         assert list(project.steps.values_list("kind", flat=True)) == EXPECTED_STEPS["questions-first"]
-        assert project.steps.first().starts_at.date() == timezone.localdate()
+        # From today's midnight in the campaign's time zone (Paris), not UTC's.
+        first = timezone.localtime(project.steps.first().starts_at)
+        assert (first.date(), first.time()) == (timezone.localdate(), dt.time(0))
     client = Client(HTTP_HOST=host_of(campaign))
     home = client.get("/").content.decode()
     assert "Les questions d&#x27;abord" in home and "Vos questions" in home
