@@ -111,6 +111,30 @@ def test_project_page_shows_where_it_stands(campaign):
     assert step_page.status_code == 200 and "Logement" in step_page.content.decode()
 
 
+def test_steps_changing_at_midnight_read_as_whole_days(campaign):
+    """A step from 4 January 00:00 to 5 January 00:00 is open on the 4th only; one
+    ending at midnight on the 14th is last open on the 13th."""
+    start = timezone.make_aware(dt.datetime(2027, 1, 4))
+    with tenant_context(campaign):
+        project = services.create_project("programme", starts_at=start, days=21)
+        steps = list(project.steps.order_by("position"))
+    assert all(timezone.localtime(s.starts_at).time() == dt.time(0) for s in steps)
+    page = Client(HTTP_HOST=host_of(campaign)).get(f"/projets/{project.slug}/").content.decode()
+    for step in steps:
+        first = timezone.localtime(step.starts_at).date()
+        last = timezone.localtime(step.ends_at).date() - dt.timedelta(days=1)
+        item = page[page.index(f">{step.title}</a>") :].split("</li>")[0]
+        if first == last:
+            assert f">{french_short(first)}</time></span>" in item and "→" not in item
+        else:
+            shown = f'>{french_short(first)}</time> → <time datetime="{last.isoformat()}">{french_short(last)}</time>'
+            assert shown in item
+    ideas = steps[1]
+    last = timezone.localtime(ideas.ends_at).date() - dt.timedelta(days=1)
+    header = Client(HTTP_HOST=host_of(campaign)).get(f"/projets/{project.slug}/etapes/2/").content.decode()
+    assert f"jusqu'au {last.day} janvier 2027" in header
+
+
 def client_for(campaign, user):
     client = Client(HTTP_HOST=host_of(campaign))
     with tenant_context(campaign):
