@@ -1,7 +1,10 @@
 """Build the demo campaign: accounts for every role and a town's worth of people."""
 
 import datetime as dt
+import itertools
+import random
 import secrets
+import uuid
 from dataclasses import dataclass
 
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
@@ -17,8 +20,10 @@ from campaigns.models import Campaign
 from campaigns.provisioning import campaign_url, create_campaign, delete_campaign
 from crm.field.actions import default_result_codes
 from crm.field.forms import survey_from_text
-from crm.field.models import Action, Assignment, Zone
-from crm.field.turfs import cut_zone
+from crm.field.models import Action, Assignment, FieldReport, ReviewBatch, Zone
+from crm.field.reports import record_reports
+from crm.field.review import commit as review_commit
+from crm.field.turfs import cut_zone, walk_list_for
 from crm.models import Address, Contact, Household, Segment, Tag
 from crm.normalise import address_key, name_key, search_text
 from participation.models import Event, NewsPost, SiteSettings
@@ -83,6 +88,7 @@ def seed_demo(*, people=5000, seed=2026, reset=False, password=None):
         fill_town(people=people, seed=seed, team=porte, volunteers=volunteers)
         for name, filters in DEMO_SEGMENTS:
             Segment.objects.get_or_create(name=name, defaults={"filters": filters})
+        _walk_the_round(seed)
         count = Contact.objects.count()
     with tenant_context(campaign):
         _analyze_campaign_tables()
@@ -199,7 +205,7 @@ def _plan_field_work(team, volunteers):
     today = timezone.localdate()
     action = Action.objects.create(
         name="Porte-à-porte de quartier", kind=Action.Kind.DOOR_TO_DOOR, team=team,
-        starts_on=today, ends_on=today + dt.timedelta(days=20), objective=500,
+        starts_on=today - dt.timedelta(days=2), ends_on=today + dt.timedelta(days=18), objective=500,
         script="Bonjour, je suis bénévole pour Villebourg en commun. Avez-vous deux minutes "
                "pour parler de ce qui compte pour vous dans le quartier ?",
         survey=survey_from_text("Soutien | échelle | | soutien\n"
@@ -210,10 +216,61 @@ def _plan_field_work(team, volunteers):
     )  # fmt: skip
     action.zones.add(station)
     turfs = cut_zone(station, doors_per_turf=60)
-    start = timezone.now().replace(minute=0, second=0, microsecond=0)
+    start = _local(timezone.now(), days=-2, hour=8)  # the round began two days ago
     for i, volunteer in enumerate(volunteers):
         Assignment.objects.create(action=action, turf=turfs[i % len(turfs)], volunteer=volunteer, starts_at=start,
                                   ends_at=start + dt.timedelta(days=20))  # fmt: skip
+
+
+def _walk_the_round(seed):
+    """The door-to-door round's first days as the volunteers' phones would have sent
+    them: a morning round on each of the last two days (reviewed and applied), and
+    the last hour's doors waiting in the review queue. The live map, the dashboard, the
+    review queue and the action's leaderboard then have something to show."""
+    rng = random.Random(seed)  # noqa: S311 - a demo town, the same for a seed
+    now = timezone.now()
+    midnight = _local(now, days=0, hour=0)
+    action = Action.objects.filter(kind=Action.Kind.DOOR_TO_DOOR).order_by("pk").first()
+    if action is None or FieldReport.objects.exists():
+        return
+    subjects = next(q["choices"] for q in action.survey if q["id"] == "q2")
+    results, weights = zip(*DEMO_DOOR_RESULTS, strict=True)
+    with_phone = set(Contact.objects.exclude(phone="").values_list("pk", flat=True))
+    for assignment in action.assignments.select_related("turf", "volunteer").order_by("pk"):
+        walk = walk_list_for(assignment.turf, action=action)
+        doors = iter([(b, d) for street in walk["streets"] for b in street["buildings"] for d in b["doors"]])
+        for days_ago, count in ((2, 16), (1, 20), (0, 12)):  # of a turf of about 60 doors
+            # Mornings on the past days; today, the hour just gone (still under review).
+            at = _local(now, days=-days_ago, hour=10) if days_ago else max(now - dt.timedelta(minutes=75), midnight)
+            items = []
+            for building, door in itertools.islice(doors, count):
+                at += dt.timedelta(seconds=rng.randint(120, 420))
+                if at > now:
+                    break
+                result = rng.choices(results, weights)[0]
+                person = door["people"][0]["id"] if door["people"] else None
+                answers = {}
+                if result == "talked" and person:
+                    answers = {"q1": rng.choice([1, 2, 3, 3, 4, 4, 4, 5, 5]), "q2": rng.choice(subjects),
+                               "q4": rng.random() < 0.08}  # fmt: skip
+                    if person in with_phone:  # SMS asked of those whose number the campaign has
+                        answers["q3"] = rng.random() < 0.3
+                items.append({
+                    "uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "action": action.pk,
+                    "turf": assignment.turf_id, "address": building["address"], "household": door["household"],
+                    "contact": person, "result": result, "answers": answers, "leaflets": 1,
+                    "done_at": at.isoformat(),
+                })  # fmt: skip
+            if items:
+                record_reports(assignment.volunteer, items, now=min(now, at + dt.timedelta(minutes=5)))
+    # The team looked at the past days' batches; today's waits for them.
+    for batch in ReviewBatch.objects.filter(status=ReviewBatch.Status.PENDING, day__lt=timezone.localdate(now)):
+        review_commit(batch, automatic=True, now=now)
+
+
+# Door results of a morning round in town, and how often each comes up.
+DEMO_DOOR_RESULTS = [("not_home", 40), ("talked", 35), ("refused", 10), ("come_back", 10), ("moved", 3),
+                     ("no_access", 2)]  # fmt: skip
 
 
 # Saved searches a team would have drawn up, ready for a message or a phone bank.

@@ -1,13 +1,18 @@
 """What each host answers: the demo campaign, the platform, unknown hosts, the API schema."""
 
+import datetime as dt
+
 import pytest
 import yaml
 from django.db import connection
+from django.db.models import F
 from django.test import Client
+from django.utils import timezone
 from drf_spectacular.validation import validate_schema
 
 from campaigns.models import Campaign
 from campaigns.provisioning import delete_campaign
+from crm.models import Contact
 from demo.seed import seed_demo
 
 
@@ -75,8 +80,14 @@ def test_demo_people_can_be_reached_and_picked_out(demo):
         texting = Contact.objects.filter(consent_sms=True)
         assert 0 < texting.count() < demo.contacts and not texting.filter(phone="").exists()
         assert Contact.objects.filter(consent_email=True).exclude(email="").exists()
-        logged = ConsentEvent.objects.filter(channel="sms", granted=True).values_list("contact_id", flat=True)
-        assert set(logged) == set(texting.values_list("pk", flat=True))
+        # Each person's last SMS consent line says what their record says (the door-to-door
+        # round's answers changed some after the first lines).
+        last = {}
+        for contact_id, granted in (
+            ConsentEvent.objects.filter(channel="sms").order_by("at", "id").values_list("contact_id", "granted")
+        ):
+            last[contact_id] = granted
+        assert {pk for pk, granted in last.items() if granted} == set(texting.values_list("pk", flat=True))
         assert contacts_matching({"tags": ["sympathisant"], "consent": {"sms": True}}).exists()
         assert Contact.objects.filter(support_level__gte=4).exists()
 
@@ -210,3 +221,27 @@ def test_a_renamed_campaign_or_removed_domain_is_seen_at_once_despite_the_host_c
     response = client.get("/")
     assert response.status_code == 404
     assert "Aucune campagne à cette adresse" in response.content.decode()
+
+
+def test_demo_has_two_days_of_door_to_door_and_the_last_hour_under_review(demo):
+    from django_tenants.utils import tenant_context
+
+    from crm.field.models import FieldReport, ReviewBatch
+
+    with tenant_context(demo.campaign):
+        today = timezone.localdate()
+        days = {timezone.localdate(at) for at in FieldReport.objects.values_list("done_at", flat=True)}
+        past_days = {today - dt.timedelta(days=2), today - dt.timedelta(days=1)}
+        # Today's round is the hour before seeding, from midnight on (none just after it).
+        assert past_days <= days <= past_days | {today}
+        # Every report came through the volunteers' path: a door of their turf, in their batch.
+        assert not FieldReport.objects.filter(batch=None).exists()
+        assert not FieldReport.objects.exclude(turf__assignments__volunteer=F("volunteer")).exists()
+        past = ReviewBatch.objects.filter(day__in=past_days)
+        assert past.count() == 4 and not past.exclude(status=ReviewBatch.Status.COMMITTED).exists()
+        # Today's batches wait for the team, one per volunteer out today.
+        pending = list(ReviewBatch.objects.filter(status=ReviewBatch.Status.PENDING))
+        assert {b.day for b in pending} == days & {today} and len(pending) == (2 if today in days else 0)
+        # Their survey answers reached the people met, once the batches were applied.
+        met = Contact.objects.filter(field_reports__batch__in=past, field_reports__answers__has_key="q1")
+        assert met.exists() and not met.filter(support_level=None).exists()
