@@ -1,5 +1,7 @@
 """The team's action and message pages in Chromium, checked with axe-core."""
 
+import uuid
+
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.utils import timezone
@@ -8,7 +10,7 @@ from django_tenants.utils import tenant_context
 from bench.synthetic import scatter_buildings
 from campaigns.accounts.models import Role
 from crm.field.actions import default_result_codes
-from crm.field.models import Action, Zone
+from crm.field.models import Action, FieldReport, Zone
 from crm.field.turfs import cut_zone
 from crm.messaging.models import Message
 from crm.models import Contact, Segment, Tag
@@ -17,6 +19,9 @@ from tests.e2e.test_campaign_site import serious_accessibility_violations
 from tests.e2e.test_idea_box import PASSWORD, sign_in
 
 pytestmark = pytest.mark.browser
+
+FRENCH_DAYS = ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."]
+FRENCH_MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
 
 
 def test_action_and_message_pages_are_accessible(browser, committed, asgi_server):
@@ -32,6 +37,8 @@ def test_action_and_message_pages_are_accessible(browser, committed, asgi_server
         action = Action.objects.create(name="Porte-à-porte", kind="door", starts_on=today, ends_on=today,
                                        objective=100, result_codes=default_result_codes("door"))  # fmt: skip
         action.zones.add(zone)
+        FieldReport.objects.create(uuid=uuid.uuid4(), action=action, result="talked", reached=True,
+                                   done_at=timezone.now())  # fmt: skip
         tag = Tag.objects.create(name="SMS")
         Contact.objects.create(first_names="Zoé", phone="+33612345678", consent_sms=True).tags.add(tag)
         segment = Segment.objects.create(name="SMS", filters={"tags": ["SMS"]})
@@ -54,6 +61,11 @@ def test_action_and_message_pages_are_accessible(browser, committed, asgi_server
         "actions",
         "participation",
     ]
+    # Days read as words on the axis and in the table ("lun. 30 nov."), ISO only in the CSV.
+    labels = page.evaluate("Chart.getChart(document.querySelector('canvas[data-chart=per_day]')).data.labels")
+    expected = f"{FRENCH_DAYS[today.weekday()]} {today.day} {FRENCH_MONTHS[today.month - 1]}"
+    assert labels == [expected]
+    assert page.locator(f"table[data-table=per_day] time[datetime='{today.isoformat()}']").count() == 1
     assert serious_accessibility_violations(page) == []
     page.goto(f"{site}/messages/{message.pk}/")
     assert "Zoé, réunion à 19 h" in page.locator(".sms-preview").inner_text()

@@ -175,6 +175,12 @@ def test_dashboard_numbers_equal_counts_made_directly_in_sql(field):
     csv_lines = organizer.get("/equipe/tableau-de-bord/results.csv").content.decode().splitlines()
     assert csv_lines[0] == "Résultat,Comptes rendus" and len(csv_lines) == 4
     assert organizer.get("/equipe/tableau-de-bord/inconnu.csv").status_code == 404
+    # Days: in words in the page's tables, ISO in the CSV (spreadsheets read it as a date).
+    days = [row[0] for row in charts["per_day"]["rows"]]
+    html = page.content.decode()
+    assert all(f'<time datetime="{day}">' in html and f"<td>{day}</td>" not in html for day in days)
+    per_day_csv = organizer.get("/equipe/tableau-de-bord/per_day.csv").content.decode().splitlines()
+    assert [line.split(",")[0] for line in per_day_csv[1:]] == days
     leader = client_for(field["campaign"], Role.TEAM_LEADER)
     assert "support" not in leader.get("/equipe/tableau-de-bord/").context["charts"]
     assert client_for(field["campaign"], Role.VOLUNTEER).get("/equipe/tableau-de-bord/").status_code == 403
