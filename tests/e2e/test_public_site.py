@@ -97,3 +97,27 @@ def test_sign_up_with_the_keyboard_alone(browser, site):
         user = User.objects.get(email="camille@exemple.fr")
         assert user.display_name == "Camille D." and not user.is_active
     context.close()
+
+
+def test_controls_are_big_enough_for_a_thumb_on_a_phone(browser, site):
+    """On a phone, every field, list and button is at least 44 px high (WCAG's target
+    size, enhanced) and its text at least 16 px, so that the browser does not zoom in
+    when it gets the focus."""
+    campaign, base, project = site
+    context = browser.new_context(locale="fr-FR", viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    small = []
+    for path in ["/", f"/projets/{project.slug}/etapes/1/", "/entraide/", "/compte/inscription/", "/accounts/login/"]:
+        page.goto(base + path)
+        small += page.evaluate(
+            """(path) => [...document.querySelectorAll(
+                   "select, textarea, button:not(.link), input:not([type=hidden])"
+                   + ":not([type=checkbox]):not([type=radio])")]
+                 .filter((el) => el.offsetParent !== null)
+                 .map((el) => [path, el.outerHTML.slice(0, 80), el.getBoundingClientRect().height,
+                               parseFloat(getComputedStyle(el).fontSize)])
+                 .filter(([, , height, font]) => height < 44 || font < 16)""",
+            path,
+        )
+    assert small == []
+    context.close()
