@@ -107,8 +107,26 @@
     statusLine.dataset.pending = String(pending.length);
     statusLine.dataset.online = String(navigator.onLine);
     const today = new Date().toDateString();
-    const mine = [...pending, ...(await getAll("sent"))].filter((r) => new Date(r.done_at).toDateString() === today);
-    document.getElementById("today-count").textContent = String(mine.length);
+    const isToday = (r) => new Date(r.done_at).toDateString() === today;
+    const waiting = pending.filter(isToday).length;
+    const count = heldToday && heldToday.day === today
+      ? heldToday.total + waiting
+      : waiting + (await getAll("sent")).filter(isToday).length;
+    document.getElementById("today-count").textContent = String(count);
+  }
+
+  // What the campaign already holds of my day, from every phone I used (this one may
+  // be new, or its storage cleared): asked when the app opens and after reports go
+  // out; offline, the count is this phone's own.
+  let heldToday = null; // { day, total }
+  async function fetchToday() {
+    if (!navigator.onLine) return;
+    try {
+      const response = await api(main.dataset.apiToday);
+      if (response.ok) heldToday = { day: new Date().toDateString(), total: (await response.json()).total };
+    } catch (error) {
+      /* offline after all: keep counting on the phone */
+    }
   }
 
   // ---- sync ----
@@ -116,16 +134,20 @@
   function sync() {
     if (!db) return Promise.resolve();
     if (!syncing) {
-      syncing = sendOutbox().finally(() => {
-        syncing = null;
-        return updateStatus();
-      });
+      syncing = sendOutbox()
+        .then((sent) => (sent || !heldToday || heldToday.day !== new Date().toDateString() ? fetchToday() : null))
+        .finally(() => {
+          syncing = null;
+          return updateStatus();
+        });
     }
     return syncing;
   }
 
+  // Returns how many reports the server took (stored now or before).
   async function sendOutbox() {
     clearTimeout(retryTimer);
+    let stored = 0;
     try {
       let pending = await getAll("outbox");
       let recent = 0;
@@ -143,6 +165,7 @@
           await remove("outbox", item.uuid);
           if (outcome.status === 200 || outcome.status === 201) {
             await put("sent", { uuid: item.uuid, done_at: item.done_at });
+            stored += 1;
             // Met anyway a door the campaign reached lately (no double contact): say so.
             if (outcome.report && outcome.report.recently_contacted) recent += 1;
           } else {
@@ -162,6 +185,7 @@
       retryTimer = setTimeout(sync, retryDelay);
       retryDelay = Math.min(retryDelay * 2, 60000);
     }
+    return stored;
   }
 
   // Wait for a sync under way, then send what is still waiting (one try: offline, the

@@ -97,6 +97,17 @@ def test_volunteer_logs_three_doors_offline_and_they_sync_when_back_online(brows
         assert all(r.turf_id == turf.pk and r.location is not None for r in reports)
     assert hosts == {urlparse(site).hostname}
 
+    # On another phone (nothing stored on it), the day's count is what the campaign holds.
+    other = browser.new_context(locale="fr-FR", bypass_csp=True, viewport=PHONE, is_mobile=True, has_touch=True)
+    page = other.new_page()
+    page.goto(site + "/accounts/login/?next=/terrain/")
+    page.get_by_label("Adresse e-mail").fill("lea@exemple.fr")
+    page.get_by_label("Mot de passe").fill("mot-de-passe-long-2026")
+    page.get_by_role("button", name="Se connecter").last.click()
+    page.wait_for_selector("main[data-ready='true']")
+    page.wait_for_function("document.getElementById('today-count').textContent === '3'")
+    other.close()
+
 
 def test_volunteer_phones_the_next_person_and_draws_a_leafleting_route(browser, committed, asgi_server):
     from crm.field.calls import build_call_list
