@@ -59,7 +59,7 @@ def test_phone_numbers_read_the_way_the_campaign_writes_them(campaign):
                                         other_phones=["+32470123456"])  # fmt: skip
     client = client_as(campaign, Role.ORGANIZER)
     listed = client.get("/equipe/contacts/").content.decode()
-    assert "<td>06 12 34 56 78</td>" in listed
+    assert '<td class="nowrap">06 12 34 56 78</td>' in listed  # one line, not two
     page = client.get(f"/equipe/contacts/{person.pk}/").content.decode()
     assert '<a href="tel:+33612345678">06 12 34 56 78</a>' in page
     assert '<a href="tel:+32470123456">+32 470 12 34 56</a>' in page
