@@ -287,15 +287,19 @@
                   ...b.doors.map((door) => {
                     const names = door.people.map((p) => `${p.first_names} ${p.last_name}`.trim()).join(", ");
                     const label = [door.label, names || T.nobody].filter(Boolean).join(" — ");
+                    // A door done says how it went; one where nobody was met (absent,
+                    // come back later) is marked to knock at again.
+                    const result = door.done && action.result_codes.find((c) => c.code === door.done.result);
+                    const again = door.done && !(result && result.reached);
                     return el(
                       "li",
                       {},
                       el("button", {
                         type: "button",
-                        class: door.done ? "door done" : "door",
+                        class: door.done ? (again ? "door done again" : "door done") : "door",
                         "data-done": door.done ? "true" : "false",
                         onclick: () => openDoor(a, b, door),
-                        text: door.done ? `✓ ${label} (${T.done})` : label,
+                        text: door.done ? `${again ? "↻" : "✓"} ${label} — ${result ? result.label : T.done}` : label,
                       })
                     );
                   })
@@ -309,8 +313,12 @@
     show("turf");
   }
 
+  // Whether a result means someone was met: only then are the survey's questions asked.
+  const metWith = (action, code) => action.result_codes.some((c) => c.code === code && c.reached);
+
   function resultAndSurvey(action, prefix) {
     const nodes = [];
+    const questions = []; // shown once a result where someone was met is chosen
     nodes.push(
       el(
         "fieldset",
@@ -320,7 +328,10 @@
           el(
             "label",
             { class: "choice" },
-            el("input", { type: "radio", name: `${prefix}-result`, value: c.code, required: i === 0 }),
+            el("input", {
+              type: "radio", name: `${prefix}-result`, value: c.code, required: i === 0,
+              onchange: () => questions.forEach((q) => { q.hidden = !c.reached; }),
+            }),
             ` ${c.label}`
           )
         )
@@ -329,7 +340,9 @@
     for (const q of action.survey) {
       const name = `${prefix}-q-${q.id}`;
       if (q.type === "text") {
-        nodes.push(el("p", {}, el("label", { for: name, text: q.label }), el("textarea", { id: name, name })));
+        nodes.push(el("p", { class: "question", hidden: true }, el("label", { for: name, text: q.label }),
+                      el("textarea", { id: name, name })));
+        questions.push(nodes[nodes.length - 1]);
         continue;
       }
       const options =
@@ -341,7 +354,7 @@
       nodes.push(
         el(
           "fieldset",
-          { class: "question", "data-question": q.id, "data-type": q.type },
+          { class: "question", "data-question": q.id, "data-type": q.type, hidden: true },
           el("legend", { text: q.label }),
           ...options.map(([value, text]) =>
             el(
@@ -353,6 +366,7 @@
           )
         )
       );
+      questions.push(nodes[nodes.length - 1]);
     }
     if (action.kind === "letterbox" || action.kind === "leafleting") {
       nodes.push(
@@ -409,7 +423,8 @@
       uuid: newUuid(),
       action: action.id,
       result: result.value,
-      answers: readAnswers(form, action, prefix),
+      // An answer belongs to someone met: none for an absent household.
+      answers: metWith(action, result.value) ? readAnswers(form, action, prefix) : {},
       notes: form.elements.notes.value.trim(),
       done_at: new Date().toISOString(),
       ...fields,

@@ -66,13 +66,23 @@ def test_volunteer_logs_three_doors_offline_and_they_sync_when_back_online(brows
     assert page.evaluate("!!navigator.serviceWorker.controller")  # the app shell is kept on the phone
     context.set_offline(True)
     page.wait_for_selector("#sync-status[data-online='false']")
-    for n in range(3):
+    for n, result in enumerate(["Ouvert / discuté", "Ouvert / discuté", "Absent"]):
         page.locator("button.door[data-done='false']").first.click()
-        page.get_by_label("Ouvert / discuté").check()
-        page.get_by_label("4", exact=True).check()
+        survey = page.get_by_role("group", name="Soutien")
+        assert not survey.is_visible()  # asked once the door's result says someone was met
+        page.get_by_label(result).check()
+        if result != "Absent":
+            page.get_by_label("4", exact=True).check()
+        else:
+            assert not survey.is_visible()
         page.get_by_role("button", name="Enregistrer").click()
         page.wait_for_selector(f"#sync-status[data-pending='{n + 1}']")
-    assert page.locator("button.door[data-done='true']").count() == 3
+    done = page.locator("button.door[data-done='true']")
+    assert done.count() == 3
+    # Each door says how it went; the one where nobody answered is marked to knock at again.
+    assert [done.nth(i).inner_text().endswith(" — Ouvert / discuté") for i in range(3)].count(True) == 2
+    assert page.locator("button.door.again").count() == 1
+    assert page.locator("button.door.again").inner_text().startswith("↻") and "— Absent" in done.last.inner_text()
     assert "Hors ligne" in page.locator("#sync-status").inner_text()
     page.screenshot(path=str(ROOT / ".make" / "e2e-canvass-offline.png"))
     with tenant_context(campaign):
@@ -93,7 +103,11 @@ def test_volunteer_logs_three_doors_offline_and_they_sync_when_back_online(brows
         reports = list(FieldReport.objects.all())
         assert len(reports) == 3
         assert {r.volunteer_id for r in reports} == {volunteer.pk}
-        assert {r.result for r in reports} == {"talked"}
+        assert sorted(((r.result, r.answers) for r in reports), key=str) == [
+            ("not_home", {}),
+            ("talked", {"soutien": 4}),
+            ("talked", {"soutien": 4}),
+        ]
         assert all(r.turf_id == turf.pk and r.location is not None for r in reports)
     assert hosts == {urlparse(site).hostname}
 
