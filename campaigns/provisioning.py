@@ -224,7 +224,7 @@ def create_campaign(
 ):
     """Create a live campaign with its admin account, or raise ProvisioningError and create nothing."""
     from campaigns.accounts.models import AuditEntry, Role, User
-    from campaigns.accounts.roles import assign_role
+    from campaigns.accounts.roles import assign_role, ensure_role_groups
 
     slug = (slug or "").strip()
     domains = [_clean_hostname(d) for d in domains if d and d.strip()]
@@ -265,6 +265,9 @@ def create_campaign(
             Domain.objects.create(domain=host, tenant=campaign, is_primary=False)
 
         with tenant_context(campaign):
+            # The roles' permissions as this code has them (the template schema keeps the
+            # groups of its last migration).
+            ensure_role_groups()
             admin = User.objects.create_user(admin_email, password, full_name=_("Administrateur"))
             assign_role(admin, Role.ADMIN)
             if chosen:

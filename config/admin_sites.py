@@ -2,7 +2,10 @@
 host for platform staff. Registering campaign models on the platform site would
 point it at tables that do not exist in `public`."""
 
-from django.contrib.admin import AdminSite
+from django.contrib.admin import AdminSite, ModelAdmin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -25,3 +28,22 @@ class PlatformAdminSite(AdminSite):
 
 campaign_admin = CampaignAdminSite(name="admin")
 platform_admin = PlatformAdminSite(name="admin")
+
+
+class OneRowAdmin(ModelAdmin):
+    """A campaign's settings (a OneRowModel): its entry in the admin opens the one row,
+    made with its defaults the first time; no second row (current() would never read
+    it), no deleting."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        opts = self.model._meta
+        row = self.model.current()
+        return redirect(reverse(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[row.pk]))

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from config.admin_sites import campaign_admin
+from config.admin_sites import OneRowAdmin, campaign_admin
 
 from .models import Address, Contact, CrmSettings, Household
 
@@ -29,7 +29,7 @@ class HouseholdAdmin(admin.ModelAdmin):
 
 
 @admin.register(CrmSettings, site=campaign_admin)
-class CrmSettingsAdmin(admin.ModelAdmin):
+class CrmSettingsAdmin(OneRowAdmin):
     """Retention, no-double-contact window, election dates (dates as 2026-03-15,2026-03-22)."""
 
     list_display = ["__str__", "retention_months", "contact_window_days", "election_grace_days"]

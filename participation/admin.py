@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from config.admin_sites import campaign_admin
+from config.admin_sites import OneRowAdmin, campaign_admin
 
 from .models import (
     CitizenProfile,
@@ -19,7 +19,7 @@ from .models import (
 
 
 @admin.register(SiteSettings, site=campaign_admin)
-class SiteSettingsAdmin(admin.ModelAdmin):
+class SiteSettingsAdmin(OneRowAdmin):
     list_display = ["__str__", "tagline"]
 
 

@@ -32,7 +32,9 @@ ROLE_PERMISSIONS = {
     Role.CITIZEN: [],
 }
 
-TENANT_PERMISSION_APPS = ("crm", "participation", "ideas", "surveys", "aid", "debate", "accounts")
+# Apps whose models the campaign's admin manages in its admin site (all permissions).
+TENANT_PERMISSION_APPS = ("crm", "field", "messaging", "livemap", "participation", "ideas", "surveys", "aid",
+                          "debate", "accounts")  # fmt: skip
 
 
 def group_name(role):

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from config.admin_sites import campaign_admin
+from config.admin_sites import OneRowAdmin, campaign_admin
 
 from .models import Action, FieldReport, ReviewSettings, Zone
 
@@ -30,5 +30,5 @@ class FieldReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReviewSettings, site=campaign_admin)
-class ReviewSettingsAdmin(admin.ModelAdmin):
+class ReviewSettingsAdmin(OneRowAdmin):
     list_display = ["__str__", "delay_minutes", "min_seconds_between_doors", "max_gps_distance_m", "same_result_min"]

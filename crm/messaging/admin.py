@@ -1,16 +1,13 @@
 from django.contrib import admin
 
-from config.admin_sites import campaign_admin
+from config.admin_sites import OneRowAdmin, campaign_admin
 
 from .models import Message, MessagingSettings, Send, SmsOutbox
 
 
 @admin.register(MessagingSettings, site=campaign_admin)
-class MessagingSettingsAdmin(admin.ModelAdmin):
+class MessagingSettingsAdmin(OneRowAdmin):
     list_display = ["sender_email", "sender_name", "sms_sender"]
-
-    def has_add_permission(self, request):
-        return not MessagingSettings.objects.exists()
 
 
 @admin.register(Message, site=campaign_admin)

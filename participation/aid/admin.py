@@ -1,12 +1,12 @@
 from django.contrib import admin
 
-from config.admin_sites import campaign_admin
+from config.admin_sites import OneRowAdmin, campaign_admin
 
 from .models import AidSettings, HelpPost
 
 
 @admin.register(AidSettings, site=campaign_admin)
-class AidSettingsAdmin(admin.ModelAdmin):
+class AidSettingsAdmin(OneRowAdmin):
     list_display = ["__str__"]
 
 

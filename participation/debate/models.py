@@ -21,6 +21,8 @@ class TextSection(models.Model):
     synthesis_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("partie du texte")
+        verbose_name_plural = _("parties du texte")
         ordering = ["step", "position"]
         constraints = [models.UniqueConstraint(fields=["step", "position"], name="debate_section_position")]
 

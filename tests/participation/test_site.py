@@ -238,7 +238,7 @@ def test_too_many_sign_ups_from_one_address_get_429(campaign, settings):
 def test_admin_pages_of_the_participation_modules_open(campaign):
     admin = make_user(campaign, Role.ADMIN)
     client = client_for(campaign, admin)
-    for path in ["/admin/surveys/questionnaire/", "/admin/surveys/section/add/", "/admin/aid/aidsettings/",
+    for path in ["/admin/surveys/questionnaire/", "/admin/surveys/section/add/",
                  "/admin/aid/helppost/", "/admin/debate/textsection/add/", "/admin/ideas/proposal/",
                  "/admin/participation/participantgroup/add/"]:  # fmt: skip
         assert client.get(path).status_code == 200, path
