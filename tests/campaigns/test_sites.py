@@ -245,3 +245,15 @@ def test_demo_has_two_days_of_door_to_door_and_the_last_hour_under_review(demo):
         # Their survey answers reached the people met, once the batches were applied.
         met = Contact.objects.filter(field_reports__batch__in=past, field_reports__answers__has_key="q1")
         assert met.exists() and not met.filter(support_level=None).exists()
+
+
+def test_english_pages_punctuate_in_english(demo):
+    """French puts a space before a colon, English does not: the colon is part of each
+    translated label ("Étape :" / "Step:")."""
+    client = Client(HTTP_HOST="demo.localhost")
+    client.cookies["django_language"] = "en"
+    html = client.get("/").content.decode()
+    assert '<html lang="en">' in html
+    assert "Step: Vos idées — Running" in html and "Step :" not in html
+    french = Client(HTTP_HOST="demo.localhost").get("/").content.decode()
+    assert "Étape : Vos idées — En cours" in french
