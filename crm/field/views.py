@@ -334,13 +334,31 @@ def review_batch(request, pk):
     page = Paginator(ordered, 100).get_page(request.GET.get("page"))
     rows = [
         {"report": r, "flags": [review.FLAG_LABELS.get(f, f) for f in figures["flags"].get(r.pk, [])],
-         "answers": [(q, r.answers.get(q.get("id"), "")) for q in (r.action.survey or [])]}
+         "answers": [(q, r.answers.get(q.get("id"), "")) for q in (r.action.survey or [])],
+         "answers_text": _answers_in_words(r)}
         for r in page
     ]  # fmt: skip
     return render(request, "field/review_batch.html", {
         "batch": batch, "figures": figures, "labels": review.FLAG_LABELS, "rows": rows, "page": page,
         "rejected": batch.reports.exclude(rejected_reason="").select_related("action")[:500],
     })  # fmt: skip
+
+
+def _answers_in_words(report):
+    """The answers in words, "Soutien : 4 · Souhaite recevoir nos SMS : oui": the survey's
+    questions, not their ids."""
+    labels = {q.get("id"): q.get("label", q.get("id")) for q in (report.action.survey or [])}
+    answers = report.answers or {}
+    parts = []
+    # In the survey's order (the database keeps a JSON object's keys in its own order).
+    for qid in [*(q for q in labels if q in answers), *(q for q in answers if q not in labels)]:
+        value = answers[qid]
+        if isinstance(value, bool):
+            value = _("oui") if value else _("non")
+        elif isinstance(value, list):
+            value = ", ".join(map(str, value))
+        parts.append(_("%(question)s : %(answer)s") % {"question": labels.get(qid, qid), "answer": value})
+    return " · ".join(parts)
 
 
 def _typed_answers(action, raw):

@@ -134,7 +134,7 @@ def test_each_anomaly_flag_on_crafted_batches(field):
 
 
 def test_team_pages_show_the_queue_and_commit_and_roll_back(field):
-    send(field, 3, result="talked")
+    send(field, 3, result="talked", answers={"soutien": 4, "sms": True}, gaps=[150, 200])
     leader = client_for(field["campaign"], field["organizer"])
     page = leader.get("/equipe/revue/")
     assert page.status_code == 200 and "3 portes" in page.content.decode()
@@ -142,8 +142,12 @@ def test_team_pages_show_the_queue_and_commit_and_roll_back(field):
         batch = ReviewBatch.objects.get()
     detail = leader.get(f"/equipe/revue/{batch.pk}/").content.decode()
     assert "Ouvert / discuté" in detail and "talked" not in detail  # the action's words, not its codes
-    assert "Ouvert / discuté : 3" in leader.get("/equipe/revue/").content.decode()
+    queue = leader.get("/equipe/revue/").content.decode()
+    assert "Ouvert / discuté (3)" in queue and "<td>2 min 55 s</td>" in queue  # median of 150 s and 200 s
     assert leader.post(f"/equipe/revue/{batch.pk}/", {"do": "commit"}).status_code == 302
+    # Once committed, the answers read as the survey asked them, not as its ids.
+    detail = leader.get(f"/equipe/revue/{batch.pk}/").content.decode()
+    assert "Soutien : 4 · Accepte les SMS : oui" in detail and "soutien :" not in detail
     assert leader.post(f"/equipe/revue/{batch.pk}/", {"do": "rollback", "reason": "erreur"}).status_code == 302
     with tenant_context(field["campaign"]):
         batch.refresh_from_db()
