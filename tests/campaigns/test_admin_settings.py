@@ -3,12 +3,11 @@ messages, review of field reports, contact base, mutual aid, public site. Each
 settings entry opens the campaign's one row of it."""
 
 import pytest
-from django.test import Client
 from django_tenants.utils import tenant_context
 
 from campaigns.accounts.models import Role
 from livemap.models import MapSettings
-from tests.conftest import host_of, make_user
+from tests.crm.test_staff_pages import client_as
 
 SETTINGS_PAGES = [
     "/admin/livemap/mapsettings/",
@@ -27,15 +26,8 @@ def campaign(shared_campaign, db):
     return shared_campaign
 
 
-def signed_in(campaign, role):
-    client = Client(HTTP_HOST=host_of(campaign))
-    with tenant_context(campaign):
-        client.force_login(make_user(campaign, role))
-    return client
-
-
 def test_the_admin_opens_every_settings_page_at_its_one_row(campaign):
-    client = signed_in(campaign, Role.ADMIN)
+    client = client_as(campaign, Role.ADMIN)
     index = client.get("/admin/").content.decode()
     for path in SETTINGS_PAGES:
         assert f'href="{path}"' in index, path
@@ -48,7 +40,7 @@ def test_the_admin_opens_every_settings_page_at_its_one_row(campaign):
 
 
 def test_a_background_set_in_the_admin_is_the_one_volunteers_see(campaign):
-    client = signed_in(campaign, Role.ADMIN)
+    client = client_as(campaign, Role.ADMIN)
     change = client.get("/admin/livemap/mapsettings/").url
     url = "https://tuiles.exemple.fr/{z}/{x}/{y}.png"
     response = client.post(change, {"tile_url": url, "tile_attribution": "© Ville"})
@@ -58,7 +50,7 @@ def test_a_background_set_in_the_admin_is_the_one_volunteers_see(campaign):
 
 @pytest.mark.parametrize("role", [Role.ORGANIZER, Role.TEAM_LEADER, Role.VOLUNTEER, Role.CITIZEN])
 def test_only_the_admin_reaches_the_settings(campaign, role):
-    client = signed_in(campaign, role)
+    client = client_as(campaign, role)
     with tenant_context(campaign):
         rows = MapSettings.objects.count()
     for path in SETTINGS_PAGES:

@@ -23,6 +23,17 @@ pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 
 
+def open_app(page, site, email):
+    """Sign in on this phone and wait until the field app is ready."""
+    page.goto(site + "/accounts/login/?next=/terrain/")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill("mot-de-passe-long-2026")
+    page.get_by_role("button", name="Se connecter").last.click()
+    page.wait_for_url(site + "/terrain/")
+    page.wait_for_selector("main[data-ready='true']")
+    return page
+
+
 def test_volunteer_logs_three_doors_offline_and_they_sync_when_back_online(browser, committed, asgi_server):
     campaign = committed.campaign(name="Bourgneuf Demain").campaign
     volunteer = make_user(campaign, Role.VOLUNTEER, "lea@exemple.fr", password="mot-de-passe-long-2026")
@@ -50,12 +61,7 @@ def test_volunteer_logs_three_doors_offline_and_they_sync_when_back_online(brows
     page = context.new_page()
     hosts = set()
     page.on("request", lambda request: hosts.add(urlparse(request.url).hostname))
-    page.goto(site + "/accounts/login/?next=/terrain/")
-    page.get_by_label("Adresse e-mail").fill("lea@exemple.fr")
-    page.get_by_label("Mot de passe").fill("mot-de-passe-long-2026")
-    page.get_by_role("button", name="Se connecter").last.click()
-    page.wait_for_url(site + "/terrain/")
-    page.wait_for_selector("main[data-ready='true']")
+    open_app(page, site, "lea@exemple.fr")
     page.get_by_role("button", name="Télécharger le secteur").click()
     page.get_by_text("Disponible hors ligne").wait_for()
     assert serious_accessibility_violations(page) == []
@@ -113,12 +119,7 @@ def test_volunteer_logs_three_doors_offline_and_they_sync_when_back_online(brows
 
     # On another phone (nothing stored on it), the day's count is what the campaign holds.
     other = browser.new_context(locale="fr-FR", bypass_csp=True, viewport=PHONE, is_mobile=True, has_touch=True)
-    page = other.new_page()
-    page.goto(site + "/accounts/login/?next=/terrain/")
-    page.get_by_label("Adresse e-mail").fill("lea@exemple.fr")
-    page.get_by_label("Mot de passe").fill("mot-de-passe-long-2026")
-    page.get_by_role("button", name="Se connecter").last.click()
-    page.wait_for_selector("main[data-ready='true']")
+    page = open_app(other.new_page(), site, "lea@exemple.fr")
     page.wait_for_function("document.getElementById('today-count').textContent === '3'")
     other.close()
 
@@ -150,12 +151,7 @@ def test_volunteer_phones_the_next_person_and_draws_a_leafleting_route(browser, 
                                       ends_at=now + dt.timedelta(hours=2))  # fmt: skip
     site = f"http://{host_of(campaign)}:{asgi_server}"
     context = browser.new_context(locale="fr-FR", bypass_csp=True, viewport=PHONE, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.goto(site + "/accounts/login/?next=/terrain/")
-    page.get_by_label("Adresse e-mail").fill("sam@exemple.fr")
-    page.get_by_label("Mot de passe").fill("mot-de-passe-long-2026")
-    page.get_by_role("button", name="Se connecter").last.click()
-    page.wait_for_selector("main[data-ready='true']")
+    page = open_app(context.new_page(), site, "sam@exemple.fr")
 
     # When to go, in the phone's words and to the minute ("30 nov. 2026, 18:00 → ...").
     times = page.locator("li[data-assignment]", has_text="Phoning du soir").locator("p.muted").inner_text()
