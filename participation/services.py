@@ -1,6 +1,7 @@
 """Business logic of the public site: projects from presets, events and RSVPs."""
 
 import datetime as dt
+import itertools
 import uuid
 
 from django.conf import settings
@@ -39,17 +40,16 @@ def lay_out(shares, *, start, days):
     day or more per step, steps change at the hour `start` has (midnight for a project:
     "du 29 nov. au 8 déc.", not "jusqu'au 8 déc. à 12 h"), each at least a day long."""
     total = sum(shares) or 1
+    done = list(itertools.accumulate(shares[:-1]))  # the shares behind each change of step
     if days < len(shares):  # fewer days than steps: shares of the time as they are
-        span = dt.timedelta(days=days)
-        cuts = [span * (sum(shares[: i + 1]) / total) for i in range(len(shares) - 1)]
+        cuts = [dt.timedelta(days=days) * (d / total) for d in done]
     else:
-        whole, done = [], 0
-        for i, share in enumerate(shares[:-1]):
-            done += share
+        whole = []
+        for i, d in enumerate(done):
             earliest = (whole[-1] if whole else 0) + 1  # a day after the step before
-            latest = days - (len(shares) - 1 - i)  # a day left to each step after
-            whole.append(min(max(round(days * done / total), earliest), latest))
-        cuts = [dt.timedelta(days=d) for d in whole]
+            latest = days - (len(done) - i)  # a day left to each step after
+            whole.append(min(max(round(days * d / total), earliest), latest))
+        cuts = [dt.timedelta(days=n) for n in whole]
     ends = [start + cut for cut in cuts] + [start + dt.timedelta(days=days)]
     return list(zip([start, *ends[:-1]], ends, strict=True))
 
