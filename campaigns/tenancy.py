@@ -15,9 +15,14 @@ def each_campaign():
             yield campaign
 
 
+def zone_of(tenant):
+    """A campaign's time zone; the platform's (TIME_ZONE) for the public schema or none set."""
+    return zoneinfo.ZoneInfo(getattr(tenant, "time_zone", None) or settings.TIME_ZONE)
+
+
 def campaign_zone():
     """The current campaign's time zone (the platform's outside a campaign)."""
-    return zoneinfo.ZoneInfo(getattr(connection.tenant, "time_zone", None) or settings.TIME_ZONE)
+    return zone_of(connection.tenant)
 
 
 def use_campaign_clock(_connection, tenant):
@@ -26,8 +31,7 @@ def use_campaign_clock(_connection, tenant):
     time zone (a campaign in Guadeloupe sees its 20:00 meeting at 20:00, and its
     projects' days begin at its midnight), in requests, Celery tasks and commands
     alike; elsewhere in the platform's (TIME_ZONE)."""
-    zone = getattr(tenant, "time_zone", None)
-    if zone and tenant.schema_name != get_public_schema_name():
-        timezone.activate(zoneinfo.ZoneInfo(zone))
+    if tenant.schema_name != get_public_schema_name():
+        timezone.activate(zone_of(tenant))
     else:
         timezone.deactivate()
