@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.urls import reverse
 
 from config.admin_sites import OneRowAdmin, campaign_admin
 
@@ -7,10 +8,28 @@ from .models import Address, Contact, CrmSettings, Household
 
 @admin.register(Contact, site=campaign_admin)
 class ContactAdmin(admin.ModelAdmin):
+    """Read only here. Contacts are typed in and corrected on the team's pages
+    (/equipe/contacts/, "Voir sur le site" from here): there consents go to their log,
+    phones are checked, an opt-out is lifted only with a reason, and opinions are shown
+    to the roles allowed, each view audited. Removing someone is the GDPR erasure,
+    which keeps them out of later imports; a plain delete here would not."""
+
     list_display = ["__str__", "email", "phone", "source", "created"]
     search_fields = ["birth_name", "usage_name", "first_names", "email", "phone"]
     list_filter = ["source", "sex"]
-    raw_id_fields = ["household"]
+    exclude = Contact.SENSITIVE_FIELDS
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def view_on_site(self, obj):
+        return reverse("crm:contact", args=[obj.pk])
 
 
 @admin.register(Address, site=campaign_admin)

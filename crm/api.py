@@ -19,6 +19,7 @@ from campaigns.accounts.models import AuditEntry
 from campaigns.http import parse_id
 
 from . import consent, dedup, gdpr
+from .editing import CONSENT_FIELDS, save_by_hand
 from .exports import export_segment
 from .importing.mapping import validate_mapping
 from .importing.pipeline import UploadTooBig, create_job, job_progress, preview, store_upload
@@ -55,9 +56,6 @@ class AddressSerializer(serializers.Serializer):
     def get_latitude(self, household) -> float | None:
         point = household.address.point
         return point.y if point else None
-
-
-CONSENT_FIELDS = ("consent_email", "consent_sms", "consent_phone", "consent_door")
 
 
 class ContactSerializer(serializers.ModelSerializer):
@@ -210,40 +208,23 @@ class ContactViewSet(
         log_sensitive_read(request, [self.get_object()])
         return response
 
-    def _consents(self, serializer):
-        data = serializer.validated_data
-        meta = (data.pop("consent_reason", ""), data.pop("new_consent", False))
-        return {f: data.pop(f) for f in CONSENT_FIELDS if f in data}, meta
-
-    def _apply_consents(self, contact, wanted, meta, before):
-        reason, new_consent = meta
-        user = self.request.user
-        for field, value in wanted.items():
-            channel = field.removeprefix("consent_")
-            if value is True:
-                consent.grant(contact, channel, source="api", actor=user, reason=reason, new_consent=new_consent)
-            elif value is False:
-                consent.withdraw(contact, channel, source="api", actor=user, reason=reason)
-
-    @transaction.atomic
     def perform_create(self, serializer):
-        wanted, meta = self._consents(serializer)
-        contact = serializer.save(source=_("saisie manuelle"))
-        self._apply_consents(contact, wanted, meta, {})
-        Interaction.objects.create(contact=contact, kind=Interaction.Kind.EDITED, actor=self.request.user,
-                                   summary=_("Créé à la main"))  # fmt: skip
+        self._save_by_hand(serializer, Contact())
 
-    @transaction.atomic
     def perform_update(self, serializer):
-        before = {f: getattr(serializer.instance, f) for f in CONSENT_FIELDS}
-        wanted, meta = self._consents(serializer)
-        contact = serializer.save()
-        self._apply_consents(contact, wanted, meta, before)
-        changed = sorted([*serializer.validated_data, *wanted])
-        Interaction.objects.create(
-            contact=contact, kind=Interaction.Kind.EDITED, actor=self.request.user,
-            summary=_("Modifié : %(fields)s") % {"fields": ", ".join(changed)}, data={"fields": changed},
-        )  # fmt: skip
+        self._save_by_hand(serializer, serializer.instance)
+
+    def _save_by_hand(self, serializer, contact):
+        data = dict(serializer.validated_data)
+        reason, new_consent = data.pop("consent_reason", ""), data.pop("new_consent", False)
+        consents = {f: data.pop(f) for f in CONSENT_FIELDS if f in data}
+        tags = [t.name for t in data.pop("tags")] if "tags" in data else None
+        try:
+            save_by_hand(contact, data, actor=self.request.user, consents=consents, tags=tags, reason=reason,
+                         new_consent=new_consent, source="api")  # fmt: skip
+        except consent.ConsentRefused as exc:
+            raise ValidationError(str(exc)) from None
+        serializer.instance = contact
 
     @extend_schema(responses=InteractionSerializer(many=True))
     @action(detail=True)

@@ -23,6 +23,14 @@ def summarise_contacts_everywhere():
 
 
 @shared_task
+def geocode_addresses(address_ids):
+    """Ask the online geocoder (when switched on) for addresses typed in by hand."""
+    from .geocoding.online import geocode_missing_addresses
+
+    return geocode_missing_addresses(address_ids)
+
+
+@shared_task
 def run_import(job_id):
     """Import an uploaded file in the background; the UI polls its progress."""
     from .importing.pipeline import run_import as run

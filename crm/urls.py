@@ -5,7 +5,10 @@ from . import views
 app_name = "crm"
 urlpatterns = [
     path("contacts/", views.contact_list, name="contacts"),
+    path("contacts/nouveau/", views.contact_edit, name="contact-new"),
     path("contacts/<int:pk>/", views.contact_detail, name="contact"),
+    path("contacts/<int:pk>/modifier/", views.contact_edit, name="contact-edit"),
+    path("contacts/<int:pk>/note/", views.contact_note, name="contact-note"),
     path("contacts/<int:pk>/donnees.json", views.contact_gdpr_export, name="contact-export"),
     path("contacts/<int:pk>/effacer/", views.contact_erase, name="contact-erase"),
     path("contacts/<int:pk>/opposition/", views.contact_opt_out, name="contact-opt-out"),

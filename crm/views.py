@@ -12,9 +12,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from campaigns.http import parse_id, redirect_back
 
-from . import consent, dedup, gdpr
+from . import consent, dedup, editing, gdpr
 from .exports import export_segment
-from .forms import ContactSearchForm, MappingForm, SegmentForm, UploadForm
+from .forms import ContactForm, ContactSearchForm, MappingForm, SegmentForm, UploadForm
 from .importing.mapping import validate_mapping
 from .importing.pipeline import UploadTooBig, create_job, job_progress, preview, store_upload
 from .importing.sniff import NotATable, delimiter_name, encoding_name
@@ -75,6 +75,47 @@ def contact_erase(request, pk):
     contact = get_object_or_404(Contact, pk=pk, erased_at__isnull=True)
     gdpr.erase_contact(contact, actor=request.user, reason=request.POST.get("reason", ""))
     messages.success(request, _("Les données de ce contact ont été effacées."))
+    return redirect("crm:contact", pk=pk)
+
+
+@staff_required("crm.write_contacts")
+def contact_edit(request, pk=None):
+    """Type in someone met at the market, or correct a phone, an address, a consent."""
+    contact = get_object_or_404(Contact, pk=pk, erased_at__isnull=True) if pk else Contact()
+    region = getattr(request.tenant, "phone_region", "FR") or "FR"
+    form = ContactForm(request.POST or None, instance=contact, user=request.user, region=region)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = form.save_by_hand(request.user)
+        except consent.ConsentRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            if pk is None:
+                messages.success(request, _("Contact créé."))
+            elif form.changed:
+                messages.success(request, _("Modifications enregistrées."))
+            else:
+                messages.info(request, _("Rien n'a changé."))
+            return redirect("crm:contact", pk=contact.pk)
+    if pk and "support_level" in form.fields:
+        from .api import log_sensitive_read
+
+        log_sensitive_read(request, [contact])
+    return render(request, "crm/contact_form.html", {"form": form, "contact": contact})
+
+
+@require_POST
+@staff_required("crm.write_contacts")
+def contact_note(request, pk):
+    contact = get_object_or_404(Contact, pk=pk, erased_at__isnull=True)
+    text = " ".join(request.POST.get("text", "").split())
+    if not text:
+        messages.error(request, _("La note est vide."))
+    elif len(text) > 300:
+        messages.error(request, _("Une note tient en 300 caractères (celle-ci en fait %(n)d).") % {"n": len(text)})
+    else:
+        editing.add_note(contact, text, actor=request.user)
+        messages.success(request, _("Note ajoutée."))
     return redirect("crm:contact", pk=pk)
 
 

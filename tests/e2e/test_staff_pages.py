@@ -132,3 +132,48 @@ def test_segment_form_counts_people_as_it_is_filled_in(browser, committed, asgi_
     assert row.locator("td").nth(1).inner_text() == "2"
     assert row.locator("td").nth(2).inner_text() == "dans la zone « Nord » · accord SMS"
     assert serious_accessibility_violations(page) == []
+
+
+def test_an_organizer_types_in_a_contact_corrects_it_and_adds_a_note(browser, committed, asgi_server):
+    campaign = committed.campaign(name="Saran à venir").campaign
+    make_user(campaign, Role.ORGANIZER, "ines@exemple.fr", password=PASSWORD)
+    with tenant_context(campaign):
+        known = Contact.objects.create(birth_name="Girard", first_names="Luc", phone="+33612345678")
+    site = f"http://{host_of(campaign)}:{asgi_server}"
+    context = browser.new_context(locale="fr-FR", bypass_csp=True, viewport={"width": 390, "height": 844})
+    page = sign_in(context, site, "ines@exemple.fr", "/equipe/contacts/")
+    page.get_by_role("link", name="Nouveau contact").click()
+    page.get_by_label("Prénoms").fill("Anaïs")
+    page.get_by_label("Nom de naissance").fill("Lefèvre")
+    page.get_by_role("textbox", name="Téléphone").fill("06 12 34 56 78")
+    page.get_by_label("Adresse", exact=True).fill("12 rue de l'Église")
+    page.get_by_label("Code postal").fill("45770")
+    page.get_by_label("Ville").fill("Saran")
+    page.get_by_label("Étiquettes").fill("bénévole, affiches")
+    page.get_by_label("Accord SMS").select_option(label="oui")
+    page.get_by_role("button", name="Créer le contact").click()
+    # The same phone as a known person: the page says who, with a link, and keeps what was typed.
+    assert page.get_by_role("link", name="Luc Girard").get_attribute("href") == f"/equipe/contacts/{known.pk}/"
+    assert page.get_by_label("Prénoms").input_value() == "Anaïs"
+    assert serious_accessibility_violations(page) == []
+    page.get_by_label("C'est une autre personne").check()
+    page.get_by_role("button", name="Créer le contact").click()
+    page.get_by_role("heading", name="Anaïs Lefèvre").wait_for()
+    assert page.get_by_text("Contact créé.").is_visible()
+    assert page.get_by_text("12 rue de l'Église, 45770 Saran").is_visible()
+
+    page.get_by_role("link", name="Modifier", exact=True).click()
+    assert page.get_by_label("Étiquettes").input_value() == "affiches, bénévole"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling on a phone
+    page.get_by_label("Accord SMS").select_option(label="non")
+    page.get_by_label("Motif d'un changement d'accord").fill("ne veut plus de SMS")
+    page.get_by_role("button", name="Enregistrer").click()
+    assert page.get_by_text("Modifications enregistrées.").is_visible()
+    assert page.get_by_text("Modifié : accord SMS").is_visible()
+    assert page.get_by_text("Accord SMS : retiré (staff)").is_visible()
+
+    page.get_by_label("Ajouter une note").fill("Veut une affiche pour sa vitrine")
+    page.get_by_role("button", name="Ajouter", exact=True).click()
+    assert page.get_by_text("Note : Veut une affiche pour sa vitrine").is_visible()
+    assert serious_accessibility_violations(page) == []
+    context.close()
