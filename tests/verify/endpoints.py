@@ -71,6 +71,8 @@ ROUTE_PARAMS = {
     "crm:contact-export": {"pk": "pk:crm.contact"},
     "crm:contact-erase": {"pk": "pk:crm.contact"},
     "crm:contact-opt-out": {"pk": "pk:crm.contact"},
+    "crm:contact-edit": {"pk": "pk:crm.contact"},
+    "crm:contact-note": {"pk": "pk:crm.contact"},
     "crm:import": {"pk": "pk:crm.importjob"},
     "crm:import-progress": {"pk": "pk:crm.importjob"},
     "crm:import-report": {"pk": "pk:crm.importjob"},
