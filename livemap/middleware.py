@@ -1,13 +1,15 @@
 from urllib.parse import urlsplit
 
+from .models import TILE_URL
+
 
 def tile_origins(url):
     """The CSP source of a tile URL template: its scheme and host, Leaflet's `{s}`
     subdomain placeholder as a wildcard (https://{s}.tile.openstreetmap.fr/... ->
     https://*.tile.openstreetmap.fr)."""
-    parts = urlsplit(url or "")
-    if not (parts.scheme and parts.netloc):
+    if not TILE_URL.match(url or ""):  # saved before it was checked, or not a tile server: no exception
         return []
+    parts = urlsplit(url)
     return [f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"]
 
 

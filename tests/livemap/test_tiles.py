@@ -77,3 +77,32 @@ def test_subdomain_placeholder_becomes_a_wildcard():
     ]
     assert tile_origins("http://localhost:8080/{z}/{x}/{y}.png") == ["http://localhost:8080"]
     assert tile_origins("") == [] and tile_origins("tiles/{z}/{x}/{y}.png") == []
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://tuiles.exemple.fr;script-src 'unsafe-inline'/{z}/{x}/{y}.png", "n'est pas une adresse de tuiles"),
+        ("javascript:alert(1)//{z}/{x}/{y}", "n'est pas une adresse de tuiles"),
+        ("tuiles.exemple.fr/{z}/{x}/{y}.png", "n'est pas une adresse de tuiles"),
+        ("https://tuiles.exemple.fr/osm/carte.png", "Il manque {z}, {x}, {y}"),
+    ],
+)
+def test_the_admin_is_told_what_is_wrong_with_a_tile_address_and_nothing_changes(shared_campaign, admin, url,
+                                                                                 message):  # fmt: skip
+    set_tiles(shared_campaign, OWN, "© Ville")
+    with tenant_context(shared_campaign):
+        pk = MapSettings.current().pk
+    response = admin.post(f"/admin/livemap/mapsettings/{pk}/change/", {"tile_url": url, "tile_attribution": "x"})
+    assert response.status_code == 200
+    assert message in " ".join(response.context["adminform"].form.errors["tile_url"])
+    with tenant_context(shared_campaign):
+        assert (MapSettings.current().tile_url, MapSettings.current().tile_attribution) == (OWN, "© Ville")
+
+
+def test_a_tile_address_saved_unchecked_cannot_write_the_security_policy(shared_campaign, admin):
+    """A value stored before addresses were checked: the map page keeps its policy."""
+    set_tiles(shared_campaign, "https://x.fr;script-src 'unsafe-inline'/{z}/{x}/{y}.png")
+    response = admin.get("/carte/")
+    assert response["Content-Security-Policy"].count("script-src") == 1
+    assert img_sources(response) == ["'self'", "data:"]
