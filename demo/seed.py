@@ -255,11 +255,12 @@ def _walk_the_round(seed):
                                "q4": rng.random() < 0.08}  # fmt: skip
                     if person in with_phone:  # SMS asked of those whose number the campaign has
                         answers["q3"] = rng.random() < 0.3
+                notes = rng.choice(DEMO_NOTES[result]) if result in DEMO_NOTES and rng.random() < 0.2 else ""
                 items.append({
                     "uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "action": action.pk,
                     "turf": assignment.turf_id, "address": building["address"], "household": door["household"],
                     "contact": person, "result": result, "answers": answers, "leaflets": 1,
-                    "done_at": at.isoformat(),
+                    "done_at": at.isoformat(), "notes": notes,
                 })  # fmt: skip
             if items:
                 record_reports(assignment.volunteer, items, now=min(now, at + dt.timedelta(minutes=5)))
@@ -267,6 +268,15 @@ def _walk_the_round(seed):
     for batch in ReviewBatch.objects.filter(status=ReviewBatch.Status.PENDING, day__lt=timezone.localdate(now)):
         review_commit(batch, automatic=True, now=now)
 
+
+# What volunteers write down at some doors.
+DEMO_NOTES = {
+    "talked": ["Veut une affiche pour sa fenêtre.", "Inquiète pour la fermeture de la classe de CM2.",
+               "Propose d'aider à tracter le samedi matin.", "Demande où voter : bureau de l'école Jean-Zay.",
+               "Trouve que la rue manque d'éclairage le soir."],
+    "come_back": ["Revenir après 18 h.", "Rappeler le week-end, travaille en horaires décalés."],
+    "no_access": ["Digicode, passer par la gardienne."],
+}  # fmt: skip
 
 # Door results of a morning round in town, and how often each comes up.
 DEMO_DOOR_RESULTS = [("not_home", 40), ("talked", 35), ("refused", 10), ("come_back", 10), ("moved", 3),

@@ -230,7 +230,7 @@ def _lookups(user, reports, now):
             SELECT
               (SELECT json_agg(json_build_array(uuid, id, volunteer_id, result, done_at))
                  FROM field_fieldreport WHERE uuid = ANY(%(uuids)s::uuid[])),
-              (SELECT json_agg(json_build_array(id, kind, survey, result_codes))
+              (SELECT json_agg(json_build_array(id, name, kind, survey, result_codes))
                  FROM field_action WHERE id = ANY(%(actions)s::bigint[])),
               (SELECT json_agg(json_build_array(action_id, turf_id, starts_at, ends_at))
                  FROM field_assignment WHERE action_id = ANY(%(actions)s::bigint[])
@@ -249,7 +249,7 @@ def _lookups(user, reports, now):
             params,
         )
         stored, actions, windows, in_turf, homes, people, called, recent_ids = (v or [] for v in cur.fetchone())
-    fields = ["id", "kind", "survey", "result_codes"]
+    fields = ["id", "name", "kind", "survey", "result_codes"]  # in the model's order, as from_db takes them
     return _Known(
         stored={u: {"id": pk, "volunteer_id": volunteer, "result": result, "done_at": _timestamp(done_at)}
                 for u, pk, volunteer, result, done_at in stored},
@@ -312,11 +312,25 @@ def record_reports(user, items, *, now=None):
     return outcomes
 
 
+def report_summary(action, result, notes=""):
+    """A report as the contact's timeline tells it, in the action's words: "Porte-à-porte
+    centre : Ouvert / discuté — « veut une affiche »" (cut to the timeline's 300
+    characters; the whole note stays in the interaction's data)."""
+    summary = _("%(action)s : %(result)s") % {"action": action.name, "result": action.result_label(result)}
+    if notes:
+        quoted = _("%(summary)s — « %(notes)s »")
+        room = 300 - len(quoted % {"summary": summary, "notes": ""})
+        if len(notes) > room:
+            notes = notes[: room - 1].rstrip() + "…"
+        summary = quoted % {"summary": summary, "notes": notes}
+    return summary[:300]
+
+
 def contact_effects(user, reports, actions):
     """What reports change on contacts: their timelines, when they were last reached,
     what their answers say (support, consents, tags). At once, or when a review batch
     is committed (crm/field/review.py). `reports` are dicts with id, uuid, action, kind,
-    contact, result, reached, answers, done_at."""
+    contact, result, reached, answers, done_at and notes."""
     with_contact = [p for p in reports if p["contact"]]
     if not with_contact:
         return
@@ -324,8 +338,8 @@ def contact_effects(user, reports, actions):
         [
             Interaction(
                 contact_id=p["contact"], kind=Interaction.Kind.FIELD_REPORT, actor=user, is_contact=p["reached"],
-                summary=_("%(kind)s : %(result)s") % {"kind": p["kind"], "result": p["result"]},
-                data={"report": p["id"], "action": p["action"], "answers": p["answers"]},
+                summary=report_summary(actions[p["action"]], p["result"], p.get("notes", "")),
+                data={"report": p["id"], "action": p["action"], "answers": p["answers"], "notes": p.get("notes", "")},
             )
             for p in with_contact
         ]

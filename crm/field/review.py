@@ -197,7 +197,7 @@ def commit(batch, *, actor=None, automatic=False, now=None):
         before = _snapshot(contact_ids)
         items = [
             {"id": r.pk, "uuid": str(r.uuid), "action": r.action_id, "kind": r.action.kind, "contact": r.contact_id,
-             "result": r.result, "reached": r.reached, "answers": r.answers, "done_at": r.done_at}
+             "result": r.result, "reached": r.reached, "answers": r.answers, "done_at": r.done_at, "notes": r.notes}
             for r in reports
         ]  # fmt: skip
         actions = {r.action_id: r.action for r in reports}

@@ -245,6 +245,9 @@ def test_demo_has_two_days_of_door_to_door_and_the_last_hour_under_review(demo):
         # Their survey answers reached the people met, once the batches were applied.
         met = Contact.objects.filter(field_reports__batch__in=past, field_reports__answers__has_key="q1")
         assert met.exists() and not met.filter(support_level=None).exists()
+        # Some doors have a note, which the visit's line in the person's timeline carries.
+        noted = FieldReport.objects.filter(batch__in=past).exclude(notes="").exclude(contact=None).first()
+        assert noted and noted.contact.interactions.filter(summary__contains=noted.notes).exists()
 
 
 def test_english_pages_punctuate_in_english(demo):

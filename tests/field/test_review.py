@@ -22,10 +22,12 @@ def field(shared_campaign, db):
     return make_field(shared_campaign)
 
 
-def send(field, n, *, answers=None, result="talked", gaps=None):
+def send(field, n, *, answers=None, result="talked", gaps=None, notes=None):
     client = client_for(field["campaign"], field["volunteer"])
     walk = client.get(f"/api/assignments/{field['assignment']}/walk-list/").json()
     reports = door_reports(walk, field["action"]["id"], field["turfs"][0].pk, n, result=result, answers=answers)
+    for i, text in (notes or {}).items():
+        reports[i]["notes"] = text
     start = timezone.now() - dt.timedelta(hours=1)
     for i, r in enumerate(reports):
         r["done_at"] = (start + dt.timedelta(seconds=sum((gaps or [120] * n)[:i]))).isoformat()
@@ -134,7 +136,8 @@ def test_each_anomaly_flag_on_crafted_batches(field):
 
 
 def test_team_pages_show_the_queue_and_commit_and_roll_back(field):
-    send(field, 3, result="talked", answers={"soutien": 4, "sms": True}, gaps=[150, 200])
+    reports = send(field, 3, result="talked", answers={"soutien": 4, "sms": True}, gaps=[150, 200],
+                   notes={0: "Veut une affiche pour sa vitrine.\nRappeler après 18 h"})  # fmt: skip
     leader = client_for(field["campaign"], field["organizer"])
     page = leader.get("/equipe/revue/")
     assert page.status_code == 200 and "3 portes" in page.content.decode()
@@ -142,12 +145,18 @@ def test_team_pages_show_the_queue_and_commit_and_roll_back(field):
         batch = ReviewBatch.objects.get()
     detail = leader.get(f"/equipe/revue/{batch.pk}/").content.decode()
     assert "Ouvert / discuté" in detail and "talked" not in detail  # the action's words, not its codes
+    assert "Veut une affiche pour sa vitrine.<br>Rappeler après 18 h" in detail  # what the volunteer wrote
     queue = leader.get("/equipe/revue/").content.decode()
     assert "Ouvert / discuté (3)" in queue and "<td>2 min 55 s</td>" in queue  # median of 150 s and 200 s
     assert leader.post(f"/equipe/revue/{batch.pk}/", {"do": "commit"}).status_code == 302
     # Once committed, the answers read as the survey asked them, not as its ids.
     detail = leader.get(f"/equipe/revue/{batch.pk}/").content.decode()
     assert "Soutien : 4 · Accepte les SMS : oui" in detail and "soutien :" not in detail
+    # The contact's timeline tells the visit in the action's words, with the volunteer's note.
+    timeline = leader.get(f"/equipe/contacts/{reports[0]['contact']}/").content.decode()
+    assert ("Visite de terrain : Porte-à-porte de novembre : Ouvert / discuté — « Veut une affiche pour sa "
+            "vitrine.\nRappeler après 18 h »") in timeline  # fmt: skip
+    assert "door : talked" not in timeline
     assert leader.post(f"/equipe/revue/{batch.pk}/", {"do": "rollback", "reason": "erreur"}).status_code == 302
     with tenant_context(field["campaign"]):
         batch.refresh_from_db()
@@ -208,3 +217,13 @@ def test_a_large_batch_is_reviewed_a_page_at_a_time_flagged_reports_first(field)
     assert len(rows) == 100 and response.context["page"].paginator.count == 253
     assert "trop peu de temps" in " ".join(str(f) for f in rows[0]["flags"])
     assert "Page 1 sur 3" in response.content.decode()
+
+
+def test_a_long_note_is_cut_to_fit_the_timeline_and_kept_whole_with_the_visit(field):
+    note = "Très longue discussion sur le stationnement. " * 20
+    reports = send(field, 1, notes={0: note})
+    with tenant_context(field["campaign"]):
+        review.commit(ReviewBatch.objects.get())
+        line = Interaction.objects.get(contact_id=reports[0]["contact"], kind="field_report")
+        assert len(line.summary) <= 300 and line.summary.endswith("stationnement. Très longue discussion… »")
+        assert line.data["notes"] == note and FieldReport.objects.get(uuid=reports[0]["uuid"]).notes == note
