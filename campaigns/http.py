@@ -25,3 +25,10 @@ def parse_id(value):
     except (TypeError, ValueError):
         return None
     return number if 0 < number < 2**63 else None
+
+
+def posted_text(request, name):
+    """A free-text field of a form handled without a Django form (a reason, a note),
+    stripped, without NUL characters: nobody types them, and PostgreSQL refuses them in
+    text (the request would end in a 500 instead of the page)."""
+    return request.POST.get(name, "").replace("\x00", "").strip()

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from campaigns.http import parse_id, redirect_back
+from campaigns.http import parse_id, posted_text, redirect_back
 
 from . import consent, dedup, editing, gdpr
 from .exports import export_segment
@@ -73,7 +73,7 @@ def contact_gdpr_export(request, pk):
 @staff_required("crm.erase_contacts")
 def contact_erase(request, pk):
     contact = get_object_or_404(Contact, pk=pk, erased_at__isnull=True)
-    gdpr.erase_contact(contact, actor=request.user, reason=request.POST.get("reason", ""))
+    gdpr.erase_contact(contact, actor=request.user, reason=posted_text(request, "reason"))
     messages.success(request, _("Les données de ce contact ont été effacées."))
     return redirect("crm:contact", pk=pk)
 
@@ -108,7 +108,7 @@ def contact_edit(request, pk=None):
 @staff_required("crm.write_contacts")
 def contact_note(request, pk):
     contact = get_object_or_404(Contact, pk=pk, erased_at__isnull=True)
-    text = " ".join(request.POST.get("text", "").split())
+    text = " ".join(posted_text(request, "text").split())
     if not text:
         messages.error(request, _("La note est vide."))
     elif len(text) > 300:
@@ -125,7 +125,7 @@ def contact_opt_out(request, pk):
     """Opt someone out of everything without sending them anything (they asked by
     phone, at the door, by letter...)."""
     contact = get_object_or_404(Contact, pk=pk, erased_at__isnull=True)
-    reason = request.POST.get("reason", "").strip()
+    reason = posted_text(request, "reason")
     if not reason:
         messages.error(request, _("Indiquez le motif de l'opposition."))
         return redirect("crm:contact", pk=pk)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from campaigns.http import posted_text
 from crm.views import staff_required
 
 from . import moderation, services
@@ -172,7 +173,7 @@ def moderate(request, ct, pk):
     elif what == "restore":
         moderation.restore(obj, moderator=request.user)
     elif what == "trash":
-        moderation.trash(obj, moderator=request.user, reason=request.POST.get("reason", ""))
+        moderation.trash(obj, moderator=request.user, reason=posted_text(request, "reason"))
     elif what == "dismiss":
         moderation.dismiss_flags(obj, moderator=request.user)
     elif what == "ban":

@@ -190,7 +190,8 @@ def clean_answers(action, answers):
             )
     if problems:
         raise BadSurvey(problems)
-    return answers
+    # A text answer keeps no NUL character: nobody types it, and PostgreSQL refuses it.
+    return {qid: v.replace("\x00", "") if isinstance(v, str) else v for qid, v in answers.items()}
 
 
 def apply_answers(contact, action, answers, *, actor, source):

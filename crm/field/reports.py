@@ -95,6 +95,7 @@ def _parse(item, now):
     notes = item.get("notes") or ""
     if not isinstance(notes, str) or len(notes) > 5000:
         raise _Invalid(400, _("« notes » doit être un texte de 5000 caractères au plus."))
+    notes = notes.replace("\x00", "")  # nobody types it; PostgreSQL refuses it in text
     lon_lat = None
     if item.get("location") is not None:
         loc = item["location"]

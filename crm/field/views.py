@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from campaigns.accounts.models import AuditEntry
-from campaigns.http import parse_id
+from campaigns.http import parse_id, posted_text
 from crm.views import staff_required
 
 from .actions import BadSurvey
@@ -312,11 +312,11 @@ def review_batch(request, pk):
                 review.commit(batch, actor=request.user)
                 messages.success(request, _("Lot validé."))
             elif what == "rollback":
-                review.rollback(batch, actor=request.user, reason=request.POST.get("reason", ""))
+                review.rollback(batch, actor=request.user, reason=posted_text(request, "reason"))
                 messages.success(request, _("Lot annulé : les changements sur les contacts sont défaits."))
             elif what == "reject":
                 report = get_object_or_404(FieldReport, pk=parse_id(request.POST.get("report")), batch=batch)
-                review.reject(report, reason=request.POST.get("reason", ""), actor=request.user)
+                review.reject(report, reason=posted_text(request, "reason"), actor=request.user)
                 messages.success(request, _("Compte rendu rejeté."))
             elif what == "correct":
                 report = get_object_or_404(FieldReport, pk=parse_id(request.POST.get("report")), batch=batch)

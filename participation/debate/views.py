@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from campaigns.http import posted_text
 from crm.views import staff_required
 from participation import access
 from participation.models import Visibility
@@ -92,7 +93,7 @@ def contribute(request, pk):
     section = _section_for(request, pk)
     if not access.can_participate(request.user, section.step.project):
         return _refused(request, _("Ce projet est réservé aux participants autorisés."), section)
-    body = request.POST.get("body", "").strip()
+    body = posted_text(request, "body")
     kind = request.POST.get("kind", Contribution.Kind.CONTRIBUTION)
     if not body or len(body) > 3000 or kind not in Contribution.Kind.values:
         return _refused(request, _("Écrivez votre contribution (3 000 caractères au plus)."), section)
@@ -137,7 +138,7 @@ def argue(request, pk):
     contribution = _contribution_for(request, pk)
     if not access.can_participate(request.user, contribution.section.step.project):
         return _refused(request, _("Ce projet est réservé aux participants autorisés."), contribution)
-    body = request.POST.get("body", "").strip()
+    body = posted_text(request, "body")
     if not body or len(body) > 2000:
         return _refused(request, _("Écrivez votre argument (2 000 caractères au plus)."), contribution)
     try:
@@ -166,7 +167,7 @@ def support(request, pk):
 @staff_required("site.moderate")
 def synthesis(request, pk):
     section = get_object_or_404(TextSection, pk=pk)
-    services.publish_synthesis(section, text=request.POST.get("synthesis", ""))
+    services.publish_synthesis(section, text=posted_text(request, "synthesis"))
     messages.success(request, _("Synthèse publiée."))
     return redirect(section)
 

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from campaigns.http import posted_text
 from campaigns.spreadsheets import write_table
 from participation import access
 from participation.models import Project, Step
@@ -75,7 +76,7 @@ def _raw_values(request, section):
             else:
                 raw[q.pk] = [c for _r, c in order]
         else:
-            raw[q.pk] = request.POST.get(name, "")
+            raw[q.pk] = posted_text(request, name)
     return raw
 
 
