@@ -2,6 +2,9 @@
 
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
 
 
 def redirect_back(request, default):
@@ -32,3 +35,32 @@ def posted_text(request, name):
     stripped, without NUL characters: nobody types them, and PostgreSQL refuses them in
     text (the request would end in a 500 instead of the page)."""
     return request.POST.get(name, "").replace("\x00", "").strip()
+
+
+class NulRefusingJSONParser(JSONParser):
+    """JSON bodies of the API, refused with a 400 naming where when a key or a text
+    holds the NUL character ("\\u0000"): PostgreSQL takes it neither in text nor in
+    jsonb, so it would end in a 500 at the first write (a contact's custom fields, a
+    segment's filters)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        where = _nul_in(data)
+        if where is not None:
+            raise ParseError(_("Caractère nul (\\u0000) refusé dans « %(where)s ».") % {"where": where or "/"})
+        return data
+
+
+def _nul_in(value, path=""):
+    """The path of the first key or text holding NUL ("custom_fields.note"), or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        here = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and "\x00" in key:
+            return here
+        found = _nul_in(item, here)
+        if found is not None:
+            return found
+    return None

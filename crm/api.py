@@ -11,12 +11,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaigns.accounts.models import AuditEntry
-from campaigns.http import parse_id
+from campaigns.http import NulRefusingJSONParser, parse_id
 
 from . import consent, dedup, gdpr
 from .editing import CONSENT_FIELDS, save_by_hand
@@ -339,7 +339,7 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     serializer_class = ImportJobSerializer
     permission_classes = [permissions.IsAuthenticated, ImportPermission]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, NulRefusingJSONParser]
     queryset = ImportJob.objects.all()
 
     @extend_schema(request=UploadSerializer, responses={202: ImportJobSerializer})

@@ -7,7 +7,7 @@ from django_tenants.utils import tenant_context
 
 from campaigns.accounts.models import Role
 from campaigns.http import posted_text
-from crm.models import ConsentEvent, Contact, Interaction
+from crm.models import ConsentEvent, Contact, Interaction, Segment
 from participation.debate.models import Contribution, TextSection
 from tests.crm.test_staff_pages import client_as
 from tests.participation.test_debate import citizen, client_for, open_debate
@@ -65,3 +65,23 @@ def test_a_field_report_with_a_nul_in_its_note_or_a_text_answer_is_stored_withou
         assert FieldReport.objects.get(uuid=reports[0]["uuid"]).notes == "Revenir après 18 h"
     action = SimpleNamespace(survey=[{"id": "remarque", "label": "Remarque", "type": "text"}])
     assert clean_answers(action, {"remarque": "trop\x00 de bruit"}) == {"remarque": "trop de bruit"}
+
+
+def test_the_api_refuses_json_holding_a_nul_and_says_where(shared_campaign, db):
+    with tenant_context(shared_campaign):
+        person = Contact.objects.create(birth_name="Roux", custom_fields={"quartier": "Nord"})
+    client = client_as(shared_campaign, Role.ADMIN)
+    for url, method, body, where in [
+        (f"/api/contacts/{person.pk}/", "patch", {"custom_fields": {"note": "a\x00b"}}, "custom_fields.note"),
+        (f"/api/contacts/{person.pk}/", "patch", {"custom_fields": {"k\x00": "v"}}, "custom_fields.k\x00"),
+        ("/api/segments/", "post", {"name": "S", "filters": {"tags": ["ok", "x\x00"]}}, "filters.tags.1"),
+    ]:
+        response = getattr(client, method)(url, body, content_type="application/json")
+        assert response.status_code == 400, response.content
+        assert response.json()["detail"] == f"Caractère nul (\\u0000) refusé dans « {where} »."
+    with tenant_context(shared_campaign):
+        assert Contact.objects.get(pk=person.pk).custom_fields == {"quartier": "Nord"}
+        assert not Segment.objects.exists()
+    # The same bodies without it go through.
+    ok = client.patch(f"/api/contacts/{person.pk}/", {"custom_fields": {"note": "ab"}}, content_type="application/json")
+    assert ok.status_code == 200 and ok.json()["custom_fields"] == {"note": "ab"}
