@@ -19,7 +19,7 @@ from campaigns.accounts.models import AuditEntry
 from campaigns.http import NulRefusingJSONParser, parse_id
 
 from . import consent, dedup, gdpr
-from .editing import CONSENT_FIELDS, save_by_hand
+from .editing import CONSENT_FIELDS, home_for, save_by_hand
 from .exports import export_segment
 from .importing.mapping import validate_mapping
 from .importing.pipeline import UploadTooBig, create_job, job_progress, preview, store_upload
@@ -41,13 +41,23 @@ class HasPerm(permissions.BasePermission):
 
 
 class AddressSerializer(serializers.Serializer):
-    line1 = serializers.CharField(source="address.line1")
-    dwelling = serializers.CharField(source="label")
-    postal_code = serializers.CharField(source="address.postal_code")
-    city = serializers.CharField(source="address.city")
-    polling_station = serializers.CharField(source="address.polling_station_code")
+    """Where a contact lives. Written with line1 (number and street), and optionally
+    dwelling, postal_code and city: the building is found or created, and located from
+    the national address reference when it is loaded; null takes the address away."""
+
+    line1 = serializers.CharField(source="address.line1", max_length=200)
+    dwelling = serializers.CharField(source="label", max_length=120, allow_blank=True, default="")
+    postal_code = serializers.CharField(source="address.postal_code", max_length=10, allow_blank=True, default="")
+    city = serializers.CharField(source="address.city", max_length=120, allow_blank=True, default="")
+    polling_station = serializers.CharField(source="address.polling_station_code", read_only=True)
     longitude = serializers.SerializerMethodField()
     latitude = serializers.SerializerMethodField()
+
+    def validate(self, attrs):
+        # A PATCH makes nested fields optional too: an address is still given whole.
+        if not attrs.get("address", {}).get("line1", "").strip():
+            raise ValidationError({"line1": [_("Indiquez le numéro et la rue.")]})
+        return attrs
 
     def get_longitude(self, household) -> float | None:
         point = household.address.point
@@ -60,7 +70,7 @@ class AddressSerializer(serializers.Serializer):
 
 class ContactSerializer(serializers.ModelSerializer):
     tags = serializers.SlugRelatedField(many=True, slug_field="name", queryset=Tag.objects.all(), required=False)
-    address = AddressSerializer(source="household", read_only=True, allow_null=True)
+    address = AddressSerializer(source="household", required=False, allow_null=True)
     consent_reason = serializers.CharField(
         write_only=True, required=False, allow_blank=True, max_length=300,
         help_text="Why an opt-out is lifted (required then), or why it is set.",
@@ -219,9 +229,14 @@ class ContactViewSet(
         reason, new_consent = data.pop("consent_reason", ""), data.pop("new_consent", False)
         consents = {f: data.pop(f) for f in CONSENT_FIELDS if f in data}
         tags = [t.name for t in data.pop("tags")] if "tags" in data else None
+        home = ...  # left as it is unless the request gives an address (or null)
+        if "household" in data:
+            given = data.pop("household")
+            home = given and home_for(given["address"]["line1"], given["address"].get("postal_code", ""),
+                                      given["address"].get("city", ""), given.get("label", ""))  # fmt: skip
         try:
-            save_by_hand(contact, data, actor=self.request.user, consents=consents, tags=tags, reason=reason,
-                         new_consent=new_consent, source="api")  # fmt: skip
+            save_by_hand(contact, data, actor=self.request.user, consents=consents, tags=tags, home=home,
+                         reason=reason, new_consent=new_consent, source="api")  # fmt: skip
         except consent.ConsentRefused as exc:
             raise ValidationError(str(exc)) from None
         serializer.instance = contact

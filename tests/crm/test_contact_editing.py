@@ -248,3 +248,28 @@ def test_help_and_errors_are_read_out_with_their_field(campaign):
     described = {i for ids in re.findall(r'aria-describedby="([^"]+)"', html) for i in ids.split()}
     assert {"id_phone_helptext", "id_phone_error", "id_line1_error"} <= described
     assert described <= set(re.findall(r'\bid="([^"]+)"', html))
+
+
+def test_the_api_sets_and_takes_away_a_contacts_address(campaign, ban_file):  # noqa: F811
+    call_command("load_addresses", str(ban_file))
+    client = client_as(campaign, Role.ORGANIZER)
+    created = client.post("/api/contacts/", {"birth_name": "Caron", "address": {
+        "line1": "12, rue de l'eglise", "dwelling": "2e droite", "postal_code": "45000", "city": "ORLEANS"}},
+        content_type="application/json")  # fmt: skip
+    assert created.status_code == 201, created.content
+    shown = created.json()["address"]
+    assert (shown["line1"], shown["dwelling"], shown["postal_code"]) == ("12, rue de l'eglise", "2e droite", "45000")
+    assert (shown["longitude"], shown["latitude"]) == pytest.approx((1.9075, 47.9021))
+    pk = created.json()["id"]
+    # Another field only: the address stays.
+    assert client.patch(f"/api/contacts/{pk}/", {"first_names": "Zoé"}, content_type="application/json").json()[
+        "address"]["dwelling"] == "2e droite"  # fmt: skip
+    refused = client.patch(f"/api/contacts/{pk}/", {"address": {"city": "Orléans"}}, content_type="application/json")
+    assert refused.status_code == 400 and "line1" in refused.json()["address"]
+    gone = client.patch(f"/api/contacts/{pk}/", {"address": None}, content_type="application/json")
+    assert gone.status_code == 200 and gone.json()["address"] is None
+    with tenant_context(campaign):
+        person = Contact.objects.get(pk=pk)
+        assert person.household is None
+        assert list(person.interactions.filter(kind="edited").values_list("summary", flat=True)) == [
+            "adresse", "prénoms", "fiche créée à la main"]  # fmt: skip
