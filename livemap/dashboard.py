@@ -1,11 +1,25 @@
 """Figures for the team's dashboard. Each chart is a list of rows (label, values...),
 the same rows drawn by Chart.js and downloadable as CSV."""
 
+import re
+
 from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from campaigns.tenancy import campaign_zone
+
 from .layers import RESULT_LABEL_SQL, parse_filters, result_label
+
+
+def zone_literal():
+    """The campaign's time zone as an SQL literal, for the days of its charts ("a day"
+    is the campaign's, from its midnight). A zone name is letters, digits, _ + - and /
+    (zoneinfo checked it when the campaign was created); anything else is not put in SQL."""
+    key = campaign_zone().key
+    if not re.fullmatch(r"[A-Za-z0-9_+\-/]+", key):
+        raise ValueError(f"unexpected time zone name {key!r}")
+    return f"'{key}'"
 
 
 def _rows(sql, args):
@@ -39,7 +53,7 @@ def charts(params, *, with_support):
             "rows": [
                 [day.isoformat(), doors, reached]
                 for day, doors, reached in _rows(
-                    "SELECT (r.done_at AT TIME ZONE 'Europe/Paris')::date, "
+                    f"SELECT (r.done_at AT TIME ZONE {zone_literal()})::date, "
                     "count(*) FILTER (WHERE r.address_id IS NOT NULL), count(*) FILTER (WHERE r.reached) "
                     f"{base} GROUP BY 1 ORDER BY 1",
                     args,
@@ -118,26 +132,27 @@ def charts(params, *, with_support):
 
 
 PARTICIPATION = [  # (column, SQL giving one row per item with its day as "d")
-    (gettext_lazy("Propositions"), "SELECT (created AT TIME ZONE 'Europe/Paris')::date AS d FROM ideas_proposal "
+    (gettext_lazy("Propositions"), "SELECT (created AT TIME ZONE {zone})::date AS d FROM ideas_proposal "
                         "WHERE visibility = 'visible'"),
-    (gettext_lazy("Soutiens"), "SELECT (created AT TIME ZONE 'Europe/Paris')::date FROM ideas_vote"),
-    (gettext_lazy("Questions"), "SELECT (created AT TIME ZONE 'Europe/Paris')::date FROM ideas_question "
+    (gettext_lazy("Soutiens"), "SELECT (created AT TIME ZONE {zone})::date FROM ideas_vote"),
+    (gettext_lazy("Questions"), "SELECT (created AT TIME ZONE {zone})::date FROM ideas_question "
                      "WHERE visibility = 'visible'"),
     (gettext_lazy("Réponses aux questionnaires"),
      "SELECT submitted_on FROM surveys_response WHERE submitted_on IS NOT NULL "
      "AND NOT (user_id IS NOT NULL AND submitted_at IS NULL)"),
-    (gettext_lazy("Contributions"), "SELECT (created AT TIME ZONE 'Europe/Paris')::date FROM debate_contribution "
+    (gettext_lazy("Contributions"), "SELECT (created AT TIME ZONE {zone})::date FROM debate_contribution "
                          "WHERE visibility = 'visible'"),
-    (gettext_lazy("Votes (consultation)"), "SELECT (at AT TIME ZONE 'Europe/Paris')::date FROM debate_vote"),
-    (gettext_lazy("Annonces d'entraide"), "SELECT (created AT TIME ZONE 'Europe/Paris')::date FROM aid_helppost "
+    (gettext_lazy("Votes (consultation)"), "SELECT (at AT TIME ZONE {zone})::date FROM debate_vote"),
+    (gettext_lazy("Annonces d'entraide"), "SELECT (created AT TIME ZONE {zone})::date FROM aid_helppost "
                                "WHERE visibility = 'visible'"),
 ]  # fmt: skip
 
 
 def participation_per_day(params):
     """Contributions, votes and answers per day on the public site (the date filters apply)."""
+    zone = zone_literal()
     union = " UNION ALL ".join(
-        f"SELECT {n} AS k, d FROM ({sql}) AS s{n}(d)" for n, (_l, sql) in enumerate(PARTICIPATION)
+        f"SELECT {n} AS k, d FROM ({sql.format(zone=zone)}) AS s{n}(d)" for n, (_l, sql) in enumerate(PARTICIPATION)
     )
     counts = ", ".join(f"count(*) FILTER (WHERE k = {n})" for n in range(len(PARTICIPATION)))
     where, args = ["d IS NOT NULL"], []

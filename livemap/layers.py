@@ -14,6 +14,7 @@ import json
 
 from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.field.actions import result_labels
@@ -69,7 +70,9 @@ def parse_filters(params):
             except ValueError:
                 raise BadViewport(_("« %(f)s » doit être une date AAAA-MM-JJ.") % {"f": name}) from None
             where.append(f"r.done_at {op} %s")
-            args.append(day if op == ">=" else day + dt.timedelta(days=1))
+            # From (to) the campaign's midnight: a bare date would be the database's (UTC).
+            args.append(timezone.make_aware(dt.datetime.combine(day if op == ">=" else day + dt.timedelta(days=1),
+                                                                dt.time())))  # fmt: skip
     return where, args
 
 

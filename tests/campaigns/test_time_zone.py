@@ -62,3 +62,50 @@ def test_the_clock_follows_the_campaign_a_task_or_command_enters(antilles, share
     assert timezone.get_current_timezone_name() == "Europe/Paris"
     zones = {campaign.pk: timezone.get_current_timezone_name() for campaign in each_campaign()}
     assert zones[antilles.pk] == "America/Guadeloupe" and zones[shared_campaign.pk] == "Europe/Paris"
+
+
+def test_the_dashboard_and_the_map_count_days_from_the_campaigns_midnight(antilles):
+    """A door knocked at 22:00 in Pointe-à-Pitre (02:00 UTC the next day) counts on its
+    own day there, in the dashboard's days and in the map's "since/until" filters."""
+    from django.contrib.gis.geos import Point
+
+    from campaigns.accounts.models import Role
+    from crm.field.actions import default_result_codes
+    from crm.field.models import Action, FieldReport
+    from participation.ideas.models import Proposal
+    from tests.conftest import make_user
+
+    evening = dt.datetime(2026, 11, 19, 22, 0, tzinfo=GUADELOUPE)  # 2026-11-20 02:00 UTC
+    with tenant_context(antilles):
+        action = Action.objects.create(
+            name="PAP",
+            kind="door",
+            starts_on=dt.date(2026, 11, 1),
+            ends_on=dt.date(2026, 11, 30),
+            result_codes=default_result_codes("door"),
+        )
+        FieldReport.objects.create(
+            uuid="00000000-0000-4000-8000-000000000001",
+            action=action,
+            result="talked",
+            reached=True,
+            location=Point(-61.53, 16.24, srid=4326),
+            done_at=evening,
+        )
+        project = create_project("programme")
+        step = project.steps.get(kind="collect")
+        author = make_user(antilles, Role.CITIZEN)
+        proposal = Proposal.objects.create(step=step, author=author, title="Un marché couvert", body="…")
+        Proposal.objects.filter(pk=proposal.pk).update(created=evening)
+    organizer = Client(HTTP_HOST=host_of(antilles))
+    with tenant_context(antilles):
+        organizer.force_login(make_user(antilles, Role.ORGANIZER))
+    charts = organizer.get("/equipe/tableau-de-bord/").context["charts"]
+    assert charts["per_day"]["rows"] == [["2026-11-19", 0, 1]]
+    assert [row[:2] for row in charts["participation"]["rows"]] == [["2026-11-19", 1]]
+    bbox = {"bbox": "-61.6,16.2,-61.5,16.3", "zoom": 16}
+    seen = [
+        len(organizer.get("/api/map/reports/", {**bbox, **days}).json()["features"])
+        for days in ({"since": "2026-11-19", "until": "2026-11-19"}, {"since": "2026-11-20"}, {"until": "2026-11-18"})
+    ]
+    assert seen == [1, 0, 0]
