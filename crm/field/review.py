@@ -81,7 +81,9 @@ def figures(batch, settings=None):
     """Doors, contact rate, median seconds between doors, results, and flags."""
     settings = settings or ReviewSettings.current()
     reports = list(
-        batch.reports.filter(rejected_reason="").select_related("action", "address").order_by("done_at", "id")
+        batch.reports.filter(rejected_reason="")
+        .select_related("action", "address", "household")
+        .order_by("done_at", "id")
     )
     doors = [r for r in reports if r.address_id]
     gaps = [(b.done_at - a.done_at).total_seconds() for a, b in zip(doors, doors[1:], strict=False)]

@@ -227,3 +227,13 @@ def test_a_long_note_is_cut_to_fit_the_timeline_and_kept_whole_with_the_visit(fi
         line = Interaction.objects.get(contact_id=reports[0]["contact"], kind="field_report")
         assert len(line.summary) <= 300 and line.summary.endswith("stationnement. Très longue discussion… »")
         assert line.data["notes"] == note and FieldReport.objects.get(uuid=reports[0]["uuid"]).notes == note
+
+
+def test_the_review_page_tells_the_doors_of_one_building_apart(field):
+    send(field, 30)
+    with tenant_context(field["campaign"]):
+        batch = ReviewBatch.objects.get()
+        flats = list(FieldReport.objects.filter(batch=batch).exclude(household__label="").select_related("household"))
+    assert len({r.household.label for r in flats}) >= 2  # a block of flats among the doors knocked
+    detail = client_for(field["campaign"], field["organizer"]).get(f"/equipe/revue/{batch.pk}/").content.decode()
+    assert all(f"<small>{r.household.label}</small>" in detail for r in flats)
