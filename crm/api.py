@@ -19,12 +19,12 @@ from campaigns.accounts.models import AuditEntry
 from campaigns.http import NulRefusingJSONParser, parse_id
 
 from . import consent, dedup, gdpr
-from .editing import CONSENT_FIELDS, home_for, save_by_hand
+from .editing import home_for, save_by_hand
 from .exports import export_segment
 from .importing.mapping import validate_mapping
 from .importing.pipeline import UploadTooBig, create_job, job_progress, preview, store_upload
 from .importing.sniff import NotATable
-from .models import Contact, ImportJob, Interaction, SavedMapping, Segment, Tag
+from .models import CONSENT_FIELDS, Contact, ImportJob, Interaction, SavedMapping, Segment, Tag
 from .segments import BadFilters, SegmentInUse, contacts_matching, delete_segment
 from .services import normalise_phone
 

@@ -13,10 +13,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from . import consent
-from .models import Address, Channel, Contact, Household, Interaction, Tag
+from .models import Address, Contact, Household, Interaction, Tag
 from .normalise import address_key
-
-CONSENT_FIELDS = tuple(f"consent_{channel.value}" for channel in Channel)
 
 
 def home_for(line1, postal_code="", city="", label=""):
@@ -26,7 +24,7 @@ def home_for(line1, postal_code="", city="", label=""):
     address = Address.objects.filter(key=key).first()
     if address is None:
         address = Address(line1=line1.strip(), postal_code=postal_code.strip(), city=city.strip())
-        _locate_offline(address)
+        _locate_offline(address, key)
         address.save()
         if address.point is None:
             _locate_online_later(address)
@@ -34,10 +32,10 @@ def home_for(line1, postal_code="", city="", label=""):
     return household
 
 
-def _locate_offline(address):
+def _locate_offline(address, key):
     from crm.geocoding.models import AddressReference
 
-    street, postal_code = address_key(address.line1, address.postal_code, address.city).split("|")[:2]
+    street, postal_code = key.split("|")[:2]
     found = AddressReference.objects.filter(match_key=f"{street}|{postal_code}").values_list("point", flat=True)
     if point := found.first():
         address.point, address.geocoded_by = point, "ban"

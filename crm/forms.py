@@ -5,9 +5,9 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from . import gdpr
-from .editing import CONSENT_FIELDS, home_for, save_by_hand
+from .editing import home_for, save_by_hand
 from .importing.mapping import CUSTOM_PREFIX, IGNORE, field_choices
-from .models import Channel, Contact, Segment, Tag
+from .models import CONSENT_FIELDS, Channel, Contact, Segment, Tag
 from .segments import PARTICIPATION_NAMES
 from .services import normalise_phone
 

@@ -20,6 +20,10 @@ class Channel(models.TextChoices):
     DOOR = "door", _("Porte-à-porte")
 
 
+# The contact's consent per channel, one field each (Contact.consent_email...).
+CONSENT_FIELDS = tuple(f"consent_{channel.value}" for channel in Channel)
+
+
 class Address(models.Model):
     """A building: one point on the map, possibly many households."""
 

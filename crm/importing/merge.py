@@ -9,7 +9,7 @@ import's transaction, so a failure anywhere leaves nothing behind.
 from dataclasses import dataclass, field
 from functools import partial
 
-from crm.models import has_others_sql
+from crm.models import CONSENT_FIELDS, has_others_sql
 
 from .bulk import copy_bigints, deferred_indexes, timed_execute
 from .rows import COPY_COLUMNS, STAGING_COLUMNS
@@ -17,7 +17,6 @@ from .rows import COPY_COLUMNS, STAGING_COLUMNS
 STAGING = "import_staging"
 TEMP_TABLES = (STAGING, "import_dups", "import_match", "import_new", "import_rows", "import_homeless",
                "import_known", "import_extra", "import_wanting", "import_homes", "import_home_ids")  # fmt: skip
-CONSENTS = ("consent_email", "consent_sms", "consent_phone", "consent_door")
 # Text fields an import may fill in when the contact has them blank.
 FILLABLE = ("birth_name", "usage_name", "first_names", "sex")
 # What the statements completing known people read of their first row in the file,
@@ -25,7 +24,7 @@ FILLABLE = ("birth_name", "usage_name", "first_names", "sex")
 # columns, the widest, are not among them: the sort is half as wide).
 KNOWN_COLUMNS = ("row_no", *FILLABLE, "birth_date", "CASE WHEN email <> '' THEN ARRAY[email] ELSE '{}' END AS emails",
                  "CASE WHEN phone <> '' THEN ARRAY[phone] ELSE '{}' END AS phones", "custom", "support_level",
-                 "name_key", "search_text", *CONSENTS)  # fmt: skip
+                 "name_key", "search_text", *CONSENT_FIELDS)  # fmt: skip
 
 
 @dataclass
@@ -264,7 +263,7 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=()):
     counts.merged = merged_rows + len(skipped)
 
     # 7. People already known: record consent changes, then fill what was blank.
-    for column in CONSENTS:
+    for column in CONSENT_FIELDS:
         x(
             f"""INSERT INTO crm_consentevent (contact_id, channel, granted, at, source, actor_id)
                 SELECT n.id, %(channel)s, s.{column}, now(), %(source)s, %(actor)s
@@ -430,7 +429,7 @@ def _extra_rows_query(with_known):
         f"{first('support_level', 's.support_level IS NOT NULL')} AS support_level",
         first_text("name_key", of="birth_name"),
         first_text("search_text"),
-        *(f"CASE WHEN bool_or(NOT s.{c}) THEN false WHEN bool_or(s.{c}) THEN true END AS {c}" for c in CONSENTS),
+        *(f"CASE WHEN bool_or(NOT s.{c}) THEN false WHEN bool_or(s.{c}) THEN true END AS {c}" for c in CONSENT_FIELDS),
     ]
     unread = "AND NOT EXISTS (SELECT 1 FROM import_known k WHERE k.row_no = r.row_no)" if with_known else ""
     return f"""
@@ -448,7 +447,7 @@ def _extra_rows_query(with_known):
 def _complete_contacts(x, known, *, source, job_id, actor_id, file_name):
     """Record the consents `known` (contact_id, KNOWN_COLUMNS) changes, then fill what
     its contacts had blank."""
-    for column in CONSENTS:
+    for column in CONSENT_FIELDS:
         x(
             f"""INSERT INTO crm_consentevent (contact_id, channel, granted, at, source, actor_id)
                 SELECT c.id, %(channel)s, {_consent_after(column)}, now(), %(source)s, %(actor)s
@@ -469,7 +468,7 @@ def _fill_known_contacts(x, known, *, job_id, actor_id, file_name):
         "name_key = CASE WHEN c.birth_name = '' AND s.birth_name <> '' THEN s.name_key ELSE c.name_key END",
         "search_text = CASE WHEN c.search_text = '' THEN s.search_text ELSE c.search_text END",
         "updated = now()",
-    ] + [f"{col} = {_consent_after(col)}" for col in CONSENTS]
+    ] + [f"{col} = {_consent_after(col)}" for col in CONSENT_FIELDS]
     for kind in ("email", "phone"):
         # The first of the row's values becomes the contact's if it had none; the
         # others it does not hold yet are added to its other ones.
@@ -484,7 +483,7 @@ def _fill_known_contacts(x, known, *, job_id, actor_id, file_name):
         "(c.birth_date IS NULL AND s.birth_date IS NOT NULL)",
         "NOT (c.custom_fields @> s.custom)",
         "(c.support_level IS NULL AND s.support_level IS NOT NULL)",
-    ] + [f"{_consent_after(col)} IS DISTINCT FROM c.{col}" for col in CONSENTS]
+    ] + [f"{_consent_after(col)} IS DISTINCT FROM c.{col}" for col in CONSENT_FIELDS]
     x(
         f"""WITH updated AS (
               UPDATE crm_contact c SET {", ".join(fills)}
