@@ -440,6 +440,12 @@ class ReportView(APIView):
         "notes": serializers.CharField(required=False), "leaflets": serializers.IntegerField(required=False),
         "done_at": serializers.DateTimeField(), "location": serializers.DictField(required=False),
         "covered": serializers.DictField(required=False),
+        # Someone met at the door who is not on the walk list (crm/field/people.py).
+        "new_person": inline_serializer("NewPersonIn", {
+            "first_names": serializers.CharField(required=False), "last_name": serializers.CharField(required=False),
+            "phone": serializers.CharField(required=False), "email": serializers.EmailField(required=False),
+            "consents": serializers.ListField(child=serializers.ChoiceField(["email", "sms", "phone"]), required=False),
+        }, required=False),
     }), responses=inline_serializer("FieldReportOut", {
         "uuid": serializers.UUIDField(), "status": serializers.IntegerField(), "detail": serializers.CharField(),
         "report": serializers.DictField(required=False),

@@ -193,6 +193,10 @@ class FieldReport(models.Model):
     reached = models.BooleanField(_("personne rencontrée"), default=False)
     answers = models.JSONField(_("réponses"), default=dict, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # Someone met at the door who was not on the walk list (crm/field/people.py): their
+    # name and how to reach them until the report's effects apply; then only what became
+    # of them ({"outcome": "created" | "matched" | "suppressed"}), the contact holding the rest.
+    new_person = models.JSONField(_("nouvelle personne"), default=dict, blank=True, db_default={})
     leaflets = models.PositiveIntegerField(_("tracts"), default=0)
     # Where: the address's point, the phone's GPS, or a line/polygon drawn for a drop.
     location = models.PointField(_("position"), srid=4326, null=True, blank=True)

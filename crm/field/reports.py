@@ -26,7 +26,9 @@ from campaigns.accounts.models import Team
 from campaigns.realtime import publish_after_commit
 from crm.contacting import recent_households_probe_sql, window_start
 from crm.models import Contact, Interaction
+from crm.phones import campaign_region
 
+from . import people
 from .actions import CALL_AGAIN, BadSurvey, apply_answers, clean_answers
 from .models import Action, Assignment, CallListEntry, FieldReport
 from .review import batch_for_new_reports
@@ -106,6 +108,15 @@ def _parse(item, now):
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             raise _Invalid(400, _("« location » est hors des coordonnées possibles."))
         lon_lat = (lon, lat)
+    try:
+        new_person = people.parse(item.get("new_person"), campaign_region())
+    except people.BadNewPerson as exc:
+        raise _Invalid(400, str(exc)) from None
+    if new_person and item.get("contact") not in (None, ""):
+        raise _Invalid(400, _("« new_person » : un compte rendu porte sur une personne connue (« contact ») "
+                              "ou sur une nouvelle, pas les deux."))  # fmt: skip
+    if new_person and item.get("household") in (None, ""):
+        raise _Invalid(400, _("« new_person » : une nouvelle personne se signale à une porte (« household »)."))
     covered = None
     if item.get("covered") is not None:
         try:
@@ -126,6 +137,7 @@ def _parse(item, now):
         "result": result,
         "answers": item.get("answers") or {},
         "notes": notes,
+        "new_person": new_person,
         "leaflets": leaflets,
         "done_at": done_at,
         "lon_lat": lon_lat,
@@ -331,7 +343,9 @@ def contact_effects(user, reports, actions):
     """What reports change on contacts: their timelines, when they were last reached,
     what their answers say (support, consents, tags). At once, or when a review batch
     is committed (crm/field/review.py). `reports` are dicts with id, uuid, action, kind,
-    contact, result, reached, answers, done_at and notes."""
+    contact, result, reached, answers, done_at, notes and new_person (the person met
+    becomes a contact first: crm/field/people.py)."""
+    people.resolve(user, reports, actions)
     with_contact = [p for p in reports if p["contact"]]
     if not with_contact:
         return
@@ -357,6 +371,7 @@ def contact_effects(user, reports, actions):
                 [list(reached), list(reached.values())],
             )
     for p in with_contact:
+        people.give_consents(user, p)
         if p["answers"]:
             contact = Contact.objects.get(pk=p["contact"])
             apply_answers(contact, actions[p["action"]], p["answers"], actor=user,
@@ -411,6 +426,10 @@ def _refusals(user, reports, known, now):
             refused[i] = (400, "; ".join(exc.problems))
             continue
         p["reached"] = next(bool(c.get("reached")) for c in action.result_codes if c["code"] == p["result"])
+        if p["new_person"] and not p["reached"]:
+            refused[i] = (400, _("« new_person » : le résultat « %(code)s » dit que personne n'a été rencontré.")
+                          % {"code": p["result"]})  # fmt: skip
+            continue
         p["kind"] = action.kind
     return refused
 
@@ -421,20 +440,20 @@ def _insert(user, reports, now, batch):
         cur.execute(
             """
             INSERT INTO field_fieldreport (uuid, action_id, turf_id, volunteer_id, address_id, household_id,
-                contact_id, result, reached, answers, notes, leaflets, location, location_source, covered,
+                contact_id, result, reached, answers, notes, new_person, leaflets, location, location_source, covered,
                 done_at, received_at, batch_id)
             SELECT r.uuid, r.action, r.turf, %s, r.address, r.household, r.contact, r.result, r.reached,
-                   r.answers, r.notes, r.leaflets,
+                   r.answers, r.notes, r.new_person, r.leaflets,
                    coalesce(ST_SetSRID(ST_MakePoint(r.lon, r.lat), 4326), a.point,
                             ST_PointOnSurface(ST_GeomFromEWKT(r.covered))),
                    CASE WHEN r.lon IS NOT NULL THEN 'gps' WHEN a.point IS NOT NULL THEN 'address'
                         WHEN r.covered IS NOT NULL THEN 'drawn' ELSE '' END,
                    ST_GeomFromEWKT(r.covered), r.done_at, %s, %s
             FROM unnest(%s::uuid[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],
-                        %s::text[], %s::boolean[], %s::jsonb[], %s::text[], %s::int[], %s::float8[], %s::float8[],
-                        %s::text[], %s::timestamptz[])
+                        %s::text[], %s::boolean[], %s::jsonb[], %s::text[], %s::jsonb[], %s::int[], %s::float8[],
+                        %s::float8[], %s::text[], %s::timestamptz[])
                  AS r(uuid, action, turf, address, household, contact, result, reached, answers, notes,
-                      leaflets, lon, lat, covered, done_at)
+                      new_person, leaflets, lon, lat, covered, done_at)
             LEFT JOIN crm_address a ON a.id = r.address
             ON CONFLICT (uuid) DO NOTHING
             RETURNING uuid, id, result, done_at, ST_X(location), ST_Y(location)
@@ -444,7 +463,8 @@ def _insert(user, reports, now, batch):
                 [p["uuid"] for p in rows], [p["action"] for p in rows], [p["turf"] for p in rows],
                 [p["address"] for p in rows], [p["household"] for p in rows], [p["contact"] for p in rows],
                 [p["result"] for p in rows], [p["reached"] for p in rows],
-                [json.dumps(p["answers"]) for p in rows], [p["notes"] for p in rows], [p["leaflets"] for p in rows],
+                [json.dumps(p["answers"]) for p in rows], [p["notes"] for p in rows],
+                [json.dumps(p["new_person"]) for p in rows], [p["leaflets"] for p in rows],
                 [p["lon_lat"][0] if p["lon_lat"] else None for p in rows],
                 [p["lon_lat"][1] if p["lon_lat"] else None for p in rows],
                 [p["covered"] for p in rows], [p["done_at"] for p in rows],

@@ -9,17 +9,20 @@ import statistics
 from collections import Counter
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaigns.accounts.models import AuditEntry
-from crm.models import ConsentEvent, Contact, Interaction, Tag
+from crm.models import ConsentEvent, Contact, ImportedRow, Interaction, Tag
 
+from . import people
 from .actions import clean_answers
 from .models import BatchChange, FieldReport, ReviewBatch, ReviewSettings, Turf
 
+# A contact the batch created (someone met at a door): rolling back removes it.
+CREATED = "created"
 TRACKED = ["support_level", "consent_email", "consent_sms", "consent_phone", "consent_door", "last_contacted_at"]
 
 
@@ -82,7 +85,7 @@ def figures(batch, settings=None):
     settings = settings or ReviewSettings.current()
     reports = list(
         batch.reports.filter(rejected_reason="")
-        .select_related("action", "address", "household")
+        .select_related("action", "address", "household", "contact")
         .order_by("done_at", "id")
     )
     doors = [r for r in reports if r.address_id]
@@ -195,20 +198,26 @@ def commit(batch, *, actor=None, automatic=False, now=None):
         if batch.status != ReviewBatch.Status.PENDING:
             return batch
         reports = list(batch.reports.filter(rejected_reason="").select_related("action").order_by("done_at", "id"))
-        contact_ids = {r.contact_id for r in reports if r.contact_id}
-        before = _snapshot(contact_ids)
         items = [
             {"id": r.pk, "uuid": str(r.uuid), "action": r.action_id, "kind": r.action.kind, "contact": r.contact_id,
-             "result": r.result, "reached": r.reached, "answers": r.answers, "done_at": r.done_at, "notes": r.notes}
+             "household": r.household_id, "result": r.result, "reached": r.reached, "answers": r.answers,
+             "done_at": r.done_at, "notes": r.notes, "new_person": r.new_person}
             for r in reports
         ]  # fmt: skip
         actions = {r.action_id: r.action for r in reports}
+        # People met at a door become contacts (or are recognised) first, so that the
+        # changes the reports then make to known people are recorded like any other.
+        created = people.resolve(batch.volunteer, items, actions)
+        people.forget_rejected(batch)
+        contact_ids = {p["contact"] for p in items if p["contact"]} - created
+        before = _snapshot(contact_ids)
         contact_effects(batch.volunteer, items, actions)
         after = _snapshot(contact_ids)
         BatchChange.objects.bulk_create(
-            BatchChange(batch=batch, contact_id=cid, field=field, old=before[cid][field], new=after[cid][field])
-            for cid in contact_ids for field in [*TRACKED, "tags"]
-            if before[cid][field] != after[cid][field]
+            [BatchChange(batch=batch, contact_id=cid, field=field, old=before[cid][field], new=after[cid][field])
+             for cid in contact_ids for field in [*TRACKED, "tags"]
+             if before[cid][field] != after[cid][field]]
+            + [BatchChange(batch=batch, contact_id=cid, field=CREATED, old=None, new=True) for cid in sorted(created)]
         )  # fmt: skip
         batch.status, batch.committed_at = ReviewBatch.Status.COMMITTED, now or timezone.now()
         batch.committed_by, batch.automatic = actor, automatic
@@ -243,6 +252,8 @@ def rollback(batch, *, actor, reason=""):
             raise ReviewError(_("Seul un lot validé peut être annulé."))
         report_ids = list(batch.reports.values_list("pk", flat=True))
         changes = list(batch.changes.order_by("-id"))
+        created = {c.contact_id for c in changes if c.field == CREATED}
+        changes = [c for c in changes if c.field != CREATED]
         touched = {}
         for change in changes:
             contact = touched.get(change.contact_id) or Contact.objects.get(pk=change.contact_id)
@@ -261,9 +272,10 @@ def rollback(batch, *, actor, reason=""):
         for contact in touched.values():
             contact.save()
         Interaction.objects.filter(kind=Interaction.Kind.FIELD_REPORT, data__report__in=report_ids).delete()
-        for contact_id in {c.contact_id for c in changes} | set(
+        removed = _remove_created(created, report_ids)
+        for contact_id in ({c.contact_id for c in changes} | set(
             FieldReport.objects.filter(pk__in=report_ids, contact__isnull=False).values_list("contact_id", flat=True)
-        ):
+        )) - removed:  # fmt: skip
             Interaction.objects.create(
                 contact_id=contact_id, kind=Interaction.Kind.EDITED, actor=actor,
                 summary=_("Visite annulée à la revue (lot du %(day)s)") % {"day": batch.day.strftime("%d/%m/%Y")},
@@ -274,5 +286,21 @@ def rollback(batch, *, actor, reason=""):
         AuditEntry.objects.create(actor=actor, action="review_batch.rolled_back", target_type="review_batch",
                                   target_id=str(batch.pk),
                                   data={"changes": [{"contact": c.contact_id, "field": c.field, "restored": c.old}
-                                                    for c in changes], "reason": reason})  # fmt: skip
+                                                    for c in changes],
+                                        "removed": sorted(removed), "kept": sorted(created - removed),
+                                        "reason": reason})  # fmt: skip
     return batch
+
+
+def _remove_created(contact_ids, report_ids):
+    """Delete the contacts the batch created, unless something happened to them since
+    (a message, a note, another visit, an import): those are kept. Returns the ids
+    deleted."""
+    own = Q(kind=Interaction.Kind.EDITED, data__created=True, data__report__in=report_ids)
+    since = Interaction.objects.filter(contact_id=OuterRef("pk")).exclude(own)
+    other_visits = FieldReport.objects.filter(contact_id=OuterRef("pk")).exclude(pk__in=report_ids)
+    gone = Contact.objects.filter(pk__in=contact_ids).exclude(Exists(since)).exclude(Exists(other_visits))
+    gone = gone.exclude(Exists(ImportedRow.objects.filter(contact_id=OuterRef("pk"))))
+    removed = set(gone.values_list("pk", flat=True))
+    Contact.objects.filter(pk__in=removed).delete()
+    return removed

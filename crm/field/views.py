@@ -17,6 +17,7 @@ from campaigns.accounts.models import AuditEntry
 from campaigns.http import parse_id, posted_text
 from crm.views import staff_required
 
+from . import people
 from .actions import BadSurvey
 from .calls import build_call_list
 from .forms import ActionForm, AssignmentForm, CutForm
@@ -144,6 +145,23 @@ def app_strings():
         "call": _("Appeler"),
         "household": _("Foyer"),
         "nobody": _("Personne de connu"),
+        "new_person": _("Quelqu'un qui n'est pas sur la liste"),
+        "new_person_help": _(
+            "Son nom et, si elle est d'accord, comment la joindre : elle rejoint les contacts "
+            "de la campagne avec ce compte rendu, une fois validé par l'équipe."
+        ),
+        "first_names": _("Prénom"),
+        "last_name": _("Nom"),
+        "phone": _("Téléphone"),
+        "email": _("E-mail"),
+        "agrees_to": _("D'accord pour recevoir"),
+        "consent_sms": _("des SMS"),
+        "consent_email": _("des e-mails"),
+        "consent_phone": _("des appels"),
+        "np_name_needed": _("Indiquez au moins le nom ou le prénom de la personne rencontrée."),
+        "np_not_met": _("Ajouter une personne demande un résultat où quelqu'un a été rencontré."),
+        "np_phone_needed": _("Un accord pour les SMS ou les appels demande un téléphone."),
+        "np_email_needed": _("Un accord pour les e-mails demande une adresse e-mail."),
         "yes": _("Oui"),
         "no": _("Non"),
         "choose_result": _("Choisissez un résultat."),
@@ -335,7 +353,7 @@ def review_batch(request, pk):
     rows = [
         {"report": r, "flags": [review.FLAG_LABELS.get(f, f) for f in figures["flags"].get(r.pk, [])],
          "answers": [(q, r.answers.get(q.get("id"), "")) for q in (r.action.survey or [])],
-         "answers_text": _answers_in_words(r)}
+         "answers_text": _answers_in_words(r), "person": people.describe(r)}
         for r in page
     ]  # fmt: skip
     return render(request, "field/review_batch.html", {

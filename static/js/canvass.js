@@ -440,6 +440,51 @@
     return report;
   }
 
+  // ---- someone met who is not on the walk list ----
+  // Moved in last month, a flatmate: typed in at the door, they become a contact of
+  // this household once the team has reviewed the day's reports.
+  const CHANNELS = ["sms", "email", "phone"];
+
+  function newPersonBlock() {
+    const field = (id, label, name, type, extra = {}) =>
+      el("p", {}, el("label", { for: id, text: label }),
+         el("input", { id, name, type, maxlength: "120", autocomplete: "off", ...extra }));
+    return el(
+      "details",
+      { class: "new-person" },
+      el("summary", { text: T.new_person }),
+      el("p", { class: "muted", text: T.new_person_help }),
+      field("door-np-first", T.first_names, "np_first", "text"),
+      field("door-np-last", T.last_name, "np_last", "text"),
+      field("door-np-phone", T.phone, "np_phone", "tel", { inputmode: "tel" }),
+      field("door-np-email", T.email, "np_email", "email"),
+      el("fieldset", { class: "consents" }, el("legend", { text: T.agrees_to }),
+         ...CHANNELS.map((c) => el("label", { class: "choice" },
+           el("input", { type: "checkbox", name: "np_consent", value: c }), ` ${T["consent_" + c]}`)))
+    );
+  }
+
+  // The person typed in, or null when the block was left empty.
+  function readNewPerson(form) {
+    const value = (name) => form.elements[name].value.trim();
+    const person = {
+      first_names: value("np_first"), last_name: value("np_last"), phone: value("np_phone"), email: value("np_email"),
+      consents: [...form.querySelectorAll("input[name='np_consent']:checked")].map((i) => i.value),
+    };
+    const typed = person.first_names || person.last_name || person.phone || person.email || person.consents.length;
+    return typed ? person : null;
+  }
+
+  // What the server would refuse, said before the report is queued (offline, a refusal
+  // would only come back later).
+  function newPersonProblem(person, action, result) {
+    if (!person.first_names && !person.last_name) return T.np_name_needed;
+    if (!result || !metWith(action, result)) return T.np_not_met;
+    if (person.consents.some((c) => c !== "email") && !person.phone) return T.np_phone_needed;
+    if (person.consents.includes("email") && !person.email) return T.np_email_needed;
+    return null;
+  }
+
   function openDoor(a, building, door) {
     const action = a.action_detail;
     const section = document.getElementById("door");
@@ -449,15 +494,24 @@
            el("select", { id: "door-person", name: "person" },
               ...people.map((p) => el("option", { value: p.id, text: `${p.first_names} ${p.last_name}` }))))
       : null;
+    const problems = el("p", { class: "errors", role: "alert" });
     const form = el(
       "form",
       {
         class: "form report",
         onsubmit: async (event) => {
           event.preventDefault();
-          const contact = people.length > 1 ? Number(form.elements.person.value) : people.length ? people[0].id : null;
+          const person = readNewPerson(form);
+          const chosen = form.querySelector("input[name='door-result']:checked");
+          const problem = person && newPersonProblem(person, action, chosen && chosen.value);
+          problems.textContent = problem || "";
+          if (problem) return;
+          // A report is about the person met: the new one when there is one.
+          const contact = person ? null
+            : people.length > 1 ? Number(form.elements.person.value) : people.length ? people[0].id : null;
           const report = await saveReport(form, action, "door", {
             turf: a.turf, address: building.address, household: door.household, contact,
+            ...(person ? { new_person: person } : {}),
           });
           if (!report) return;
           door.done = { result: report.result, at: report.done_at };
@@ -467,6 +521,8 @@
       },
       who,
       ...resultAndSurvey(action, "door"),
+      newPersonBlock(),
+      problems,
       el("button", { type: "submit", text: T.save }),
       el("button", { type: "button", onclick: () => openTurf(a), text: T.cancel })
     );

@@ -124,6 +124,58 @@ def test_volunteer_logs_three_doors_offline_and_they_sync_when_back_online(brows
     other.close()
 
 
+def test_volunteer_adds_someone_met_at_a_door_who_becomes_a_contact(browser, committed, asgi_server):
+    from crm.field import review
+    from crm.field.models import ReviewBatch
+    from crm.models import Contact
+
+    campaign = committed.campaign(name="Bourgneuf Demain").campaign
+    volunteer = make_user(campaign, Role.VOLUNTEER, "ali@exemple.fr", password="mot-de-passe-long-2026")
+    with tenant_context(campaign):
+        zone = Zone.objects.create(
+            name="Centre", code="C", geometry=MultiPolygon(Polygon.from_bbox((1.90, 47.90, 1.91, 47.905)), srid=4326)
+        )
+        scatter_buildings(zone.pk, 10, seed=3)
+        turf = cut_zone(zone, doors_per_turf=80)[0]
+        today, now = timezone.localdate(), timezone.now()
+        action = Action.objects.create(name="Porte-à-porte du samedi", kind="door", starts_on=today, ends_on=today,
+                                       result_codes=default_result_codes("door"))  # fmt: skip
+        Assignment.objects.create(action=action, turf=turf, volunteer=volunteer, starts_at=now - dt.timedelta(hours=1),
+                                  ends_at=now + dt.timedelta(hours=4))  # fmt: skip
+    site = f"http://{host_of(campaign)}:{asgi_server}"
+    context = browser.new_context(locale="fr-FR", bypass_csp=True, viewport=PHONE, is_mobile=True, has_touch=True)
+    page = open_app(context.new_page(), site, "ali@exemple.fr")
+    page.get_by_role("button", name="Télécharger le secteur").click()
+    page.get_by_role("button", name="Ouvrir").click()
+    page.locator("button.door").first.click()
+    page.get_by_text("Quelqu'un qui n'est pas sur la liste").click()
+    page.get_by_label("Prénom").fill("Léa")
+    page.get_by_label("Nom", exact=True).fill("Martin")
+    page.get_by_label("Téléphone").fill("06 12 34 56 78")
+    page.get_by_label("des SMS").check()
+    assert serious_accessibility_violations(page) == []
+    # Nobody opened: a new person cannot be added; the app says so and keeps the form.
+    page.get_by_label("Absent").check()
+    page.get_by_role("button", name="Enregistrer").click()
+    assert "quelqu'un a été rencontré" in page.get_by_role("alert").filter(has_text="rencontré").inner_text()
+    page.screenshot(path=str(ROOT / ".make" / "e2e-canvass-new-person.png"), full_page=True)
+    page.get_by_label("Ouvert / discuté").check()
+    page.get_by_role("button", name="Enregistrer").click()
+    page.wait_for_selector("button.door[data-done='true']")
+    page.wait_for_selector("#sync-status[data-pending='0']", timeout=20_000)
+    context.close()
+
+    with tenant_context(campaign):
+        report = FieldReport.objects.get()
+        assert report.result == "talked" and report.contact_id is None
+        assert report.new_person == {"first_names": "Léa", "last_name": "Martin", "phone": "+33612345678",
+                                     "email": "", "consents": ["sms"]}  # fmt: skip
+        review.commit(ReviewBatch.objects.get())
+        lea = Contact.objects.get(phone="+33612345678")
+        assert (lea.first_names, lea.usage_name, lea.consent_sms) == ("Léa", "Martin", True)
+        assert lea.household_id == report.household_id
+
+
 def test_volunteer_phones_the_next_person_and_draws_a_leafleting_route(browser, committed, asgi_server):
     from crm.field.calls import build_call_list
     from crm.models import Contact, Segment

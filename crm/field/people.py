@@ -1,0 +1,181 @@
+"""Someone met at a door who is not on the walk list: moved in last month, a flatmate,
+a daughter now of age. The volunteer types their name and, when the person agrees, how
+to reach them; the report carries it as `new_person`:
+
+    {"first_names": "Léa", "last_name": "Martin", "phone": "06 12 34 56 78",
+     "email": "lea@example.fr", "consents": ["sms", "email"]}
+
+When the report's effects apply (at once, or when its review batch commits) the person
+becomes a contact of that household, or is recognised as a contact the campaign already
+has (same e-mail or phone, or the same name in that household). Someone who asked for
+their data to be erased stays erased. The report then keeps only what became of them
+({"outcome": ...}); the contact holds the rest.
+"""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from crm import consent, gdpr
+from crm.models import Contact, Interaction
+from crm.normalise import words
+from crm.phones import campaign_region, readable
+from crm.services import normalise_phone
+
+CHANNELS = ("email", "sms", "phone")
+CHANNEL_LABELS = {"email": gettext_lazy("e-mails"), "sms": gettext_lazy("SMS"), "phone": gettext_lazy("appels")}
+NAME_LENGTH = 120
+CREATED, MATCHED, SUPPRESSED = "created", "matched", "suppressed"
+
+
+class BadNewPerson(ValueError):
+    pass
+
+
+def parse(value, region):
+    """The `new_person` of a report, checked: {} when absent; raises BadNewPerson with
+    a message naming the field."""
+    if value in (None, {}):
+        return {}
+    if not isinstance(value, dict):
+        raise BadNewPerson(_("« new_person » doit être un objet JSON."))
+    person = {}
+    for name in ("first_names", "last_name", "phone", "email"):
+        text = value.get(name) or ""
+        if not isinstance(text, str) or len(text) > NAME_LENGTH:
+            raise BadNewPerson(
+                _("« new_person.%(field)s » doit être un texte de %(n)s caractères au plus.")
+                % {"field": name, "n": NAME_LENGTH}
+            )
+        person[name] = " ".join(text.replace("\x00", "").split())
+    if not (person["first_names"] or person["last_name"]):
+        raise BadNewPerson(_("« new_person » : indiquez au moins le nom ou le prénom de la personne."))
+    if person["phone"]:
+        try:
+            person["phone"] = normalise_phone(person["phone"], region)
+        except ValidationError as exc:
+            raise BadNewPerson(_("« new_person.phone » : %(error)s") % {"error": exc.messages[0]}) from None
+    if person["email"]:
+        person["email"] = person["email"].lower()
+        try:
+            EmailValidator()(person["email"])
+        except ValidationError:
+            raise BadNewPerson(
+                _("« new_person.email » : « %(value)s » n'est pas une adresse e-mail.") % {"value": person["email"]}
+            ) from None
+    consents = value.get("consents") or []
+    if not isinstance(consents, list) or not all(c in CHANNELS for c in consents):
+        choices = ", ".join(CHANNELS)
+        raise BadNewPerson(_("« new_person.consents » : une liste parmi %(channels)s.") % {"channels": choices})
+    for channel in consents:
+        needed = "email" if channel == "email" else "phone"
+        if not person[needed]:
+            raise BadNewPerson(
+                _("« new_person.consents » : un accord « %(channel)s » sans %(field)s pour joindre la personne.")
+                % {"channel": channel, "field": needed}
+            )
+    person["consents"] = sorted(set(consents))
+    return person
+
+
+def is_waiting(person):
+    """A new person not turned into a contact yet (rather than an outcome)."""
+    return bool(person) and "outcome" not in person
+
+
+def resolve(user, reports, actions):
+    """Turn the new people of `reports` (dicts as crm.field.reports.contact_effects takes
+    them) into contacts: each such report gets its "contact" (None when the person is
+    on the suppression list) and "new_person" becomes the outcome; the consents they
+    gave wait in "consents_given" for contact_effects. Returns the ids of the contacts
+    created."""
+    from .models import FieldReport
+
+    created = set()
+    for p in reports:
+        person = p.get("new_person")
+        if not is_waiting(person) or p["contact"]:
+            continue
+        if gdpr.is_suppressed(email=person["email"], phone=person["phone"]):
+            contact, outcome = None, SUPPRESSED
+        else:
+            contact = _known(person, p.get("household"))
+            outcome = MATCHED
+            if contact is None:
+                contact, outcome = _create(user, person, p, actions[p["action"]]), CREATED
+                created.add(contact.pk)
+        p["contact"] = contact.pk if contact else None
+        p["new_person"] = {"outcome": outcome}
+        p["consents_given"] = person["consents"] if contact else []
+        FieldReport.objects.filter(pk=p["id"]).update(contact=p["contact"], new_person=p["new_person"])
+    return created
+
+
+def give_consents(user, p):
+    """The consents a new person gave at the door, logged like the survey's answers."""
+    if not p.get("consents_given"):
+        return
+    contact = Contact.objects.get(pk=p["contact"])
+    for channel in p["consents_given"]:
+        consent.grant(contact, channel, source=f"field_report:{p['uuid']}", actor=user,
+                      reason=_("accord donné sur le terrain"), new_consent=True)  # fmt: skip
+
+
+def _known(person, household_id):
+    """The contact this person already is: the same e-mail, else the same phone, else
+    the same first and last name in this household."""
+    for kind in ("email", "phone"):
+        if person[kind]:
+            found = Contact.objects.filter(Contact.holding(kind, person[kind]), erased_at__isnull=True)
+            if contact := found.order_by("id").first():
+                return contact
+    if household_id:
+        wanted = (words(person["first_names"]), words(person["last_name"]))
+        for contact in Contact.objects.filter(household_id=household_id, erased_at__isnull=True).order_by("id"):
+            if (words(contact.first_names), words(contact.last_name)) == wanted:
+                return contact
+    return None
+
+
+def _create(user, person, report, action):
+    contact = Contact.objects.create(
+        first_names=person["first_names"], usage_name=person["last_name"], email=person["email"],
+        phone=person["phone"], household_id=report.get("household"),
+        source=_("terrain : %(action)s") % {"action": action.name},
+    )  # fmt: skip
+    Interaction.objects.create(
+        contact=contact, kind=Interaction.Kind.EDITED, actor=user,
+        summary=_("Rencontré(e) sur le terrain : %(action)s") % {"action": action.name},
+        data={"report": report["id"], "created": True},
+    )  # fmt: skip
+    return contact
+
+
+def forget_rejected(batch):
+    """A rejected report's new person is dropped with it: nobody is created, and what
+    was typed about them is not kept."""
+    batch.reports.exclude(rejected_reason="").exclude(new_person={}).update(new_person={})
+
+
+def describe(report):
+    """What the review page says of a report's new person: {"text", "contact"}, or None."""
+    person = report.new_person
+    if not person:
+        return None
+    if is_waiting(person):
+        parts = [f"{person['first_names']} {person['last_name']}".strip()]
+        if person["phone"]:
+            parts.append(readable(person["phone"], campaign_region()))
+        if person["email"]:
+            parts.append(person["email"])
+        if person["consents"]:
+            parts.append(_("d'accord pour : %(channels)s")
+                         % {"channels": ", ".join(str(CHANNEL_LABELS[c]) for c in person["consents"])})  # fmt: skip
+        return {"text": _("Nouvelle personne : %(who)s") % {"who": " · ".join(parts)}, "contact": None}
+    text = {
+        CREATED: _("Nouvelle fiche créée :"),
+        MATCHED: _("Déjà connue :"),
+        SUPPRESSED: _("Nouvelle personne non enregistrée : elle a demandé l'effacement de ses données."),
+    }.get(person["outcome"], "")
+    return {"text": text, "contact": report.contact if person["outcome"] != SUPPRESSED else None}
