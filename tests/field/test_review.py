@@ -237,3 +237,31 @@ def test_the_review_page_tells_the_doors_of_one_building_apart(field):
     assert len({r.household.label for r in flats}) >= 2  # a block of flats among the doors knocked
     detail = client_for(field["campaign"], field["organizer"]).get(f"/equipe/revue/{batch.pk}/").content.decode()
     assert all(f"<small>{r.household.label}</small>" in detail for r in flats)
+
+
+def test_timeline_lines_written_before_reports_were_told_in_words_are_rewritten(field):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("crm.field.migrations.0008_field_report_lines_in_words")
+    reports = send(field, 3, notes={0: "Veut une affiche pour sa vitrine"})
+    with tenant_context(field["campaign"]):
+        review.commit(ReviewBatch.objects.get(), actor=field["organizer"])
+        lines = list(Interaction.objects.filter(kind="field_report").order_by("data__report"))
+        assert len(lines) == 3
+        new_style = lines[0].summary
+        assert new_style == "Porte-à-porte de novembre : Ouvert / discuté — « Veut une affiche pour sa vitrine »"
+        # As an earlier version wrote them: codes, and no note in the data.
+        for line in lines:
+            line.summary, line.data = "door : talked", {k: v for k, v in line.data.items() if k != "notes"}
+        lines[2].data["action"] = 999_999  # an action deleted since: left as it is
+        Interaction.objects.bulk_update(lines, ["summary", "data"])
+        Interaction.objects.create(contact_id=reports[0]["contact"], kind="note", summary="porte : revoir")
+
+        migration.rewrite_old_lines(apps)
+        first, second, third = (Interaction.objects.get(pk=line.pk) for line in lines)
+        assert first.summary == new_style and first.data["notes"] == "Veut une affiche pour sa vitrine"
+        assert second.summary == "Porte-à-porte de novembre : Ouvert / discuté" and second.data["notes"] == ""
+        assert third.summary == "door : talked"
+        assert Interaction.objects.filter(kind="note", summary="porte : revoir").exists()
