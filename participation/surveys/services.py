@@ -211,7 +211,7 @@ def submit(questionnaire, user, answers, sections):
                 response = draft_for(questionnaire, user)
                 if response.submitted_at:
                     raise Refused(_("Vous avez déjà répondu à ce questionnaire."))
-                response.groups, response.submitted_at, response.submitted_on = groups, now, now.date()
+                response.groups, response.submitted_at, response.submitted_on = groups, now, timezone.localdate(now)
                 response.save()
                 response.answers.all().delete()
                 record_participation(user, module="surveys", action="answer", step=questionnaire.step,

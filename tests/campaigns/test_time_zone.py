@@ -109,3 +109,22 @@ def test_the_dashboard_and_the_map_count_days_from_the_campaigns_midnight(antill
         for days in ({"since": "2026-11-19", "until": "2026-11-19"}, {"since": "2026-11-20"}, {"until": "2026-11-18"})
     ]
     assert seen == [1, 0, 0]
+
+
+@pytest.mark.parametrize("anonymous", [False, True])
+def test_a_questionnaire_answered_at_nine_pm_counts_for_that_day_there(antilles, anonymous):
+    from unittest import mock
+
+    from participation.surveys import services as surveys
+    from participation.surveys.models import Response
+    from tests.participation.test_surveys import citizen, open_step
+
+    # 21:00 on 5 March in Guadeloupe: already 6 March in UTC.
+    evening = dt.datetime(2027, 3, 5, 21, tzinfo=GUADELOUPE)
+    person = citizen(antilles, "soir@ex.fr")
+    with tenant_context(antilles), mock.patch("django.utils.timezone.now", return_value=evening.astimezone(dt.UTC)):
+        _project, step = open_step("strengths-weaknesses", anonymous=anonymous)
+        questionnaire = surveys.questionnaire_for(step)
+        questionnaire.sections.all().delete()
+        surveys.submit(questionnaire, person, {}, surveys.visible_sections(questionnaire, person))
+        assert Response.objects.get(questionnaire=questionnaire).submitted_on == dt.date(2027, 3, 5)
