@@ -48,6 +48,10 @@ app.conf.beat_schedule = {
         "task": "crm.tasks.election_retention_everywhere",
         "schedule": 24 * 60 * 60,
     },
+    "discard-abandoned-uploads-daily": {
+        "task": "crm.tasks.discard_abandoned_uploads_everywhere",
+        "schedule": 24 * 60 * 60,
+    },
     "apply-retention-daily": {
         "task": "crm.tasks.apply_retention_everywhere",
         "schedule": 24 * 60 * 60,

@@ -22,7 +22,7 @@ from . import consent, dedup, gdpr
 from .editing import home_for, save_by_hand
 from .exports import export_segment
 from .importing.mapping import validate_mapping
-from .importing.pipeline import UploadTooBig, create_job, job_progress, preview, store_upload
+from .importing.pipeline import UploadTooBig, create_job, discard_upload, job_progress, preview, store_upload
 from .importing.sniff import NotATable
 from .models import CONSENT_FIELDS, Contact, ImportJob, Interaction, SavedMapping, Segment, Tag
 from .segments import BadFilters, SegmentInUse, contacts_matching, delete_segment
@@ -375,7 +375,7 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         try:
             shown = preview(path, rows=1)
         except NotATable as exc:
-            path.unlink()
+            discard_upload(path)
             raise ValidationError({"file": [str(exc)]}) from None
         if mapping is not None:
             if not isinstance(mapping, dict):
@@ -422,7 +422,7 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         except NotATable as exc:
             raise ValidationError({"file": [str(exc)]}) from None
         finally:
-            path.unlink()
+            discard_upload(path)
 
     @extend_schema(responses={(200, "text/csv"): bytes})
     @action(detail=True)

@@ -54,6 +54,14 @@ def resume_stalled_imports_everywhere():
 
 
 @shared_task
+def discard_abandoned_uploads_everywhere():
+    """Daily: uploaded files nobody went on to import are deleted (crm/importing/pipeline.py)."""
+    from .importing.pipeline import discard_abandoned_uploads
+
+    return {campaign.schema_name: discard_abandoned_uploads() for campaign in each_campaign()}
+
+
+@shared_task
 def apply_retention_everywhere():
     """Daily: erase, in each campaign, the people kept past its retention period."""
     from .gdpr import apply_retention

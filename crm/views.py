@@ -16,7 +16,7 @@ from . import consent, dedup, editing, gdpr
 from .exports import export_segment
 from .forms import ContactForm, ContactSearchForm, MappingForm, SegmentForm, UploadForm
 from .importing.mapping import validate_mapping
-from .importing.pipeline import UploadTooBig, create_job, job_progress, preview, store_upload
+from .importing.pipeline import UploadTooBig, create_job, discard_upload, job_progress, preview, store_upload
 from .importing.sniff import NotATable, delimiter_name, encoding_name
 from .models import NAME_ORDER, Contact, ImportJob, SavedMapping, Segment
 from .segments import BadFilters, SegmentInUse, contacts_matching, delete_segment, describe
@@ -138,11 +138,14 @@ def contact_opt_out(request, pk):
 def import_start(request):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        path = None
         try:
             path = store_upload(form.cleaned_data["file"])
             preview(path, rows=1)
         except (UploadTooBig, NotATable) as exc:
             form.add_error("file", str(exc))
+            if path:
+                discard_upload(path)
         else:
             job = create_job(
                 file_path=path, file_name=form.cleaned_data["file"].name, source=form.cleaned_data["source"],

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import multiprocessing
 import os
+import shutil
 import sys
 import time
 import uuid
@@ -84,17 +85,63 @@ class UploadTooBig(ValueError):
     pass
 
 
+def uploads_dir():
+    return Path(settings.MEDIA_ROOT) / connection.schema_name / "imports"
+
+
 def store_upload(uploaded):
     """Keep an uploaded file in the campaign's media folder until it is imported."""
     if uploaded.size > MAX_UPLOAD_BYTES:
         raise UploadTooBig(_("Fichier trop gros (500 Mo au plus)."))
-    folder = Path(settings.MEDIA_ROOT) / connection.schema_name / "imports" / uuid.uuid4().hex
+    folder = uploads_dir() / uuid.uuid4().hex
     folder.mkdir(parents=True)
     path = folder / Path(uploaded.name).name
     with open(path, "wb") as fh:
         for chunk in uploaded.chunks():
             fh.write(chunk)
     return path
+
+
+def discard_upload(path):
+    """Delete an uploaded file (and its folder) once its import is over: the campaign
+    keeps the contacts, not a copy of the voter file in which people erased later would
+    live on. A file given to the import command lies outside the uploads folder: it is
+    the operator's, and stays. Returns whether something was deleted."""
+    root = uploads_dir().resolve()
+    folder = Path(path).resolve().parent
+    if folder.parent != root:
+        return False
+    shutil.rmtree(folder, ignore_errors=True)
+    return True
+
+
+ABANDONED_AFTER = dt.timedelta(days=2)
+
+
+def discard_abandoned_uploads(*, now=None):
+    """Daily: uploads whose columns nobody confirmed within ABANDONED_AFTER are deleted
+    (their job says so), and so is any upload folder no job waits for. Returns how many
+    folders went."""
+    cutoff = (now or timezone.now()) - ABANDONED_AFTER
+    message = _("Colonnes jamais vérifiées : le fichier a été supprimé au bout de 2 jours. Importez-le à nouveau.")
+    gone = 0
+    for job in ImportJob.objects.filter(status=ImportJob.Status.PENDING, created__lt=cutoff):
+        gone += discard_upload(job.file_path)
+        job.status, job.error, job.finished = ImportJob.Status.FAILED, message, timezone.now()
+        job.save(update_fields=["status", "error", "finished"])
+    root = uploads_dir()
+    if not root.is_dir():
+        return gone
+    waiting = ImportJob.objects.filter(
+        status__in=[ImportJob.Status.PENDING, ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]
+    ).values_list("file_path", flat=True)
+    kept = {Path(p).resolve().parent for p in waiting}
+    for folder in root.iterdir():
+        old = dt.datetime.fromtimestamp(folder.stat().st_mtime, tz=dt.UTC) < cutoff
+        if folder.is_dir() and old and folder.resolve() not in kept:
+            shutil.rmtree(folder, ignore_errors=True)
+            gone += 1
+    return gone
 
 
 def create_job(*, file_path, file_name=None, mapping=None, source="", actor=None, electoral_list=False):
@@ -196,13 +243,19 @@ def _run_locked(job, *, region=None, on_progress=None):
         with transaction.atomic():
             counts = _run(job, region, on_progress)
     except (ImportRefused, NotATable) as exc:
-        return _fail(job, str(exc))
+        _fail(job, str(exc))
+        discard_upload(job.file_path)
+        return job
     except Exception as exc:
         log.exception("import %s failed", job.pk)
         _fail(job, _("Erreur inattendue, rien n'a été importé : %(error)s") % {"error": exc})
+        # Only once the job is marked failed: a worker that dies before that leaves the
+        # job running, and the sweeper starts it again from the file.
+        discard_upload(job.file_path)
         raise
     finally:
         cache.delete(progress_key(job.pk))
+    discard_upload(job.file_path)
     if online_geocoding.enabled():
         _geocode_online(job)
     job.status = ImportJob.Status.DONE

@@ -1,6 +1,7 @@
 """The CRM API as each role uses it."""
 
 import io
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -200,4 +201,7 @@ def test_import_through_the_api_runs_in_celery_and_reports_progress(committed, c
     assert "nom manquant" in report
     with tenant_context(campaign):
         assert Contact.objects.filter(source="liste électorale 2026").count() == 3
-        assert ImportJob.objects.get(pk=job_id).created_by.role == Role.ORGANIZER
+        stored = ImportJob.objects.get(pk=job_id)
+        assert stored.created_by.role == Role.ORGANIZER
+        # The campaign keeps the contacts, not a copy of the file.
+        assert not Path(stored.file_path).exists() and not Path(stored.file_path).parent.exists()

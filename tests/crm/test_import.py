@@ -625,3 +625,51 @@ def test_a_killed_import_leaves_no_cleaning_process_nor_open_transaction_behind(
     finally:  # failed: leave no process behind holding the test database
         for pid in filter(alive, children):
             os.kill(pid, signal.SIGKILL)
+
+
+def _upload(content, name="liste.csv"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return pipeline.store_upload(SimpleUploadedFile(name, content))
+
+
+def test_an_uploaded_file_is_deleted_once_imported_or_refused_and_a_file_given_to_the_command_stays(
+    campaign, tmp_path, monkeypatch
+):
+    given = write_csv(tmp_path / "x.csv", PEOPLE)
+    with tenant_context(campaign):
+        imported = _upload(given.read_bytes())
+        refused = _upload(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "photo.csv")
+        for path, status in ((imported, ImportJob.Status.DONE), (refused, ImportJob.Status.FAILED)):
+            assert path.exists()
+            job = run_import(create_job(file_path=path))
+            assert job.status == status
+            assert not path.exists() and not path.parent.exists()
+        crashing = _upload(given.read_bytes())
+        monkeypatch.setattr(pipeline, "merge", lambda cursor, **kwargs: (_ for _ in ()).throw(OSError("disk full")))
+        with pytest.raises(OSError):
+            run_import(create_job(file_path=crashing))
+        assert not crashing.parent.exists()
+    monkeypatch.undo()
+    assert do_import(campaign, given).status == ImportJob.Status.DONE
+    assert given.exists()  # the operator's own file
+
+
+def test_uploads_nobody_went_on_to_import_are_deleted_after_two_days(campaign):
+    from crm.tasks import discard_abandoned_uploads_everywhere
+
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
+    with tenant_context(campaign):
+        paths = {name: _upload(b"Nom;Ville\r\nMartin;Orl\xc3\xa9ans\r\n") for name in
+                 ("abandoned", "fresh", "orphan", "fresh_orphan", "queued")}  # fmt: skip
+        jobs = {name: create_job(file_path=paths[name]) for name in ("abandoned", "fresh", "queued")}
+        ImportJob.objects.filter(pk=jobs["queued"].pk).update(status=ImportJob.Status.QUEUED)
+        ImportJob.objects.filter(pk__in=[jobs["abandoned"].pk, jobs["queued"].pk]).update(created=long_ago)
+        for name in ("abandoned", "orphan", "queued"):
+            os.utime(paths[name].parent, (long_ago.timestamp(), long_ago.timestamp()))
+    assert discard_abandoned_uploads_everywhere()[campaign.schema_name] == 2
+    assert {name for name, path in paths.items() if path.exists()} == {"fresh", "fresh_orphan", "queued"}
+    with tenant_context(campaign):
+        abandoned = ImportJob.objects.get(pk=jobs["abandoned"].pk)
+        assert abandoned.status == ImportJob.Status.FAILED and "supprimé au bout de 2 jours" in abandoned.error
+        assert ImportJob.objects.get(pk=jobs["fresh"].pk).status == ImportJob.Status.PENDING
