@@ -17,6 +17,7 @@ from campaigns.accounts.models import AuditEntry
 
 from .importing.rows import value_hash
 from .models import Contact, CrmSettings, ImportedRow, Interaction, SuppressionEntry
+from .signals import contact_erased
 
 
 def export_contact(contact, *, actor):
@@ -141,6 +142,7 @@ def erase_contact(contact, *, actor, reason="request"):
         updated=timezone.now(),
     )
     Interaction.objects.create(contact=contact, kind=Interaction.Kind.ERASED, summary="")
+    contact_erased.send(sender=Contact, contact_id=contact.pk)
     AuditEntry.objects.create(
         actor=actor,
         action="contact.erased",

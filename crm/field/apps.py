@@ -9,3 +9,10 @@ class FieldConfig(AppConfig):
     name = "crm.field"
     label = "field"
     verbose_name = _("Terrain")
+
+    def ready(self):
+        from crm.signals import contact_erased
+
+        from .signals import forget_erased_contact
+
+        contact_erased.connect(forget_erased_contact, dispatch_uid="field.forget_erased_contact")

@@ -3,3 +3,15 @@ from django.dispatch import Signal
 # Sent inside the transaction that stored new field reports, with `ids` (the new
 # reports' primary keys). The live map keeps its counts with it.
 reports_recorded = Signal()
+
+
+def forget_erased_contact(sender, contact_id, **kwargs):
+    """An erased person's visits still count (result, building, day: the totals and the
+    map keep them) but say nothing more about them: the notes typed about them, their
+    answers, which dwelling of the building, what a rollback would write back onto them,
+    their place in call lists still to make."""
+    from .models import BatchChange, CallListEntry, FieldReport
+
+    FieldReport.objects.filter(contact_id=contact_id).update(notes="", answers={}, household=None, new_person={})
+    BatchChange.objects.filter(contact_id=contact_id).delete()
+    CallListEntry.objects.filter(contact_id=contact_id, done=False).delete()

@@ -8,3 +8,10 @@ class MessagingConfig(AppConfig):
     name = "crm.messaging"
     label = "messaging"
     verbose_name = _("Messages")
+
+    def ready(self):
+        from crm.signals import contact_erased
+
+        from .services import forget_erased_contact
+
+        contact_erased.connect(forget_erased_contact, dispatch_uid="messaging.forget_erased_contact")

@@ -9,7 +9,7 @@ from campaigns.accounts.models import AuditEntry
 
 from . import templating
 from .audience import materialise
-from .models import Message
+from .models import Message, Send
 
 
 class CannotSend(ValueError):
@@ -67,3 +67,11 @@ def cancel(message, *, actor):
     message.save(update_fields=["status", "finished_at"])
     AuditEntry.objects.create(actor=actor, action="message.cancelled", target_type="message",
                               target_id=str(message.pk))  # fmt: skip
+
+
+def forget_erased_contact(sender, contact_id, **kwargs):
+    """An erased person gets nothing more: their sends still waiting are dropped, and no
+    send keeps their address or number (the counts of each message stay)."""
+    sends = Send.objects.filter(contact_id=contact_id)
+    sends.filter(status__in=[Send.Status.PENDING, Send.Status.CLAIMED]).update(status=Send.Status.DROPPED)
+    sends.update(to="", error=_("personne effacée à sa demande"))

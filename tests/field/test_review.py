@@ -265,3 +265,34 @@ def test_timeline_lines_written_before_reports_were_told_in_words_are_rewritten(
         assert second.summary == "Porte-à-porte de novembre : Ouvert / discuté" and second.data["notes"] == ""
         assert third.summary == "door : talked"
         assert Interaction.objects.filter(kind="note", summary="porte : revoir").exists()
+
+
+def test_someone_erased_keeps_their_visits_counted_but_nothing_about_them(field):
+    from crm.gdpr import erase_contact
+
+    committed = send(field, 1, answers={"soutien": 5, "sms": True}, notes={0: "Mme X, 2e étage, très remontée"})
+    leader = field["organizer"]
+    with tenant_context(field["campaign"]):
+        Contact.objects.filter(pk=committed[0]["contact"]).update(consent_sms=False)
+        batch = review.commit(ReviewBatch.objects.get(), actor=leader)
+        assert Contact.objects.get(pk=committed[0]["contact"]).consent_sms is True
+    waiting = send(field, 2, answers={"soutien": 1, "sms": True})[1:]  # a door further, next batch
+    with tenant_context(field["campaign"]):
+        for report in (committed[0], waiting[0]):
+            erase_contact(Contact.objects.get(pk=report["contact"]), actor=leader)
+        for report in (committed[0], waiting[0]):
+            stored = FieldReport.objects.get(uuid=report["uuid"])
+            # Still a visit at that building, with its result: the totals and the map keep it.
+            assert (stored.result, stored.address_id) == ("talked", report["address"])
+            assert (stored.notes, stored.answers, stored.household_id) == ("", {}, None)
+        # Their batch's rollback has nothing to write back onto them...
+        review.rollback(batch, actor=leader, reason="test")
+        gone = Contact.objects.get(pk=committed[0]["contact"])
+        assert gone.consent_sms is None and gone.first_names == ""
+        assert not ConsentEvent.objects.filter(contact=gone).exists()
+        # ...and the batch waiting when they were erased gives them nothing.
+        review.commit(ReviewBatch.objects.get(status="pending"), actor=leader)
+        other = Contact.objects.get(pk=waiting[0]["contact"])
+        assert other.consent_sms is None and other.last_contacted_at is None
+        assert not other.interactions.filter(kind="field_report").exists()
+        assert not ConsentEvent.objects.filter(contact=other).exists()

@@ -87,6 +87,24 @@ def test_only_opted_in_people_not_suppressed_are_sent_once_each(campaign, fake):
         assert Interaction.objects.filter(kind="message", contact__in=yes).count() == 3
 
 
+def test_someone_erased_while_a_message_goes_out_is_not_sent_it_and_no_send_keeps_their_address(campaign, fake):
+    with tenant_context(campaign):
+        stays, leaves = person("Zoé", "zoe@exemple.fr", consent_email=True), person("Léa", "lea@exemple.fr",
+                                                                                     consent_email=True)  # fmt: skip
+        earlier = newsletter()
+        send_now(earlier, actor=None)
+        deliver_email(earlier)
+        message = Message.objects.create(channel="email", name="n°2", subject="Re", body="Re", segment=earlier.segment)
+        assert send_now(message, actor=None) == 2  # recipients chosen, not sent yet
+        erase_contact(leaves, actor=None)
+        assert deliver_email(message) == 1
+        assert fake.recipients() == ["zoe@exemple.fr", "lea@exemple.fr", "zoe@exemple.fr"]
+        theirs = Send.objects.filter(contact=leaves)
+        assert {(s.message_id, s.status) for s in theirs} == {(earlier.pk, "sent"), (message.pk, "dropped")}
+        assert not Send.objects.filter(to__icontains="lea").exists()
+        assert Send.objects.get(message=message, contact=stays).status == "sent"
+
+
 def test_recipients_go_in_batches_of_a_thousand(campaign, fake):
     with tenant_context(campaign):
         tag = Tag.objects.create(name="Lettre")
