@@ -142,12 +142,29 @@ def delete_account(user, *, erase_contact=False):
     contact = profile.contact if profile else None
     if contact is not None:
         if erase_contact:
+            # Unlinked first: the erasure would otherwise delete this account itself
+            # (forget_erased_contact below), before the audit entry names it.
+            CitizenProfile.objects.filter(user=user).update(contact=None)
             gdpr.erase_contact(contact, actor=None, reason="account deleted")
         else:
             set_consents(contact, {"email": False, "sms": False}, actor=None, source="account deleted")
     AuditEntry.objects.create(action="citizen.deleted", target_type="user", target_id=str(user.pk),
                               data={"erased_contact": bool(erase_contact and contact)})  # fmt: skip
     user.delete()
+
+
+def forget_erased_contact(sender, contact_id, **kwargs):
+    """The team erased someone who has an account on the site: the account holds their
+    e-mail and name too, so it goes, as when they delete it themselves (their
+    contributions stay, without author). A team member's account is only unlinked."""
+    for profile in CitizenProfile.objects.filter(contact_id=contact_id).select_related("user"):
+        user = profile.user
+        if user.role != Role.CITIZEN:
+            CitizenProfile.objects.filter(pk=profile.pk).update(contact=None)
+            continue
+        AuditEntry.objects.create(action="citizen.deleted", target_type="user", target_id=str(user.pk),
+                                  data={"erased_contact": True, "by": "contact erasure"})  # fmt: skip
+        user.delete()
 
 
 def record_participation(user, *, module, action, step, summary=""):

@@ -8,10 +8,10 @@ from django.core import mail
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from campaigns.accounts.models import Role, User
+from campaigns.accounts.models import AuditEntry, Role, User
 from crm.models import ConsentEvent, Contact, Interaction
 from participation.models import CitizenProfile
-from tests.conftest import host_of
+from tests.conftest import host_of, make_user
 
 
 @pytest.fixture
@@ -169,3 +169,27 @@ def test_delete_account_keeps_or_erases_the_contact_as_asked(campaign):
     other.post("/compte/supprimer/", {"password": "un-mot-de-passe-solide", "erase": "on"})
     with tenant_context(campaign):
         assert not Contact.objects.filter(email="paul@exemple.fr").exists()
+
+
+def test_erasing_a_contact_from_the_team_pages_deletes_their_site_account_too(campaign):
+    client = Client(HTTP_HOST=host_of(campaign))
+    citizen = confirmed_citizen(campaign, client)
+    volunteer = make_user(campaign, Role.VOLUNTEER, "benevole@exemple.fr")
+    admin = Client(HTTP_HOST=host_of(campaign))
+    with tenant_context(campaign):
+        admin.force_login(make_user(campaign, Role.ADMIN))
+        contact = Contact.objects.get(email="lea.martin@exemple.fr")
+        helper = Contact.objects.create(email="benevole@exemple.fr")
+        CitizenProfile.objects.update_or_create(user=volunteer, defaults={"contact": helper})
+    page = admin.get(f"/equipe/contacts/{contact.pk}/").content.decode()
+    assert "Son compte sur le site, s'il en a un, est supprimé aussi" in page
+    for person in (contact, helper):
+        response = admin.post(f"/equipe/contacts/{person.pk}/effacer/", {"reason": "demande écrite"})
+        assert response.status_code == 302
+    with tenant_context(campaign):
+        assert not User.objects.filter(pk=citizen.pk).exists()
+        assert Contact.objects.get(pk=contact.pk).erased_at is not None
+        assert AuditEntry.objects.filter(action="citizen.deleted", target_id=str(citizen.pk)).exists()
+        # A team member's account stays; only its link to the erased contact goes.
+        assert CitizenProfile.objects.get(user=volunteer).contact_id is None
+    assert not client.get("/compte/").wsgi_request.user.is_authenticated
