@@ -154,10 +154,17 @@ def erase_contact(contact, *, actor, reason="request"):
     return contact
 
 
+# What the person did themselves on the campaign's site: as good a sign they are still
+# with the campaign as a door opened or a call answered.
+OWN_ACTIVITY = (Interaction.Kind.CONTRIBUTION, Interaction.Kind.SIGNED_UP)
+
+
 def inactive_contacts(months, *, now=None):
-    """People with no contact (visit, call, message) and no new data for `months`."""
+    """People with no contact (visit, call, message), nothing done on the site and no
+    new data for `months`."""
     cutoff = (now or timezone.now()) - dt.timedelta(days=round(months * 30.44))
-    recent = Interaction.objects.filter(contact=OuterRef("pk"), at__gte=cutoff, is_contact=True)
+    recent = Interaction.objects.filter(Q(is_contact=True) | Q(kind__in=OWN_ACTIVITY),
+                                        contact=OuterRef("pk"), at__gte=cutoff)  # fmt: skip
     return (
         Contact.objects.filter(erased_at__isnull=True, created__lt=cutoff, updated__lt=cutoff)
         .filter(Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=cutoff))

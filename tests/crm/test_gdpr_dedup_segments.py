@@ -83,15 +83,22 @@ def test_retention_dry_run_lists_then_purge_erases_only_inactive_people(campaign
         settings_row.save()
         old = Contact.objects.create(birth_name="Ancien", email="ancien@x.fr")
         active = Contact.objects.create(birth_name="Actif", email="actif@x.fr")
+        # Nobody of the team reached her lately, but she takes part on the site herself.
+        online = Contact.objects.create(birth_name="Participante", email="participe@x.fr")
+        just_noted = Contact.objects.create(birth_name="Noté", email="note@x.fr")
+        people = [old.pk, active.pk, online.pk, just_noted.pk]
         long_ago = timezone.now() - dt.timedelta(days=400)
-        Contact.objects.filter(pk__in=[old.pk, active.pk]).update(created=long_ago, updated=long_ago)
+        Contact.objects.filter(pk__in=people).update(created=long_ago, updated=long_ago)
         Interaction.objects.create(contact=active, kind="field_report", is_contact=True)
+        Interaction.objects.create(contact=online, kind="contribution", summary="Idée : un marché bio")
+        Interaction.objects.create(contact=just_noted, kind="field_report", is_contact=False)  # nobody home
         count, ids = gdpr.apply_retention(dry_run=True)
-        assert ids == [old.pk]
+        assert sorted(ids) == [old.pk, just_noted.pk]
         assert Contact.objects.get(pk=old.pk).erased_at is None
         gdpr.apply_retention(dry_run=False, actor=admin)
         assert Contact.objects.get(pk=old.pk).erased_at is not None
         assert Contact.objects.get(pk=active.pk).erased_at is None
+        assert Contact.objects.get(pk=online.pk).erased_at is None
 
 
 def test_duplicates_are_found_and_merging_keeps_every_record(campaign, admin):
