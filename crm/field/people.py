@@ -87,9 +87,9 @@ def is_waiting(person):
 def resolve(user, reports, actions):
     """Turn the new people of `reports` (dicts as crm.field.reports.contact_effects takes
     them) into contacts: each such report gets its "contact" (None when the person is
-    on the suppression list) and "new_person" becomes the outcome; the consents they
-    gave wait in "consents_given" for contact_effects. Returns the ids of the contacts
-    created."""
+    on the suppression list) and "new_person" becomes the outcome; what they gave (the
+    consents, and for a known contact the e-mail and phone) waits in "given" for
+    contact_effects (complete_known). Returns the ids of the contacts created."""
     from .models import FieldReport
 
     created = set()
@@ -107,17 +107,24 @@ def resolve(user, reports, actions):
                 created.add(contact.pk)
         p["contact"] = contact.pk if contact else None
         p["new_person"] = {"outcome": outcome}
-        p["consents_given"] = person["consents"] if contact else []
+        p["given"] = {key: person[key] for key in ("consents", "email", "phone")} if contact else {}
         FieldReport.objects.filter(pk=p["id"]).update(contact=p["contact"], new_person=p["new_person"])
     return created
 
 
-def give_consents(user, p):
-    """The consents a new person gave at the door, logged like the survey's answers."""
-    if not p.get("consents_given"):
+def complete_known(user, p):
+    """What the person met gave at the door: their consents, logged like the survey's
+    answers, and for a contact the campaign knew, the e-mail or phone it lacked."""
+    given = p.get("given")
+    if not given:
         return
     contact = Contact.objects.get(pk=p["contact"])
-    for channel in p["consents_given"]:
+    blanks = [kind for kind in ("email", "phone") if given[kind] and not getattr(contact, kind)]
+    for kind in blanks:
+        setattr(contact, kind, given[kind])
+    if blanks:
+        contact.save(update_fields=[*blanks, "updated", "name_key", "search_text"])
+    for channel in given["consents"]:
         consent.grant(contact, channel, source=f"field_report:{p['uuid']}", actor=user,
                       reason=_("accord donné sur le terrain"), new_consent=True)  # fmt: skip
 

@@ -377,7 +377,7 @@ def contact_effects(user, reports, actions):
                 [list(reached), list(reached.values())],
             )
     for p in with_contact:
-        people.give_consents(user, p)
+        people.complete_known(user, p)
         if p["answers"]:
             contact = Contact.objects.get(pk=p["contact"])
             apply_answers(contact, actions[p["action"]], p["answers"], actor=user,

@@ -23,7 +23,16 @@ from .models import BatchChange, FieldReport, ReviewBatch, ReviewSettings, Turf
 
 # A contact the batch created (someone met at a door): rolling back removes it.
 CREATED = "created"
-TRACKED = ["support_level", "consent_email", "consent_sms", "consent_phone", "consent_door", "last_contacted_at"]
+TRACKED = [
+    "support_level",
+    "consent_email",
+    "consent_sms",
+    "consent_phone",
+    "consent_door",
+    "last_contacted_at",
+    "email",
+    "phone",
+]
 
 
 class ReviewError(ValueError):

@@ -94,7 +94,13 @@ def test_the_contact_she_already_is_is_found_and_nobody_erased_comes_back(field)
         report_at(
             field,
             *walk[0],
-            {"first_names": "Paul", "last_name": "R.", "email": "PAUL@example.fr", "consents": ["email"]},
+            {
+                "first_names": "Paul",
+                "last_name": "R.",
+                "email": "PAUL@example.fr",
+                "phone": "06 11 22 33 44",
+                "consents": ["email"],
+            },
         ),  # fmt: skip
         report_at(field, *walk[1], {"first_names": neighbour.first_names.upper(), "last_name": neighbour.last_name}),
         report_at(field, *walk[2], {"first_names": "Zoé", "last_name": "Blanc", "phone": "06 98 76 54 32"}),
@@ -105,7 +111,8 @@ def test_the_contact_she_already_is_is_found_and_nobody_erased_comes_back(field)
         review.commit(ReviewBatch.objects.get(), actor=field["organizer"])
         assert Contact.objects.count() == count  # nobody new
         known.refresh_from_db()
-        assert known.consent_email is True and known.usage_name == "Roux"
+        # The phone he lacked is his now; his name stays as the campaign had it.
+        assert known.consent_email is True and known.usage_name == "Roux" and known.phone == "+33611223344"
         first, second, third = (FieldReport.objects.get(uuid=r["uuid"]) for r in reports)
         assert (first.contact_id, first.new_person) == (known.pk, {"outcome": "matched"})
         assert (second.contact_id, second.new_person) == (neighbour.pk, {"outcome": "matched"})
@@ -128,7 +135,11 @@ def test_rolling_back_removes_the_people_the_batch_created_unless_the_team_worke
             *walk[1],
             {"first_names": "Hugo", "last_name": "Lemaire", "phone": "0611223344", "consents": ["phone"]},
         ),  # fmt: skip
-        report_at(field, *walk[2], {"last_name": "Roux", "email": "paul@example.fr", "consents": ["email"]}),
+        report_at(
+            field,
+            *walk[2],
+            {"last_name": "Roux", "email": "paul@example.fr", "phone": "0699887766", "consents": ["email"]},
+        ),  # fmt: skip
     ]
     assert send(client, reports) == [201, 201, 201]
     leader = field["organizer"]
@@ -136,12 +147,13 @@ def test_rolling_back_removes_the_people_the_batch_created_unless_the_team_worke
         batch = review.commit(ReviewBatch.objects.get(), actor=leader)
         ines, hugo = Contact.objects.get(usage_name="Faure"), Contact.objects.get(usage_name="Lemaire")
         known.refresh_from_db()
-        assert known.consent_email is True
+        assert known.consent_email is True and known.phone == "+33699887766"
         add_note(hugo, "Veut une affiche", actor=leader)
         review.rollback(batch, actor=leader, reason="Saisie fantaisiste")
         assert not Contact.objects.filter(pk=ines.pk).exists()
         known.refresh_from_db()  # the contact she already was: the consent she gave is undone
         assert known.consent_email is None and not known.interactions.filter(kind="field_report").exists()
+        assert known.phone == ""
         hugo.refresh_from_db()  # kept: the team wrote about him since
         assert hugo.interactions.filter(summary__startswith="Visite annulée").exists()
         assert not hugo.interactions.filter(kind="field_report").exists()
