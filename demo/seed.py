@@ -256,11 +256,17 @@ def _walk_the_round(seed):
                     if person in with_phone:  # SMS asked of those whose number the campaign has
                         answers["q3"] = rng.random() < 0.3
                 notes = rng.choice(DEMO_NOTES[result]) if result in DEMO_NOTES and rng.random() < 0.2 else ""
+                new_person = {}
+                if result == "talked" and rng.random() < 0.06:  # someone not on the walk list
+                    first, last, phone, email, consents = rng.choice(DEMO_NEW_PEOPLE)
+                    new_person = {"first_names": first, "last_name": last, "phone": phone, "email": email,
+                                  "consents": consents}  # fmt: skip
+                    person, answers = None, {"q1": rng.choice([3, 4, 5]), "q2": rng.choice(subjects)}
                 items.append({
                     "uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "action": action.pk,
                     "turf": assignment.turf_id, "address": building["address"], "household": door["household"],
                     "contact": person, "result": result, "answers": answers, "leaflets": 1,
-                    "done_at": at.isoformat(), "notes": notes,
+                    "done_at": at.isoformat(), "notes": notes, "new_person": new_person,
                 })  # fmt: skip
             if items:
                 record_reports(assignment.volunteer, items, now=min(now, at + dt.timedelta(minutes=5)))
@@ -277,6 +283,15 @@ DEMO_NOTES = {
     "come_back": ["Revenir après 18 h.", "Rappeler le week-end, travaille en horaires décalés."],
     "no_access": ["Digicode, passer par la gardienne."],
 }  # fmt: skip
+
+# People met at doors who were not on the walk list: (first name, name, phone, e-mail,
+# what they agreed to receive).
+DEMO_NEW_PEOPLE = [
+    ("Inès", "Bouchard", "06 71 23 45 67", "", ["sms"]),
+    ("Théo", "Marchand", "", "theo.marchand@exemple.fr", ["email"]),
+    ("Chloé", "Roussel", "07 81 22 33 44", "chloe.roussel@exemple.fr", ["sms", "email"]),
+    ("Yanis", "Benali", "", "", []),
+]
 
 # Door results of a morning round in town, and how often each comes up.
 DEMO_DOOR_RESULTS = [("not_home", 40), ("talked", 35), ("refused", 10), ("come_back", 10), ("moved", 3),
