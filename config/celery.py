@@ -48,8 +48,8 @@ app.conf.beat_schedule = {
         "task": "crm.tasks.election_retention_everywhere",
         "schedule": 24 * 60 * 60,
     },
-    "discard-abandoned-uploads-daily": {
-        "task": "crm.tasks.discard_abandoned_uploads_everywhere",
+    "tidy-import-files-daily": {
+        "task": "crm.tasks.tidy_import_files_everywhere",
         "schedule": 24 * 60 * 60,
     },
     "apply-retention-daily": {

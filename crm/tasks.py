@@ -54,11 +54,15 @@ def resume_stalled_imports_everywhere():
 
 
 @shared_task
-def discard_abandoned_uploads_everywhere():
-    """Daily: uploaded files nobody went on to import are deleted (crm/importing/pipeline.py)."""
-    from .importing.pipeline import discard_abandoned_uploads
+def tidy_import_files_everywhere():
+    """Daily: uploaded files nobody went on to import, and rejected-rows reports past
+    their time, are deleted (crm/importing/pipeline.py)."""
+    from .importing.pipeline import discard_abandoned_uploads, discard_old_reports
 
-    return {campaign.schema_name: discard_abandoned_uploads() for campaign in each_campaign()}
+    return {
+        campaign.schema_name: {"uploads": discard_abandoned_uploads(), "reports": discard_old_reports()}
+        for campaign in each_campaign()
+    }
 
 
 @shared_task

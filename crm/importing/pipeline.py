@@ -116,6 +116,9 @@ def discard_upload(path):
 
 
 ABANDONED_AFTER = dt.timedelta(days=2)
+# The rejected rows' report holds the values of those rows: kept while the team fixes
+# the file, then deleted.
+REPORTS_KEPT = dt.timedelta(days=30)
 
 
 def discard_abandoned_uploads(*, now=None):
@@ -142,6 +145,16 @@ def discard_abandoned_uploads(*, now=None):
             shutil.rmtree(folder, ignore_errors=True)
             gone += 1
     return gone
+
+
+def discard_old_reports(*, now=None):
+    """Daily: rejected-rows reports older than REPORTS_KEPT are deleted (the job's page
+    says so). Returns how many went."""
+    cutoff = (now or timezone.now()) - REPORTS_KEPT
+    old = ImportJob.objects.filter(finished__lt=cutoff).exclude(report_path="")
+    for path in old.values_list("report_path", flat=True):
+        Path(path).unlink(missing_ok=True)
+    return old.update(report_path="")
 
 
 def create_job(*, file_path, file_name=None, mapping=None, source="", actor=None, electoral_list=False):

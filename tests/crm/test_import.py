@@ -656,7 +656,7 @@ def test_an_uploaded_file_is_deleted_once_imported_or_refused_and_a_file_given_t
 
 
 def test_uploads_nobody_went_on_to_import_are_deleted_after_two_days(campaign):
-    from crm.tasks import discard_abandoned_uploads_everywhere
+    from crm.tasks import tidy_import_files_everywhere
 
     long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
     with tenant_context(campaign):
@@ -667,9 +667,33 @@ def test_uploads_nobody_went_on_to_import_are_deleted_after_two_days(campaign):
         ImportJob.objects.filter(pk__in=[jobs["abandoned"].pk, jobs["queued"].pk]).update(created=long_ago)
         for name in ("abandoned", "orphan", "queued"):
             os.utime(paths[name].parent, (long_ago.timestamp(), long_ago.timestamp()))
-    assert discard_abandoned_uploads_everywhere()[campaign.schema_name] == 2
+    assert tidy_import_files_everywhere()[campaign.schema_name]["uploads"] == 2
     assert {name for name, path in paths.items() if path.exists()} == {"fresh", "fresh_orphan", "queued"}
     with tenant_context(campaign):
         abandoned = ImportJob.objects.get(pk=jobs["abandoned"].pk)
         assert abandoned.status == ImportJob.Status.FAILED and "supprimé au bout de 2 jours" in abandoned.error
         assert ImportJob.objects.get(pk=jobs["fresh"].pk).status == ImportJob.Status.PENDING
+
+
+def test_rejected_rows_reports_are_deleted_after_thirty_days(campaign, tmp_path):
+    from django.test import Client
+
+    from campaigns.accounts.models import Role
+    from crm.tasks import tidy_import_files_everywhere
+    from tests.conftest import host_of, make_user
+
+    bad = ["", "", "", "", "31/02/1990", "", "", "", "", "", "", ""]  # no name, impossible date
+    old, recent = (do_import(campaign, write_csv(tmp_path / f"{n}.csv", [*PEOPLE, bad])) for n in ("old", "recent"))
+    assert old.rejected_count == recent.rejected_count == 1
+    with tenant_context(campaign):
+        ImportJob.objects.filter(pk=old.pk).update(finished=old.finished - dt.timedelta(days=31))
+    assert tidy_import_files_everywhere()[campaign.schema_name]["reports"] == 1
+    assert not Path(old.report_path).exists() and Path(recent.report_path).exists()
+    client = Client(HTTP_HOST=host_of(campaign))
+    with tenant_context(campaign):
+        assert ImportJob.objects.get(pk=old.pk).report_path == ""
+        client.force_login(make_user(campaign, Role.ORGANIZER))
+    page = client.get(f"/equipe/imports/{old.pk}/").content.decode()
+    assert "Le rapport des lignes rejetées a été supprimé 30 jours après l'import." in page
+    assert client.get(f"/equipe/imports/{old.pk}/rejets.csv").status_code == 404
+    assert client.get(f"/equipe/imports/{recent.pk}/rejets.csv").status_code == 200
