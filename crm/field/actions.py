@@ -194,6 +194,15 @@ def clean_answers(action, answers):
     return {qid: v.replace("\x00", "") if isinstance(v, str) else v for qid, v in answers.items()}
 
 
+def sensitive_questions(action):
+    """Ids of the survey's questions whose answers fill an opinion field of the contact
+    (Contact.SENSITIVE_FIELDS: the support level): shown only to roles that may see
+    opinions (crm.see_sensitive)."""
+    from crm.models import Contact
+
+    return {q["id"] for q in action.survey or [] if q.get("updates") in Contact.SENSITIVE_FIELDS}
+
+
 def apply_answers(contact, action, answers, *, actor, source):
     """Let the answers update the contact: support level, consents, tags, wanting to
     volunteer. Consent changes go to the consent log."""

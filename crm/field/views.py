@@ -18,7 +18,7 @@ from campaigns.http import parse_id, posted_text
 from crm.views import staff_required
 
 from . import people
-from .actions import BadSurvey
+from .actions import BadSurvey, sensitive_questions
 from .calls import build_call_list
 from .forms import ActionForm, AssignmentForm, CutForm
 from .models import Action, Assignment, ReviewSettings, TargetingWeights, Turf, Zone
@@ -323,6 +323,8 @@ def review_batch(request, pk):
     from .models import FieldReport, ReviewBatch
 
     batch = get_object_or_404(ReviewBatch.objects.select_related("volunteer"), pk=pk)
+    # Support levels are opinions: a team leader reviews the rest of the answers.
+    show_sensitive = request.user.has_perm("crm.see_sensitive")
     if request.method == "POST":
         what = request.POST.get("do")
         try:
@@ -339,7 +341,13 @@ def review_batch(request, pk):
             elif what == "correct":
                 report = get_object_or_404(FieldReport, pk=parse_id(request.POST.get("report")), batch=batch)
                 answers = {k.removeprefix("answer-"): v for k, v in request.POST.items() if k.startswith("answer-")}
-                review.correct(report, answers=_typed_answers(report.action, answers), actor=request.user)
+                answers = _typed_answers(report.action, answers)
+                if not show_sensitive:  # answers this reviewer was not shown stay as they were
+                    hidden = sensitive_questions(report.action)
+                    answers = {k: v for k, v in answers.items() if k not in hidden} | {
+                        k: v for k, v in report.answers.items() if k in hidden
+                    }
+                review.correct(report, answers=answers, actor=request.user)
                 messages.success(request, _("Réponses corrigées."))
             else:
                 messages.error(request, _("Action inconnue."))
@@ -350,23 +358,30 @@ def review_batch(request, pk):
     # Flagged reports first, then by time; a page at a time (a day's batch can hold thousands).
     ordered = sorted(figures["reports"], key=lambda r: (not figures["flags"].get(r.pk), r.done_at, r.pk))
     page = Paginator(ordered, 100).get_page(request.GET.get("page"))
+    hidden = {r.action_id: set() if show_sensitive else sensitive_questions(r.action) for r in page}
     rows = [
         {"report": r, "flags": [review.FLAG_LABELS.get(f, f) for f in figures["flags"].get(r.pk, [])],
-         "answers": [(q, r.answers.get(q.get("id"), "")) for q in (r.action.survey or [])],
-         "answers_text": _answers_in_words(r), "person": people.describe(r)}
+         "answers": [(q, r.answers.get(q.get("id"), "")) for q in (r.action.survey or [])
+                     if q.get("id") not in hidden[r.action_id]],
+         "answers_text": _answers_in_words(r, hidden=hidden[r.action_id]), "person": people.describe(r)}
         for r in page
     ]  # fmt: skip
+    seen = [r.pk for r in page if any(q in r.answers for q in sensitive_questions(r.action))]
+    if show_sensitive and seen:
+        AuditEntry.objects.create(actor=request.user, action="field_reports.sensitive_viewed",
+                                  target_type="review_batch", target_id=str(batch.pk),
+                                  data={"reports": seen, "path": request.path})  # fmt: skip
     return render(request, "field/review_batch.html", {
         "batch": batch, "figures": figures, "labels": review.FLAG_LABELS, "rows": rows, "page": page,
         "rejected": batch.reports.exclude(rejected_reason="").select_related("action")[:500],
     })  # fmt: skip
 
 
-def _answers_in_words(report):
+def _answers_in_words(report, hidden=()):
     """The answers in words, "Soutien : 4 · Souhaite recevoir nos SMS : oui": the survey's
-    questions, not their ids."""
+    questions, not their ids (those `hidden` left out)."""
     labels = {q.get("id"): q.get("label", q.get("id")) for q in (report.action.survey or [])}
-    answers = report.answers or {}
+    answers = {k: v for k, v in (report.answers or {}).items() if k not in hidden}
     parts = []
     # In the survey's order (the database keeps a JSON object's keys in its own order).
     for qid in [*(q for q in labels if q in answers), *(q for q in answers if q not in labels)]:

@@ -296,3 +296,32 @@ def test_someone_erased_keeps_their_visits_counted_but_nothing_about_them(field)
         assert other.consent_sms is None and other.last_contacted_at is None
         assert not other.interactions.filter(kind="field_report").exists()
         assert not ConsentEvent.objects.filter(contact=other).exists()
+
+
+def test_a_team_leader_reviews_answers_but_not_opinions_and_an_organizer_reading_them_is_logged(field):
+    from campaigns.accounts.models import Role
+    from tests.conftest import make_user
+
+    reports = send(field, 1, answers={"soutien": 5, "sujet": "Logement"})
+    with tenant_context(field["campaign"]):
+        batch = ReviewBatch.objects.get()
+        report = FieldReport.objects.get(uuid=reports[0]["uuid"])
+    team_leader = client_for(field["campaign"], make_user(field["campaign"], Role.TEAM_LEADER))
+    page = team_leader.get(f"/equipe/revue/{batch.pk}/").content.decode()
+    assert "Sujet" in page and "Logement" in page
+    assert "Soutien" not in page and 'name="answer-soutien"' not in page
+    # Correcting what they see leaves the support level they were not shown as it was.
+    response = team_leader.post(f"/equipe/revue/{batch.pk}/", {"do": "correct", "report": report.pk,
+                                                             "answer-sujet": "Transports"})  # fmt: skip
+    assert response.status_code == 302
+    with tenant_context(field["campaign"]):
+        report.refresh_from_db()
+        assert report.answers == {"soutien": 5, "sujet": "Transports"}
+        assert not AuditEntry.objects.filter(action="field_reports.sensitive_viewed").exists()
+
+    organizer = client_for(field["campaign"], field["organizer"])
+    page = organizer.get(f"/equipe/revue/{batch.pk}/").content.decode()
+    assert 'name="answer-soutien"' in page and 'value="5"' in page
+    with tenant_context(field["campaign"]):
+        entry = AuditEntry.objects.get(action="field_reports.sensitive_viewed")
+        assert entry.actor == field["organizer"] and entry.data["reports"] == [report.pk]
