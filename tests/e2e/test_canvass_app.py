@@ -34,27 +34,29 @@ def open_app(page, site, email):
     return page
 
 
-def test_volunteer_logs_three_doors_offline_and_they_sync_when_back_online(browser, committed, asgi_server):
-    campaign = committed.campaign(name="Bourgneuf Demain").campaign
-    volunteer = make_user(campaign, Role.VOLUNTEER, "lea@exemple.fr", password="mot-de-passe-long-2026")
+def door_round(campaign, volunteer, *, buildings, seed, **action_fields):
+    """Today's door-to-door action on a zone of `buildings` buildings, one turf, the
+    volunteer assigned to it for the next hours. Returns the turf."""
     with tenant_context(campaign):
         zone = Zone.objects.create(
             name="Centre", code="C", geometry=MultiPolygon(Polygon.from_bbox((1.90, 47.90, 1.91, 47.905)), srid=4326)
         )
-        scatter_buildings(zone.pk, 40, seed=2)
+        scatter_buildings(zone.pk, buildings, seed=seed)
         turf = cut_zone(zone, doors_per_turf=80)[0]
-        today = timezone.localdate()
-        action = Action.objects.create(
-            name="Porte-à-porte du samedi", kind="door", starts_on=today, ends_on=today,
-            script="Bonjour, nous passons pour la liste Bourgneuf Demain.",
-            survey=[{"id": "soutien", "label": "Soutien", "type": "scale", "updates": "support_level"}],
-            result_codes=default_result_codes("door"),
-        )  # fmt: skip
-        now = timezone.now()
-        Assignment.objects.create(
-            action=action, turf=turf, volunteer=volunteer,
-            starts_at=now - dt.timedelta(hours=1), ends_at=now + dt.timedelta(hours=4),
-        )  # fmt: skip
+        today, now = timezone.localdate(), timezone.now()
+        action = Action.objects.create(name="Porte-à-porte du samedi", kind="door", starts_on=today, ends_on=today,
+                                       result_codes=default_result_codes("door"), **action_fields)  # fmt: skip
+        Assignment.objects.create(action=action, turf=turf, volunteer=volunteer, starts_at=now - dt.timedelta(hours=1),
+                                  ends_at=now + dt.timedelta(hours=4))  # fmt: skip
+    return turf
+
+
+def test_volunteer_logs_three_doors_offline_and_they_sync_when_back_online(browser, committed, asgi_server):
+    campaign = committed.campaign(name="Bourgneuf Demain").campaign
+    volunteer = make_user(campaign, Role.VOLUNTEER, "lea@exemple.fr", password="mot-de-passe-long-2026")
+    support = {"id": "soutien", "label": "Soutien", "type": "scale", "updates": "support_level"}
+    turf = door_round(campaign, volunteer, buildings=40, seed=2, survey=[support],
+                      script="Bonjour, nous passons pour la liste Bourgneuf Demain.")  # fmt: skip
     site = f"http://{host_of(campaign)}:{asgi_server}"
 
     context = browser.new_context(locale="fr-FR", bypass_csp=True, viewport=PHONE, is_mobile=True, has_touch=True)
@@ -131,17 +133,7 @@ def test_volunteer_adds_someone_met_at_a_door_who_becomes_a_contact(browser, com
 
     campaign = committed.campaign(name="Bourgneuf Demain").campaign
     volunteer = make_user(campaign, Role.VOLUNTEER, "ali@exemple.fr", password="mot-de-passe-long-2026")
-    with tenant_context(campaign):
-        zone = Zone.objects.create(
-            name="Centre", code="C", geometry=MultiPolygon(Polygon.from_bbox((1.90, 47.90, 1.91, 47.905)), srid=4326)
-        )
-        scatter_buildings(zone.pk, 10, seed=3)
-        turf = cut_zone(zone, doors_per_turf=80)[0]
-        today, now = timezone.localdate(), timezone.now()
-        action = Action.objects.create(name="Porte-à-porte du samedi", kind="door", starts_on=today, ends_on=today,
-                                       result_codes=default_result_codes("door"))  # fmt: skip
-        Assignment.objects.create(action=action, turf=turf, volunteer=volunteer, starts_at=now - dt.timedelta(hours=1),
-                                  ends_at=now + dt.timedelta(hours=4))  # fmt: skip
+    door_round(campaign, volunteer, buildings=10, seed=3)
     site = f"http://{host_of(campaign)}:{asgi_server}"
     context = browser.new_context(locale="fr-FR", bypass_csp=True, viewport=PHONE, is_mobile=True, has_touch=True)
     page = open_app(context.new_page(), site, "ali@exemple.fr")
