@@ -103,6 +103,7 @@
     else if (pending.length) text = `${T.sending} · ${pending.length} ${T.pending}`;
     else text = T.synced;
     if (refused.length) text += ` · ${refused.length} ${T.refused}`;
+    renderRefused(refused);
     statusLine.textContent = text;
     statusLine.dataset.pending = String(pending.length);
     statusLine.dataset.online = String(navigator.onLine);
@@ -113,6 +114,44 @@
       ? heldToday.total + waiting
       : waiting + (await getAll("sent")).filter(isToday).length;
     document.getElementById("today-count").textContent = String(count);
+  }
+
+  // Reports the server refused, each with its reason: the volunteer reads why, then
+  // removes it, or sends it again without the new person it carried (who goes into the
+  // notes for the team: a mistyped number refused the whole door otherwise).
+  function renderRefused(refused) {
+    const box = document.getElementById("refused-box");
+    const list = document.getElementById("refused-items");
+    box.hidden = !refused.length;
+    list.replaceChildren(
+      ...refused.sort((a, b) => a.done_at.localeCompare(b.done_at)).map((item) =>
+        el(
+          "li",
+          { class: "card", "data-refused": item.uuid },
+          el("p", {}, el("strong", { text: item.label || "" }), ` · ${when(item.done_at)}`),
+          el("p", { class: "errors", text: item.detail || "" }),
+          item.report.new_person
+            ? el("button", { type: "button", onclick: () => resendWithoutPerson(item), text: T.resend_without_person })
+            : null,
+          el("button", { type: "button", onclick: () => forgetRefused(item), text: T.remove })
+        )
+      )
+    );
+  }
+
+  async function forgetRefused(item) {
+    await remove("refused", item.uuid);
+    await updateStatus();
+  }
+
+  async function resendWithoutPerson(item) {
+    const { new_person: p, ...report } = item.report;
+    const who = [`${p.first_names} ${p.last_name}`.trim(), p.phone, p.email].filter(Boolean).join(", ");
+    report.notes = [report.notes, `${T.np_note} : ${who}`].filter(Boolean).join("\n");
+    await put("outbox", { uuid: item.uuid, done_at: item.done_at, report, label: item.label });
+    await remove("refused", item.uuid);
+    await updateStatus();
+    sync();
   }
 
   // What the campaign already holds of my day, from every phone I used (this one may
@@ -416,7 +455,9 @@
     });
   }
 
-  async function saveReport(form, action, prefix, fields) {
+  // `label` says on this phone which door or call a report was ("12 rue des Lilas — 3e
+  // gauche"), should the server refuse it.
+  async function saveReport(form, action, prefix, fields, label) {
     const result = form.querySelector(`input[name="${prefix}-result"]:checked`);
     if (!result) return false;
     const report = {
@@ -434,7 +475,7 @@
       const where = await position();
       if (where) report.location = where;
     }
-    await put("outbox", { uuid: report.uuid, done_at: report.done_at, report });
+    await put("outbox", { uuid: report.uuid, done_at: report.done_at, report, label: label || action.name });
     await updateStatus();
     sync();
     return report;
@@ -481,6 +522,8 @@
     if (!person.first_names && !person.last_name) return T.np_name_needed;
     if (!result || !metWith(action, result)) return T.np_not_met;
     if (person.consents.some((c) => c !== "email") && !person.phone) return T.np_phone_needed;
+    const digits = person.phone.replace(/\D/g, "").length;
+    if (person.phone && (digits < 9 || digits > 15)) return T.np_phone_invalid;
     if (person.consents.includes("email") && !person.email) return T.np_email_needed;
     return null;
   }
@@ -512,7 +555,7 @@
           const report = await saveReport(form, action, "door", {
             turf: a.turf, address: building.address, household: door.household, contact,
             ...(person ? { new_person: person } : {}),
-          });
+          }, [building.line1, door.label].filter(Boolean).join(" — "));
           if (!report) return;
           door.done = { result: report.result, at: report.done_at };
           await put("assignments", a);
@@ -570,7 +613,10 @@
         class: "form report",
         onsubmit: async (event) => {
           event.preventDefault();
-          if (await saveReport(form, action, "call", { contact: contact.id })) slot.replaceChildren();
+          const who = `${contact.first_names} ${contact.last_name}`.trim();
+          if (await saveReport(form, action, "call", { contact: contact.id }, `${action.name} — ${who}`)) {
+            slot.replaceChildren();
+          }
         },
       },
       ...resultAndSurvey(action, "call"),

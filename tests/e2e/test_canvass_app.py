@@ -155,10 +155,36 @@ def test_volunteer_adds_someone_met_at_a_door_who_becomes_a_contact(browser, com
     page.get_by_role("button", name="Enregistrer").click()
     page.wait_for_selector("button.door[data-done='true']")
     page.wait_for_selector("#sync-status[data-pending='0']", timeout=20_000)
+
+    # At the next door, a mistyped number: the app catches a short one at once...
+    page.locator("button.door[data-done='false']").first.click()
+    page.get_by_text("Quelqu'un qui n'est pas sur la liste").click()
+    page.get_by_label("Prénom").fill("Marc")
+    page.get_by_label("Téléphone").fill("06 12")
+    page.get_by_label("Ouvert / discuté").check()
+    page.get_by_role("button", name="Enregistrer").click()
+    assert "incomplet" in page.get_by_role("alert").filter(has_text="incomplet").inner_text()
+    # ...the server refuses one no line can have, and the volunteer sees why.
+    page.get_by_label("Téléphone").fill("07 00 00 00 00")
+    page.get_by_role("button", name="Enregistrer").click()
+    page.wait_for_function("document.querySelectorAll(\"button.door[data-done='true']\").length === 2")
+    page.wait_for_selector("#sync-status[data-pending='0']", timeout=20_000)
+    page.get_by_role("button", name="← Retour").first.click()
+    refused = page.locator("#refused-items li")
+    refused.first.wait_for()
+    assert "« new_person.phone »" in refused.first.inner_text()
+    page.screenshot(path=str(ROOT / ".make" / "e2e-canvass-refused.png"), full_page=True)
+    assert serious_accessibility_violations(page) == []
+    refused.first.get_by_role("button", name="Renvoyer sans la nouvelle personne").click()
+    page.wait_for_selector("#refused-box", state="hidden")
+    page.wait_for_selector("#sync-status[data-pending='0']", timeout=20_000)
+    assert "refusé" not in page.locator("#sync-status").inner_text()
     context.close()
 
     with tenant_context(campaign):
-        report = FieldReport.objects.get()
+        marc = FieldReport.objects.get(notes__contains="Marc")
+        assert marc.new_person == {} and "Personne rencontrée, non enregistrée : Marc, 07 00 00 00 00" in marc.notes
+        report = FieldReport.objects.exclude(pk=marc.pk).get()
         assert report.result == "talked" and report.contact_id is None
         assert report.new_person == {"first_names": "Léa", "last_name": "Martin", "phone": "+33612345678",
                                      "email": "", "consents": ["sms"]}  # fmt: skip
