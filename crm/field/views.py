@@ -123,6 +123,7 @@ def app_strings():
         "synced": _("Tout est envoyé"),
         "sending": _("Envoi en cours…"),
         "refused": _("refusé"),
+        "refused_many": _("refusés"),
         "recent": _("déjà contactée ces derniers jours : pas besoin d'y revenir"),
         "download": _("Télécharger le secteur"),
         "open": _("Ouvrir"),
@@ -139,6 +140,7 @@ def app_strings():
         "use_gps": _("Joindre ma position GPS"),
         "done": _("fait"),
         "today": _("Aujourd'hui"),
+        "report_today": _("compte rendu"),  # the language's "one" (in French 0 and 1)
         "reports_today": _("comptes rendus"),
         "next_call": _("Personne suivante"),
         "call_done": _("Liste terminée : plus personne à appeler."),

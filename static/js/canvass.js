@@ -70,6 +70,7 @@
     dateStyle: "medium",
     timeStyle: "short",
   });
+  const plural = new Intl.PluralRules(document.documentElement.lang || undefined);
   function when(iso) {
     return dateTime.format(new Date(iso));
   }
@@ -102,7 +103,9 @@
     if (!navigator.onLine) text = `${T.offline} · ${pending.length} ${T.pending}`;
     else if (pending.length) text = `${T.sending} · ${pending.length} ${T.pending}`;
     else text = T.synced;
-    if (refused.length) text += ` · ${refused.length} ${T.refused}`;
+    if (refused.length) {
+      text += ` · ${refused.length} ${plural.select(refused.length) === "one" ? T.refused : T.refused_many}`;
+    }
     renderRefused(refused);
     statusLine.textContent = text;
     statusLine.dataset.pending = String(pending.length);
@@ -114,6 +117,7 @@
       ? heldToday.total + waiting
       : waiting + (await getAll("sent")).filter(isToday).length;
     document.getElementById("today-count").textContent = String(count);
+    document.getElementById("today-label").textContent = plural.select(count) === "one" ? T.report_today : T.reports_today;
   }
 
   // Reports the server refused, each with its reason: the volunteer reads why, then

@@ -105,6 +105,7 @@ def test_volunteer_logs_three_doors_offline_and_they_sync_when_back_online(brows
     page.wait_for_selector("#sync-status[data-pending='0']", timeout=20_000)
     assert "Tout est envoyé" in page.locator("#sync-status").inner_text()
     assert page.locator("#today-count").inner_text() == "3"
+    assert page.locator("#today-label").inner_text() == "comptes rendus"
     context.close()
 
     with tenant_context(campaign):
