@@ -114,16 +114,25 @@ def resolve(user, reports, actions):
 
 def complete_known(user, p):
     """What the person met gave at the door: their consents, logged like the survey's
-    answers, and for a contact the campaign knew, the e-mail or phone it lacked."""
+    answers, and for a contact the campaign knew, an e-mail or phone it did not hold
+    (its own when it had none, else one of its other ones)."""
     given = p.get("given")
     if not given:
         return
     contact = Contact.objects.get(pk=p["contact"])
-    blanks = [kind for kind in ("email", "phone") if given[kind] and not getattr(contact, kind)]
-    for kind in blanks:
-        setattr(contact, kind, given[kind])
-    if blanks:
-        contact.save(update_fields=[*blanks, "updated", "name_key", "search_text"])
+    changed = []
+    for kind in ("email", "phone"):
+        value, others = given[kind], f"other_{kind}s"
+        if not value or value == getattr(contact, kind) or value in getattr(contact, others):
+            continue
+        if getattr(contact, kind):
+            setattr(contact, others, [*getattr(contact, others), value])
+            changed.append(others)
+        else:
+            setattr(contact, kind, value)
+            changed.append(kind)
+    if changed:
+        contact.save(update_fields=[*changed, "updated", "name_key", "search_text"])
     for channel in given["consents"]:
         consent.grant(contact, channel, source=f"field_report:{p['uuid']}", actor=user,
                       reason=_("accord donné sur le terrain"), new_consent=True)  # fmt: skip

@@ -32,6 +32,8 @@ TRACKED = [
     "last_contacted_at",
     "email",
     "phone",
+    "other_emails",
+    "other_phones",
 ]
 
 

@@ -90,6 +90,8 @@ def test_the_contact_she_already_is_is_found_and_nobody_erased_comes_back(field)
         erased = Contact.objects.create(first_names="Zoé", usage_name="Blanc", phone="+33698765432")
         gdpr.erase_contact(erased, actor=field["organizer"])
         neighbour = Contact.objects.filter(household_id=walk[1][1]["household"]).first()
+        neighbour.phone = "+33600000001"
+        neighbour.save()
     reports = [
         report_at(
             field,
@@ -102,7 +104,11 @@ def test_the_contact_she_already_is_is_found_and_nobody_erased_comes_back(field)
                 "consents": ["email"],
             },
         ),  # fmt: skip
-        report_at(field, *walk[1], {"first_names": neighbour.first_names.upper(), "last_name": neighbour.last_name}),
+        report_at(
+            field,
+            *walk[1],
+            {"first_names": neighbour.first_names.upper(), "last_name": neighbour.last_name, "phone": "06 55 44 33 22"},
+        ),  # fmt: skip
         report_at(field, *walk[2], {"first_names": "Zoé", "last_name": "Blanc", "phone": "06 98 76 54 32"}),
     ]
     assert send(client, reports) == [201, 201, 201]
@@ -116,6 +122,8 @@ def test_the_contact_she_already_is_is_found_and_nobody_erased_comes_back(field)
         first, second, third = (FieldReport.objects.get(uuid=r["uuid"]) for r in reports)
         assert (first.contact_id, first.new_person) == (known.pk, {"outcome": "matched"})
         assert (second.contact_id, second.new_person) == (neighbour.pk, {"outcome": "matched"})
+        neighbour.refresh_from_db()  # a second number: one of their other ones
+        assert (neighbour.phone, neighbour.other_phones) == ("+33600000001", ["+33655443322"])
         assert (third.contact_id, third.new_person) == (None, {"outcome": "suppressed"})
         assert not Contact.objects.filter(phone="+33698765432").exists()
         assert Interaction.objects.filter(contact=known, kind="field_report").count() == 1
@@ -127,7 +135,8 @@ def test_the_contact_she_already_is_is_found_and_nobody_erased_comes_back(field)
 def test_rolling_back_removes_the_people_the_batch_created_unless_the_team_worked_on_them(field):
     client, walk = doors(field)
     with tenant_context(field["campaign"]):
-        known = Contact.objects.create(first_names="Paul", usage_name="Roux", email="paul@example.fr")
+        known = Contact.objects.create(first_names="Paul", usage_name="Roux", email="paul@example.fr",
+                                       phone="+33600000002")  # fmt: skip
     reports = [
         report_at(field, *walk[0], {"first_names": "Inès", "last_name": "Faure"}),
         report_at(
@@ -147,13 +156,13 @@ def test_rolling_back_removes_the_people_the_batch_created_unless_the_team_worke
         batch = review.commit(ReviewBatch.objects.get(), actor=leader)
         ines, hugo = Contact.objects.get(usage_name="Faure"), Contact.objects.get(usage_name="Lemaire")
         known.refresh_from_db()
-        assert known.consent_email is True and known.phone == "+33699887766"
+        assert known.consent_email is True and known.other_phones == ["+33699887766"]
         add_note(hugo, "Veut une affiche", actor=leader)
         review.rollback(batch, actor=leader, reason="Saisie fantaisiste")
         assert not Contact.objects.filter(pk=ines.pk).exists()
         known.refresh_from_db()  # the contact she already was: the consent she gave is undone
         assert known.consent_email is None and not known.interactions.filter(kind="field_report").exists()
-        assert known.phone == ""
+        assert (known.phone, known.other_phones) == ("+33600000002", [])
         hugo.refresh_from_db()  # kept: the team wrote about him since
         assert hugo.interactions.filter(summary__startswith="Visite annulée").exists()
         assert not hugo.interactions.filter(kind="field_report").exists()
