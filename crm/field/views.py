@@ -148,6 +148,7 @@ def app_strings():
         "household": _("Foyer"),
         "nobody": _("Personne de connu"),
         "new_person": _("Quelqu'un qui n'est pas sur la liste"),
+        "new_person_short": _("Nouvelle personne"),
         "new_person_help": _(
             "Son nom et, si elle est d'accord, comment la joindre : elle rejoint les contacts "
             "de la campagne avec ce compte rendu, une fois validé par l'équipe."

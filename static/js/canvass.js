@@ -133,7 +133,7 @@
           "li",
           { class: "card", "data-refused": item.uuid },
           el("p", {}, el("strong", { text: item.label || "" }), ` · ${when(item.done_at)}`),
-          el("p", { class: "errors", text: item.detail || "" }),
+          el("p", { class: "errors", text: inWords(item.detail || "") }),
           item.report.new_person
             ? el("button", { type: "button", onclick: () => resendWithoutPerson(item), text: T.resend_without_person })
             : null,
@@ -141,6 +141,15 @@
         )
       )
     );
+  }
+
+  // The server names the report's fields as the API spells them ("« new_person.phone »"):
+  // said here in the form's words.
+  function inWords(detail) {
+    const fields = { consents: T.agrees_to };
+    return detail
+      .replace(/« new_person\.(\w+) »/g, (match, f) => `${T.new_person_short} — ${fields[f] || T[f] || f}`)
+      .replace(/« new_person »/g, T.new_person_short);
   }
 
   async function forgetRefused(item) {

@@ -173,7 +173,7 @@ def test_volunteer_adds_someone_met_at_a_door_who_becomes_a_contact(browser, com
     page.get_by_role("button", name="← Retour").first.click()
     refused = page.locator("#refused-items li")
     refused.first.wait_for()
-    assert "« new_person.phone »" in refused.first.inner_text()
+    assert "Nouvelle personne — Téléphone : « 07 00 00 00 00 » n'est pas un numéro" in refused.first.inner_text()
     page.screenshot(path=str(ROOT / ".make" / "e2e-canvass-refused.png"), full_page=True)
     assert serious_accessibility_violations(page) == []
     refused.first.get_by_role("button", name="Renvoyer sans la nouvelle personne").click()
