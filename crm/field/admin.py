@@ -23,10 +23,24 @@ class ActionAdmin(admin.ModelAdmin):
 
 @admin.register(FieldReport, site=campaign_admin)
 class FieldReportAdmin(admin.ModelAdmin):
+    """Read only here: a report is what a volunteer logged. The review page
+    (/equipe/revue/) corrects or rejects it, each change audited and undone by a
+    rollback; it shows the answers (the support level among them, an opinion) only to
+    the roles allowed, each reading audited, and the details of a new person met. Here
+    they are left out, and a report deleted here would stay counted on the live map."""
+
     list_display = ["done_at", "action", "volunteer", "result", "reached"]
     list_filter = ["result", "reached"]
-    raw_id_fields = ["contact", "address", "household", "turf"]
-    readonly_fields = ["location", "covered"]
+    exclude = ["answers", "new_person"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ReviewSettings, site=campaign_admin)

@@ -325,3 +325,21 @@ def test_a_team_leader_reviews_answers_but_not_opinions_and_an_organizer_reading
     with tenant_context(field["campaign"]):
         entry = AuditEntry.objects.get(action="field_reports.sensitive_viewed")
         assert entry.actor == field["organizer"] and entry.data["reports"] == [report.pk]
+
+
+def test_the_admin_site_shows_reports_read_only_without_their_answers(field):
+    from campaigns.accounts.models import Role
+    from tests.conftest import make_user
+
+    reports = send(field, 1, answers={"soutien": 5, "sujet": "Logement"}, notes={0: "Veut une affiche"})
+    with tenant_context(field["campaign"]):
+        report = FieldReport.objects.get(uuid=reports[0]["uuid"])
+    admin = client_for(field["campaign"], make_user(field["campaign"], Role.ADMIN))
+    page = admin.get(f"/admin/field/fieldreport/{report.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Veut une affiche" in html and "Logement" not in html and 'name="_save"' not in html
+    assert admin.post(f"/admin/field/fieldreport/{report.pk}/change/", {"result": "refused"}).status_code == 403
+    assert admin.post(f"/admin/field/fieldreport/{report.pk}/delete/", {"post": "yes"}).status_code == 403
+    with tenant_context(field["campaign"]):
+        assert FieldReport.objects.get(pk=report.pk).result == "talked"
