@@ -5,6 +5,7 @@ from . import api, views
 urlpatterns = [
     path("equipe/carte/", views.staff_map, name="livemap"),
     path("equipe/carte/carte.js", views.map_script, name="livemap-script"),
+    path("equipe/carte/fond/", views.map_settings, name="livemap-settings"),
     path("equipe/tableau-de-bord/", views.dashboard, name="dashboard"),
     path("equipe/tableau-de-bord/<slug:name>.csv", views.dashboard_csv, name="dashboard-csv"),
     path("api/map/reports/", api.ReportsLayerView.as_view(), name="livemap-reports"),

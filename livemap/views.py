@@ -3,14 +3,16 @@ import json
 import re
 
 import folium
+from django import forms
 from django.contrib import messages
 from django.contrib.gis.db.models import Extent
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from campaigns.accounts.models import AuditEntry
 from crm.field.actions import result_choices, result_labels
 from crm.field.models import Action, FieldReport, Zone
 from crm.views import staff_required
@@ -80,6 +82,29 @@ def staff_map(request):
     })  # fmt: skip
     request._map_tiles = ms  # its tile server goes into the page's CSP (TileOriginMiddleware)
     return response
+
+
+class MapSettingsForm(forms.ModelForm):
+    class Meta:
+        model = MapSettings
+        fields = ["tile_url", "tile_attribution"]
+
+
+@staff_required("campaign.manage")
+def map_settings(request):
+    """The map background of every map of the campaign, the citizens' ones included (its
+    tile server goes into their pages' Content-Security-Policy): for its admins."""
+    current = MapSettings.current()
+    before = {"tile_url": current.tile_url, "tile_attribution": current.tile_attribution}
+    form = MapSettingsForm(request.POST if request.method == "POST" else None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        AuditEntry.objects.create(actor=request.user, action="map_settings.changed", target_type="map_settings",
+                                  target_id=str(current.pk),
+                                  data={"before": before, "after": form.cleaned_data})  # fmt: skip
+        messages.success(request, _("Fond de carte enregistré."))
+        return redirect("livemap")
+    return render(request, "livemap/map_settings.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @staff_required("live.follow")

@@ -188,3 +188,27 @@ def test_an_organizer_types_in_a_contact_corrects_it_and_adds_a_note(browser, co
     assert table.evaluate("el => el.scrollWidth > el.clientWidth")  # it does scroll, and is reachable by keyboard
     assert serious_accessibility_violations(page) == []
     context.close()
+
+
+def test_a_campaign_admin_changes_the_map_background_in_the_browser(browser, committed, asgi_server):
+    from livemap.models import MapSettings
+
+    campaign = committed.campaign(name="Bourgneuf Demain").campaign
+    make_user(campaign, Role.ADMIN, "alix@exemple.fr", password=PASSWORD)
+    site = f"http://{host_of(campaign)}:{asgi_server}"
+    context = browser.new_context(locale="fr-FR", bypass_csp=True)
+    page = sign_in(context, site, "alix@exemple.fr", "/equipe/carte/")
+    page.get_by_role("link", name="Fond de carte").click()
+    assert serious_accessibility_violations(page) == []
+    page.get_by_label("Adresse des tuiles").fill("https://tuiles.exemple.fr/osm/{z}/{x}.png")
+    page.get_by_role("button", name="Enregistrer").click()
+    assert "Il manque {y}" in page.locator(".errors").first.inner_text()
+    assert serious_accessibility_violations(page) == []
+    page.get_by_label("Adresse des tuiles").fill("https://tuiles.exemple.fr/osm/{z}/{x}/{y}.png")
+    page.get_by_label("Attribution").fill("© Ville de Bourgneuf")
+    page.get_by_role("button", name="Enregistrer").click()
+    page.wait_for_url(f"{site}/equipe/carte/")
+    assert "Fond de carte enregistré" in page.content()
+    context.close()
+    with tenant_context(campaign):
+        assert MapSettings.current().tile_url == "https://tuiles.exemple.fr/osm/{z}/{x}/{y}.png"

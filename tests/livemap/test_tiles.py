@@ -106,3 +106,24 @@ def test_a_tile_address_saved_unchecked_cannot_write_the_security_policy(shared_
     response = admin.get("/carte/")
     assert response["Content-Security-Policy"].count("script-src") == 1
     assert img_sources(response) == ["'self'", "data:"]
+
+
+def test_a_campaign_admin_sets_the_background_on_the_team_pages_and_bad_addresses_are_refused(shared_campaign, admin):
+    from campaigns.accounts.models import AuditEntry
+
+    set_tiles(shared_campaign, "")
+    organizer, _user = logged_in(shared_campaign, Role.ORGANIZER)
+    assert organizer.get("/equipe/carte/fond/").status_code == 403
+    assert "/equipe/carte/fond/" not in organizer.get("/equipe/carte/").content.decode()
+    assert "/equipe/carte/fond/" in admin.get("/equipe/carte/").content.decode()
+    bad = admin.post("/equipe/carte/fond/", {"tile_url": "https://x.fr;script-src 'unsafe-inline'/{z}/{x}/{y}.png"})
+    assert bad.status_code == 400 and "n&#x27;est pas une adresse de tuiles" in bad.content.decode()
+    with tenant_context(shared_campaign):
+        assert MapSettings.current().tile_url == ""
+    saved = admin.post("/equipe/carte/fond/", {"tile_url": OWN, "tile_attribution": "© Ville de Villebourg"})
+    assert saved.status_code == 302
+    public = Client(HTTP_HOST=host_of(shared_campaign)).get("/carte/")
+    assert "https://tuiles.exemple.fr" in img_sources(public)
+    with tenant_context(shared_campaign):
+        entry = AuditEntry.objects.get(action="map_settings.changed")
+        assert entry.data["before"]["tile_url"] == "" and entry.data["after"]["tile_url"] == OWN
