@@ -182,17 +182,26 @@
   }
 
   // ---- sync ----
-  // Send the outbox; while a sync is under way, calling again gives that same one.
+  // Send the outbox; while a sync is under way, calling again gives that same one, and
+  // one more follows it: that sync may have read the outbox before the report that
+  // called went in (which otherwise waited for the next 30-second round).
+  let syncAgain = false;
   function sync() {
     if (!db) return Promise.resolve();
-    if (!syncing) {
-      syncing = sendOutbox()
-        .then((sent) => (sent || !heldToday || heldToday.day !== new Date().toDateString() ? fetchToday() : null))
-        .finally(() => {
-          syncing = null;
-          return updateStatus();
-        });
+    if (syncing) {
+      syncAgain = true;
+      return syncing;
     }
+    syncing = sendOutbox()
+      .then((sent) => (sent || !heldToday || heldToday.day !== new Date().toDateString() ? fetchToday() : null))
+      .finally(async () => {
+        syncing = null;
+        await updateStatus();
+        if (syncAgain) {
+          syncAgain = false;
+          if (navigator.onLine && (await getAll("outbox")).length) sync();
+        }
+      });
     return syncing;
   }
 

@@ -195,6 +195,41 @@ def test_volunteer_adds_someone_met_at_a_door_who_becomes_a_contact(browser, com
         assert lea.household_id == report.household_id
 
 
+def test_a_door_saved_while_the_last_one_is_still_being_sent_follows_it_at_once(browser, committed, asgi_server):
+    campaign = committed.campaign(name="Bourgneuf Demain").campaign
+    volunteer = make_user(campaign, Role.VOLUNTEER, "sam@exemple.fr", password="mot-de-passe-long-2026")
+    door_round(campaign, volunteer, buildings=10, seed=4)
+    site = f"http://{host_of(campaign)}:{asgi_server}"
+    context = browser.new_context(locale="fr-FR", bypass_csp=True, viewport=PHONE, is_mobile=True, has_touch=True)
+    page = open_app(context.new_page(), site, "sam@exemple.fr")
+    page.get_by_role("button", name="Télécharger le secteur").click()
+    page.get_by_role("button", name="Ouvrir").click()
+    held = []
+
+    def reports(url):
+        return urlparse(url).path == "/api/reports/"
+
+    # A slow connection: the first send hangs; the ones after it go through.
+    page.route(reports, lambda route: route.continue_() if held else held.append(route))
+    for n in (1, 2):
+        page.locator("button.door[data-done='false']").first.click()
+        page.get_by_label("Absent").check()
+        page.get_by_role("button", name="Enregistrer").click()
+        page.wait_for_function(f"document.querySelectorAll(\"button.door[data-done='true']\").length === {n}")
+        for _ in range(100):  # Playwright hands over routed requests while it waits
+            if held:
+                break
+            page.wait_for_timeout(50)
+    assert page.locator("#sync-status").get_attribute("data-pending") == "2"
+    held[0].continue_()  # it carried the first door only
+    # The second follows at once, well before the app's 30-second round (waiting in the
+    # page lets Playwright hand the second request over).
+    page.wait_for_selector("#sync-status[data-pending='0']", timeout=10_000)
+    context.close()
+    with tenant_context(campaign):
+        assert FieldReport.objects.count() == 2
+
+
 def test_volunteer_phones_the_next_person_and_draws_a_leafleting_route(browser, committed, asgi_server):
     from crm.field.calls import build_call_list
     from crm.models import Contact, Segment
