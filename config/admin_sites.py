@@ -30,6 +30,20 @@ campaign_admin = CampaignAdminSite(name="admin")
 platform_admin = PlatformAdminSite(name="admin")
 
 
+class ReadOnlyAdmin(ModelAdmin):
+    """Rows shown, never added, changed or deleted here: their own pages do that, with
+    the rules and the audit the admin would skip (contacts, field reports)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class OneRowAdmin(ModelAdmin):
     """A campaign's settings (a OneRowModel): its entry in the admin opens the one row,
     made with its defaults the first time; no second row (current() would never read

@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.urls import reverse
 
-from config.admin_sites import OneRowAdmin, campaign_admin
+from config.admin_sites import OneRowAdmin, ReadOnlyAdmin, campaign_admin
 
 from .models import Address, Contact, CrmSettings, Household
 
 
 @admin.register(Contact, site=campaign_admin)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(ReadOnlyAdmin):
     """Read only here. Contacts are typed in and corrected on the team's pages
     (/equipe/contacts/, "Voir sur le site" from here): there consents go to their log,
     phones are checked, an opt-out is lifted only with a reason, and opinions are shown
@@ -18,15 +18,6 @@ class ContactAdmin(admin.ModelAdmin):
     search_fields = ["birth_name", "usage_name", "first_names", "email", "phone"]
     list_filter = ["source", "sex"]
     exclude = Contact.SENSITIVE_FIELDS
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def view_on_site(self, obj):
         return reverse("crm:contact", args=[obj.pk])

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from config.admin_sites import OneRowAdmin, campaign_admin
+from config.admin_sites import OneRowAdmin, ReadOnlyAdmin, campaign_admin
 
 from .models import Action, FieldReport, ReviewSettings, Zone
 
@@ -22,7 +22,7 @@ class ActionAdmin(admin.ModelAdmin):
 
 
 @admin.register(FieldReport, site=campaign_admin)
-class FieldReportAdmin(admin.ModelAdmin):
+class FieldReportAdmin(ReadOnlyAdmin):
     """Read only here: a report is what a volunteer logged. The review page
     (/equipe/revue/) corrects or rejects it, each change audited and undone by a
     rollback; it shows the answers (the support level among them, an opinion) only to
@@ -32,15 +32,6 @@ class FieldReportAdmin(admin.ModelAdmin):
     list_display = ["done_at", "action", "volunteer", "result", "reached"]
     list_filter = ["result", "reached"]
     exclude = ["answers", "new_person"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ReviewSettings, site=campaign_admin)
