@@ -365,7 +365,10 @@ def review_batch(request, pk):
     # Flagged reports first, then by time; a page at a time (a day's batch can hold thousands).
     ordered = sorted(figures["reports"], key=lambda r: (not figures["flags"].get(r.pk), r.done_at, r.pk))
     page = Paginator(ordered, 100).get_page(request.GET.get("page"))
-    hidden = {r.action_id: set() if show_sensitive else sensitive_questions(r.action) for r in page}
+    # The opinion questions of each action on the page: hidden from this reviewer, or
+    # shown and their reading audited.
+    sensitive = {r.action_id: sensitive_questions(r.action) for r in page}
+    hidden = {action: set() if show_sensitive else questions for action, questions in sensitive.items()}
     rows = [
         {"report": r, "flags": [review.FLAG_LABELS.get(f, f) for f in figures["flags"].get(r.pk, [])],
          "answers": [(q, r.answers.get(q.get("id"), "")) for q in (r.action.survey or [])
@@ -373,8 +376,8 @@ def review_batch(request, pk):
          "answers_text": _answers_in_words(r, hidden=hidden[r.action_id]), "person": people.describe(r)}
         for r in page
     ]  # fmt: skip
-    seen = [r.pk for r in page if any(q in r.answers for q in sensitive_questions(r.action))]
-    if show_sensitive and seen:
+    seen = [r.pk for r in page if show_sensitive and sensitive[r.action_id] & set(r.answers)]
+    if seen:
         AuditEntry.objects.create(actor=request.user, action="field_reports.sensitive_viewed",
                                   target_type="review_batch", target_id=str(batch.pk),
                                   data={"reports": seen, "path": request.path})  # fmt: skip
