@@ -346,13 +346,7 @@ def contact_effects(user, reports, actions):
     contact, result, reached, answers, done_at, notes and new_person (the person met
     becomes a contact first: crm/field/people.py)."""
     people.resolve(user, reports, actions)
-    # A person erased while their report waited for review gets nothing of it.
-    erased = set(
-        Contact.objects.filter(
-            pk__in={p["contact"] for p in reports if p["contact"]}, erased_at__isnull=False
-        ).values_list("pk", flat=True)
-    )
-    with_contact = [p for p in reports if p["contact"] and p["contact"] not in erased]
+    with_contact = [p for p in reports if p["contact"]]
     if not with_contact:
         return
     Interaction.objects.bulk_create(

@@ -208,12 +208,16 @@ def commit(batch, *, actor=None, automatic=False, now=None):
         batch = ReviewBatch.objects.select_for_update().get(pk=batch.pk)
         if batch.status != ReviewBatch.Status.PENDING:
             return batch
-        reports = list(batch.reports.filter(rejected_reason="").select_related("action").order_by("done_at", "id"))
+        reports = list(
+            batch.reports.filter(rejected_reason="").select_related("action", "contact").order_by("done_at", "id")
+        )
+        # A person erased while their report waited for review gets nothing of it (a sync
+        # refuses reports about erased people, so only a batch waiting can hold one).
         items = [
             {"id": r.pk, "uuid": str(r.uuid), "action": r.action_id, "kind": r.action.kind, "contact": r.contact_id,
              "household": r.household_id, "result": r.result, "reached": r.reached, "answers": r.answers,
              "done_at": r.done_at, "notes": r.notes, "new_person": r.new_person}
-            for r in reports
+            for r in reports if not (r.contact and r.contact.erased_at)
         ]  # fmt: skip
         actions = {r.action_id: r.action for r in reports}
         # People met at a door become contacts (or are recognised) first, so that the
