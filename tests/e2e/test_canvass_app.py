@@ -51,6 +51,20 @@ def door_round(campaign, volunteer, *, buildings, seed, **action_fields):
     return turf
 
 
+def on_the_turf(browser, committed, asgi_server, email, *, seed):
+    """A volunteer of a new campaign, on today's door round of 10 buildings: signed in on
+    a phone, the turf downloaded and opened. Returns (campaign, browser context, page)."""
+    campaign = committed.campaign(name="Bourgneuf Demain").campaign
+    volunteer = make_user(campaign, Role.VOLUNTEER, email, password="mot-de-passe-long-2026")
+    door_round(campaign, volunteer, buildings=10, seed=seed)
+    site = f"http://{host_of(campaign)}:{asgi_server}"
+    context = browser.new_context(locale="fr-FR", bypass_csp=True, viewport=PHONE, is_mobile=True, has_touch=True)
+    page = open_app(context.new_page(), site, email)
+    page.get_by_role("button", name="Télécharger le secteur").click()
+    page.get_by_role("button", name="Ouvrir").click()
+    return campaign, context, page
+
+
 def test_volunteer_logs_three_doors_offline_and_they_sync_when_back_online(browser, committed, asgi_server):
     campaign = committed.campaign(name="Bourgneuf Demain").campaign
     volunteer = make_user(campaign, Role.VOLUNTEER, "lea@exemple.fr", password="mot-de-passe-long-2026")
@@ -132,14 +146,7 @@ def test_volunteer_adds_someone_met_at_a_door_who_becomes_a_contact(browser, com
     from crm.field.models import ReviewBatch
     from crm.models import Contact
 
-    campaign = committed.campaign(name="Bourgneuf Demain").campaign
-    volunteer = make_user(campaign, Role.VOLUNTEER, "ali@exemple.fr", password="mot-de-passe-long-2026")
-    door_round(campaign, volunteer, buildings=10, seed=3)
-    site = f"http://{host_of(campaign)}:{asgi_server}"
-    context = browser.new_context(locale="fr-FR", bypass_csp=True, viewport=PHONE, is_mobile=True, has_touch=True)
-    page = open_app(context.new_page(), site, "ali@exemple.fr")
-    page.get_by_role("button", name="Télécharger le secteur").click()
-    page.get_by_role("button", name="Ouvrir").click()
+    campaign, context, page = on_the_turf(browser, committed, asgi_server, "ali@exemple.fr", seed=3)
     page.locator("button.door").first.click()
     page.get_by_text("Quelqu'un qui n'est pas sur la liste").click()
     page.get_by_label("Prénom").fill("Léa")
@@ -196,14 +203,7 @@ def test_volunteer_adds_someone_met_at_a_door_who_becomes_a_contact(browser, com
 
 
 def test_a_door_saved_while_the_last_one_is_still_being_sent_follows_it_at_once(browser, committed, asgi_server):
-    campaign = committed.campaign(name="Bourgneuf Demain").campaign
-    volunteer = make_user(campaign, Role.VOLUNTEER, "sam@exemple.fr", password="mot-de-passe-long-2026")
-    door_round(campaign, volunteer, buildings=10, seed=4)
-    site = f"http://{host_of(campaign)}:{asgi_server}"
-    context = browser.new_context(locale="fr-FR", bypass_csp=True, viewport=PHONE, is_mobile=True, has_touch=True)
-    page = open_app(context.new_page(), site, "sam@exemple.fr")
-    page.get_by_role("button", name="Télécharger le secteur").click()
-    page.get_by_role("button", name="Ouvrir").click()
+    campaign, context, page = on_the_turf(browser, committed, asgi_server, "sam@exemple.fr", seed=4)
     held = []
 
     def reports(url):
