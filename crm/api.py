@@ -327,18 +327,24 @@ class ImportPermission(HasPerm):
 
 class ImportJobSerializer(serializers.ModelSerializer):
     progress = serializers.SerializerMethodField()
+    step = serializers.SerializerMethodField()
 
     class Meta:
         model = ImportJob
         fields = [
             "id", "file_name", "source", "status", "mapping", "encoding", "delimiter", "total_rows",
-            "processed_rows", "progress", "created_count", "merged_count", "rejected_count", "located_count",
+            "processed_rows", "progress", "step", "created_count", "merged_count", "rejected_count", "located_count",
             "error", "created", "started", "finished",
         ]  # fmt: skip
         read_only_fields = fields
 
     def get_progress(self, job) -> int:
-        return job_progress(job)[2]
+        return job_progress(job).percent
+
+    def get_step(self, job) -> str:
+        """What a running import is doing, in words (the file being read, then each
+        step of writing to the base); blank otherwise."""
+        return job_progress(job).step
 
 
 class UploadSerializer(serializers.Serializer):

@@ -201,8 +201,7 @@ def import_job(request, pk):
 
 
 def _progress(job):
-    done, total, percent = job_progress(job)
-    return {"done": done, "total": total, "percent": percent}
+    return job_progress(job)._asdict()
 
 
 @staff_required("crm.write_contacts")

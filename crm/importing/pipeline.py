@@ -22,11 +22,13 @@ from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone, translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from campaigns.accounts.models import AuditEntry
@@ -37,7 +39,7 @@ from crm.models import CrmSettings, ImportJob
 from . import workers
 from .bulk import network_order
 from .mapping import guess_mapping, validate_mapping
-from .merge import copy_statement, create_staging, merge
+from .merge import STEPS, copy_statement, create_staging, merge
 from .rows import RowCleaner, clean_block, clean_chunk
 from .sniff import BLOCK_ENCODINGS, NotATable, iter_blocks, iter_rows, sniff
 
@@ -58,18 +60,48 @@ def progress_key(job_id):
     return f"crm:import-progress:{job_id}"
 
 
+# Reading and cleaning the file against the merge's steps (merge.STEPS): its share of
+# the time, in the same unit.
+READING_WEIGHT = 8
+STEP_KEYS = [key for key, _weight, _label in STEPS]
+TOTAL_WEIGHT = READING_WEIGHT + sum(weight for _key, weight, _label in STEPS)
+
+
+class Progress(NamedTuple):
+    done: int  # rows of the file read
+    total: int
+    percent: int
+    step: str  # what the import is doing, for people ("" once it is over)
+
+
 def read_progress(job):
-    """(processed rows, total rows) of a running job, from the cache."""
+    """(rows read, total rows, key of the merge step under way or "") of a running job,
+    from the cache."""
     value = cache.get(progress_key(job.pk))
-    return tuple(value) if value else (job.processed_rows, job.total_rows)
+    # (A job started by the previous release published two values.)
+    return (*value, "")[:3] if value else (job.processed_rows, job.total_rows, "")
+
+
+def _publish(job, done, step=""):
+    cache.set(progress_key(job.pk), (done, job.total_rows, step), 3600)
 
 
 def job_progress(job):
-    """(rows read, total rows, percent) for the progress bar, live while the job runs."""
-    if job.status == ImportJob.Status.RUNNING:
-        done, total = read_progress(job)
-        return done, total, min(99, 100 * done // total) if total else 0
-    return job.processed_rows, job.total_rows, job.progress
+    """The progress bar's Progress, live while the job runs: reading the file fills its
+    first part, each step of the merge the rest in proportion to the time it takes."""
+    if job.status != ImportJob.Status.RUNNING:
+        return Progress(job.processed_rows, job.total_rows, job.progress, "")
+    done, total, step = read_progress(job)
+    if step in STEP_KEYS:
+        index = STEP_KEYS.index(step)
+        spent = READING_WEIGHT + sum(weight for _key, weight, _label in STEPS[:index])
+        what = _("Enregistrement dans la base, étape %(n)d sur %(count)d : %(what)s") % {
+            "n": index + 1, "count": len(STEPS), "what": STEPS[index][2]}  # fmt: skip
+    else:
+        spent = READING_WEIGHT * done / total if total else 0
+        rows = {"done": number_format(done, force_grouping=True), "total": number_format(total, force_grouping=True)}
+        what = _("Lecture du fichier : %(done)s lignes sur %(total)s") % rows
+    return Progress(done, total, min(99, int(100 * spent / TOTAL_WEIGHT)), what)
 
 
 def reports_dir():
@@ -216,6 +248,8 @@ def _job_lock(job, take):
 
 def run_import(job, *, region=None, on_progress=None):
     """Import the job's file into the current campaign. Returns the finished job.
+    `on_progress(Progress)` is called about once a second while the file is read, and
+    as each step of the merge begins.
     Safe to call again for the same job (a worker killed mid-import, a redelivered
     task): the rows commit in one transaction, and a second run while one is going,
     or after one finished, does nothing."""
@@ -448,12 +482,18 @@ def _run(job, region, on_progress):
                     for column, value, reason in errors:
                         report.writerow([number, column, value, reason])
                 processed += size
-                cache.set(progress_key(job.pk), (processed, job.total_rows), 3600)
+                _publish(job, processed)
                 if on_progress and time.monotonic() - last_report > 1:
-                    on_progress(processed, job.total_rows)
+                    on_progress(job_progress(job))
                     last_report = time.monotonic()
         log.debug("%.2fs read, cleaned and copied %d rows (%d skipped as already imported)",
                   time.monotonic() - started, processed, len(skipped_rows))  # fmt: skip
+
+        def on_step(key):
+            _publish(job, processed, key)
+            if on_progress:
+                on_progress(job_progress(job))
+
         counts = merge(
             cursor,
             job_id=job.pk,
@@ -462,6 +502,7 @@ def _run(job, region, on_progress):
             actor_id=job.created_by_id,
             salt=CrmSettings.current().suppression_salt,
             skipped=skipped_rows,
+            on_step=on_step,
         )
         if counts.suppressed_rows:
             with open(report_path, "a", encoding="utf-8", newline="") as report_file:
@@ -476,7 +517,7 @@ def _run(job, region, on_progress):
     job.located_count = counts.located
     job.report_path = str(report_path)
     if on_progress:
-        on_progress(processed, job.total_rows)
+        on_progress(Progress(processed, job.total_rows, 100, ""))
     return {
         "created": job.created_count,
         "merged": job.merged_count,

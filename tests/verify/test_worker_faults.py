@@ -59,7 +59,7 @@ def test_an_import_killed_mid_way_leaves_nothing_then_resumes_and_completes(comm
 
                 def half_way():
                     job.refresh_from_db()
-                    done, _total = read_progress(job)
+                    done, _total, _step = read_progress(job)
                     return job.status == ImportJob.Status.RUNNING and done > ROWS // 4
 
                 wait_for(half_way, timeout=120, interval=0.05, what="the import to be under way")

@@ -1,5 +1,4 @@
 import json
-import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -45,10 +44,12 @@ class Command(BaseCommand):
         self.stdout.write(f"created={job.created_count} merged={job.merged_count} rejected={job.rejected_count}")
         self.stdout.write(job.report_path)
 
-    def _progress(self, done, total):
-        percent = f" ({100 * done // total}%)" if total else ""
-        end = "\r" if sys.stderr.isatty() else "\n"
-        self.stderr.write(f"{done}/{total} rows read{percent}", ending=end)
+    def _progress(self, progress):
+        line = f"{progress.percent:3d} % {progress.step}".rstrip()
+        if self.stderr.isatty():  # one line, rewritten
+            self.stderr.write(line.ljust(100), ending="\r")
+        else:
+            self.stderr.write(line)
 
     def _mapping(self, value):
         if not value:
