@@ -7,12 +7,12 @@ import io
 import json
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tenants.utils import tenant_context
 
 from campaigns.accounts.models import AuditEntry, Role
 from crm import dedup, gdpr
-from crm.exports import export_contacts
+from crm.exports import export_contacts, headers
 from crm.models import Address, ConsentEvent, Contact, CrmSettings, DuplicateScan, Household, Interaction, Tag
 from crm.segments import BadFilters, contacts_matching
 from tests.conftest import SHARED, make_user
@@ -244,6 +244,32 @@ def test_export_is_logged_and_hides_sensitive_fields_unless_asked(campaign, admi
         sheet = load_workbook(out).active
         assert [c.value for c in sheet[1]][-2:] == ["Niveau de soutien", "Notes d'opinion"]
         assert AuditEntry.objects.filter(action="contacts.exported", data__sensitive=True).count() == 1
+
+
+def test_export_rows_hold_each_contacts_address_dwelling_tags_and_consents_in_name_order(campaign, admin):
+    with tenant_context(campaign):
+        address = Address.objects.create(line1="12 rue de l'Église", postal_code="45000", city="Orléans",
+                                         key="k", polling_station_code="0012")  # fmt: skip
+        home = Household.objects.create(address=address, label="Appt 3")
+        known = Contact.objects.create(
+            birth_name="Lefèvre", usage_name="Martin", first_names="Élodie", sex="F",
+            birth_date=dt.date(1980, 1, 31), email="elodie@exemple.fr", phone="+33612345678", household=home,
+            consent_email=True, consent_sms=False, support_level=5, opinion_notes="=HYPERLINK(1)",
+            last_contacted_at=dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC))  # fmt: skip
+        for name in ("voisins", "bénévole"):
+            known.tags.add(Tag.objects.get_or_create(name=name)[0])
+        bare = Contact.objects.create(birth_name="Abel")
+        out = export_contacts(Contact.objects.all(), actor=admin, include_sensitive=True)
+        table = list(csv.reader(io.TextIOWrapper(out, encoding="utf-8-sig"), delimiter=";"))
+    assert table[0][:3] == ["ID", "Nom de naissance", "Nom d'usage"]
+    with translation.override("en"):  # the column names follow the team's language
+        assert headers(include_sensitive=False)[:3] == ["ID", "Birth name", "Usage name"]
+    assert table[1:] == [
+        [str(bare.pk), "Abel", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", ""],
+        [str(known.pk), "Lefèvre", "Martin", "Élodie", "F", "31/01/1980", "elodie@exemple.fr", "'+33612345678",
+         "12 rue de l'Église", "Appt 3", "45000", "Orléans", "0012", "bénévole, voisins", "oui", "non", "", "",
+         "2026-11-02T09:30:00+00:00", "5", "'=HYPERLINK(1)"],
+    ]  # fmt: skip
 
 
 def test_retention_command_dry_run_then_for_real(campaign, capsys):
