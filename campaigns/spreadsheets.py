@@ -1,8 +1,11 @@
 """CSV and XLSX files for the teams' exports, safe to open in a spreadsheet.
 
-A cell that starts with = + - @ (or a tab / carriage return) is a formula to Excel
+A CSV cell that starts with = + - @ (or a tab / carriage return) is a formula to Excel
 and LibreOffice: "=HYPERLINK(...)" typed by a citizen would run on the team's
-machine. Such text cells get a leading apostrophe, which spreadsheets show as text.
+machine. Such CSV cells get a leading apostrophe, which spreadsheets show as text.
+An XLSX cell says what it holds: every text is written as text, "=..." included
+(openpyxl would otherwise make that a formula), so a phone number reads
+"+33612345678" there, not "'+33612345678".
 """
 
 import csv
@@ -22,12 +25,20 @@ def write_table(headers, rows, *, fmt="csv", sheet="Export"):
     """Write the table to a temporary file and return it (opened, at position 0)."""
     if fmt == "xlsx":
         from openpyxl import Workbook
+        from openpyxl.cell.cell import ERROR_CODES, WriteOnlyCell
 
         workbook = Workbook(write_only=True)
         worksheet = workbook.create_sheet(sheet[:31])
-        worksheet.append([safe_cell(h) for h in headers])
+
+        def cell(value):  # text openpyxl would take for a formula or an error stays text
+            if isinstance(value, str) and (value.startswith("=") or value in ERROR_CODES):
+                value = WriteOnlyCell(worksheet, value=value)
+                value.data_type = "s"
+            return value
+
+        worksheet.append([cell(h) for h in headers])
         for row in rows:
-            worksheet.append([safe_cell(v) for v in row])
+            worksheet.append([cell(v) for v in row])
         out = tempfile.TemporaryFile()  # noqa: SIM115 (returned to the caller, who closes it)
         workbook.save(out)
     elif fmt == "csv":

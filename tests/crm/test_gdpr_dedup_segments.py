@@ -247,6 +247,8 @@ def test_export_is_logged_and_hides_sensitive_fields_unless_asked(campaign, admi
 
 
 def test_export_rows_hold_each_contacts_address_dwelling_tags_and_consents_in_name_order(campaign, admin):
+    from openpyxl import load_workbook
+
     with tenant_context(campaign):
         address = Address.objects.create(line1="12 rue de l'Église", postal_code="45000", city="Orléans",
                                          key="k", polling_station_code="0012")  # fmt: skip
@@ -258,14 +260,21 @@ def test_export_rows_hold_each_contacts_address_dwelling_tags_and_consents_in_na
             last_contacted_at=dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC))  # fmt: skip
         for name in ("voisins", "bénévole"):
             known.tags.add(Tag.objects.get_or_create(name=name)[0])
-        bare = Contact.objects.create(birth_name="Abel")
+        bare = Contact.objects.create(birth_name="Abel", first_names="#N/A")
         out = export_contacts(Contact.objects.all(), actor=admin, include_sensitive=True)
         table = list(csv.reader(io.TextIOWrapper(out, encoding="utf-8-sig"), delimiter=";"))
+        sheet = load_workbook(export_contacts(Contact.objects.all(), actor=admin, include_sensitive=True,
+                                              fmt="xlsx")).active  # fmt: skip
+    # In XLSX every text is a text cell, shown as typed: no apostrophe before a phone
+    # number, and what looks like a formula or an error code is neither.
+    cells = {cell.value: cell.data_type for row in sheet.iter_rows(min_row=2) for cell in row}
+    assert cells["+33612345678"] == cells["=HYPERLINK(1)"] == cells["#N/A"] == "s"
+    assert "f" not in cells.values() and "e" not in cells.values()
     assert table[0][:3] == ["ID", "Nom de naissance", "Nom d'usage"]
     with translation.override("en"):  # the column names follow the team's language
         assert headers(include_sensitive=False)[:3] == ["ID", "Birth name", "Usage name"]
     assert table[1:] == [
-        [str(bare.pk), "Abel", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", ""],
+        [str(bare.pk), "Abel", "", "#N/A", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", ""],
         [str(known.pk), "Lefèvre", "Martin", "Élodie", "F", "31/01/1980", "elodie@exemple.fr", "'+33612345678",
          "12 rue de l'Église", "Appt 3", "45000", "Orléans", "0012", "bénévole, voisins", "oui", "non", "", "",
          "2026-11-02T09:30:00+00:00", "5", "'=HYPERLINK(1)"],

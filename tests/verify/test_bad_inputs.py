@@ -265,9 +265,12 @@ def test_formulas_in_cells_are_neutralised_in_every_export(world, unblocked):
             c.probe(formula not in cells and f"'{formula}" in cells, f"CSV export keeps {formula!r} as a formula")
         r = admin.get(f"/api/segments/{segment.pk}/export/", {"file_format": "xlsx"})
         sheet = load_workbook(io.BytesIO(r.content if not r.streaming else b"".join(r.streaming_content))).active
-        values = [cell.value for row in sheet.iter_rows(min_row=2) for cell in row]
+        # An XLSX cell is a formula only when it says so (data type "f"): each one must
+        # be a text cell holding what was typed.
+        types = {cell.value: cell.data_type for row in sheet.iter_rows(min_row=2) for cell in row}
         for formula in FORMULAS:
-            c.probe(formula not in values, f"XLSX export keeps {formula!r} as a formula")
+            c.probe(types.get(formula) == "s", f"XLSX export gives {formula!r} as {types.get(formula)!r}, not text")
+        c.probe("f" not in types.values(), "XLSX export holds a formula cell")
 
 
 def test_html_in_a_message_between_people_is_escaped_in_the_mail(world, unblocked, settings):
