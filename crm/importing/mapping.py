@@ -83,6 +83,7 @@ FIELDS = {
             "address2",
             "address line 2",
             "apartment",
+            "logement",
         ],
     ),
     "postal_code": (_("Code postal"), ["code postal", "cp", "zip", "zip code", "zipcode", "postcode", "postal code"]),
@@ -122,6 +123,9 @@ FIELDS = {
     ),
     "consent_door": (_("Accord porte-à-porte"), ["accord porte a porte", "consent door", "consent canvassing"]),
     "support_level": (_("Niveau de soutien"), ["niveau de soutien", "soutien", "support level", "support"]),
+    # An opinion, like the support level: only people allowed to see opinions do (a
+    # custom field is shown to everyone who reads the contact).
+    "opinion_notes": (_("Notes d'opinion"), ["notes d opinion", "opinion notes", "opinion"]),
 }
 
 _LOOKUP = {" ".join(words(spelling)): field for field, (_label, spellings) in FIELDS.items() for spelling in spellings}

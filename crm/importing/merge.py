@@ -20,7 +20,7 @@ STAGING = "import_staging"
 TEMP_TABLES = (STAGING, "import_dups", "import_match", "import_new", "import_rows", "import_homeless",
                "import_known", "import_extra", "import_wanting", "import_homes", "import_home_ids")  # fmt: skip
 # Text fields an import may fill in when the contact has them blank.
-FILLABLE = ("birth_name", "usage_name", "first_names", "sex")
+FILLABLE = ("birth_name", "usage_name", "first_names", "sex", "opinion_notes")
 # What the statements completing known people read of their first row in the file,
 # e-mail and phone as lists, the shape of a contact's other rows gathered (the address
 # columns, the widest, are not among them: the sort is half as wide).
@@ -256,8 +256,8 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=(), on_s
                        name_key, search_text, created, updated)
                 SELECT n.id, s.birth_name, s.usage_name, s.first_names, s.sex, s.birth_date, s.email, s.phone,
                        '{{}}', '{{}}', h.household_id, s.custom, %(source)s, %(job)s,
-                       s.consent_email, s.consent_sms, s.consent_phone, s.consent_door, s.support_level, '',
-                       s.name_key, s.search_text, now(), now()
+                       s.consent_email, s.consent_sms, s.consent_phone, s.consent_door, s.support_level,
+                       s.opinion_notes, s.name_key, s.search_text, now(), now()
                   FROM {STAGING} s JOIN import_new n USING (row_no)
                   LEFT JOIN import_home_ids h ON s.addr_key <> '' AND h.addr_key = s.addr_key AND h.line2 = s.line2""",
             {"source": source, "job": job_id},

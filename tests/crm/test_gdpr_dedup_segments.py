@@ -16,7 +16,7 @@ from crm.exports import export_contacts, headers
 from crm.models import Address, ConsentEvent, Contact, CrmSettings, DuplicateScan, Household, Interaction, Tag
 from crm.segments import BadFilters, contacts_matching
 from tests.conftest import SHARED, make_user
-from tests.crm.test_import import PEOPLE, do_import, write_csv
+from tests.crm.test_import import PEOPLE, contact_with_everything, do_import, write_csv
 
 
 @pytest.fixture
@@ -250,16 +250,8 @@ def test_export_rows_hold_each_contacts_address_dwelling_tags_and_consents_in_na
     from openpyxl import load_workbook
 
     with tenant_context(campaign):
-        address = Address.objects.create(line1="12 rue de l'Église", postal_code="45000", city="Orléans",
-                                         key="k", polling_station_code="0012")  # fmt: skip
-        home = Household.objects.create(address=address, label="Appt 3")
-        known = Contact.objects.create(
-            birth_name="Lefèvre", usage_name="Martin", first_names="Élodie", sex="F",
-            birth_date=dt.date(1980, 1, 31), email="elodie@exemple.fr", phone="+33612345678", household=home,
-            consent_email=True, consent_sms=False, support_level=5, opinion_notes="=HYPERLINK(1)",
-            last_contacted_at=dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC))  # fmt: skip
-        for name in ("voisins", "bénévole"):
-            known.tags.add(Tag.objects.get_or_create(name=name)[0])
+        known = contact_with_everything(first_names="Élodie", support_level=5, opinion_notes="=HYPERLINK(1)",
+                                        last_contacted_at=dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC))  # fmt: skip
         bare = Contact.objects.create(birth_name="Abel", first_names="#N/A")
         out = export_contacts(Contact.objects.all(), actor=admin, include_sensitive=True)
         table = list(csv.reader(io.TextIOWrapper(out, encoding="utf-8-sig"), delimiter=";"))

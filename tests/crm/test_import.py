@@ -88,6 +88,22 @@ def do_import(campaign, path, **kwargs):
         return job
 
 
+def contact_with_everything(**fields):
+    """Élodie, with an address, a dwelling, two tags, consents and opinions (in the
+    current campaign)."""
+    from crm.models import Household
+
+    address = Address.objects.create(line1="12 rue de l'Église", postal_code="45000", city="Orléans", key="k",
+                                     polling_station_code="0012")  # fmt: skip
+    home = Household.objects.create(address=address, label="Appt 3")
+    defaults = {"birth_name": "Lefèvre", "usage_name": "Martin", "first_names": "Élodie Françoise", "sex": "F",
+                "birth_date": dt.date(1980, 1, 31), "email": "elodie@exemple.fr", "phone": "+33612345678",
+                "household": home, "consent_email": True, "consent_sms": False, "support_level": 4}  # fmt: skip
+    contact = Contact.objects.create(**(defaults | fields))
+    contact.tags.add(Tag.objects.get_or_create(name="voisins")[0], Tag.objects.get_or_create(name="bénévole")[0])
+    return contact
+
+
 def report_rows(job):
     with open(job.report_path, encoding="utf-8-sig") as fh:
         return list(csv.reader(fh, delimiter=";"))[1:]
@@ -748,3 +764,51 @@ def test_the_progress_bar_names_each_step_and_moves_until_the_rows_are_written(c
     percents = [half_read[0]] + [percent for percent, _step in seen]
     assert percents[0] > 0 and percents == sorted(set(percents)) and percents[-1] < 100
     assert shown(job) == (100, "") and job.created_count == 3
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_campaigns_export_imports_into_another_with_everything_it_holds(campaign_a, campaign_b, tmp_path, fmt):
+    """Moving a base (a list joining a wider campaign, say): every column of the export
+    is recognised. Opinion notes go back to the opinion field, which only people allowed
+    to see opinions see, not to a custom field shown to everyone."""
+    from campaigns.accounts.models import Role
+    from crm.exports import export_contacts
+    from tests.conftest import make_user
+
+    with tenant_context(campaign_a):
+        contact_with_everything(opinion_notes="Hésite : pistes cyclables ?")
+        Contact.objects.create(birth_name="Abel")
+        out = export_contacts(Contact.objects.all(), actor=make_user(campaign_a, Role.ORGANIZER), fmt=fmt,
+                              include_sensitive=True)  # fmt: skip
+    path = tmp_path / f"export.{fmt}"
+    path.write_bytes(out.read())
+
+    job = do_import(campaign_b, path)
+    assert (job.created_count, job.rejected_count) == (2, 0)
+    with tenant_context(campaign_b):
+        moved = Contact.objects.select_related("household__address").get(email="elodie@exemple.fr")
+        assert (moved.birth_name, moved.usage_name, moved.first_names, moved.sex, moved.birth_date, moved.phone) == (
+            "Lefèvre", "Martin", "Élodie Françoise", "F", dt.date(1980, 1, 31), "+33612345678")  # fmt: skip
+        place = moved.household.address
+        assert (place.line1, place.postal_code, place.city, place.polling_station_code, moved.household.label) == (
+            "12 rue de l'Église", "45000", "Orléans", "0012", "Appt 3")  # fmt: skip
+        assert sorted(moved.tags.values_list("name", flat=True)) == ["bénévole", "voisins"]
+        assert (moved.consent_email, moved.consent_sms, moved.consent_phone) == (True, False, None)
+        assert (moved.support_level, moved.opinion_notes) == (4, "Hésite : pistes cyclables ?")
+        assert "Notes d'opinion" not in moved.custom_fields and "Logement" not in moved.custom_fields
+        assert Contact.objects.filter(birth_name="Abel").exists()
+
+
+def test_opinion_notes_fill_a_known_persons_blank_notes_and_never_overwrite_them(campaign, tmp_path):
+    header = ["Nom", "Prénom", "Email", "Notes d'opinion"]
+    do_import(campaign, write_csv(tmp_path / "a.csv", [["Roux", "Anne", "anne@x.fr", ""],
+                                                       ["Petit", "Paul", "paul@x.fr", "Contre le projet"]],
+                                  header=header))  # fmt: skip
+    job = do_import(campaign, write_csv(tmp_path / "b.csv", [["Roux", "Anne", "anne@x.fr", "Pour, si bus"],
+                                                             ["Petit", "Paul", "paul@x.fr", "Pour"]],
+                                        header=header))  # fmt: skip
+    assert (job.created_count, job.merged_count) == (0, 2)
+    with tenant_context(campaign):
+        notes = dict(Contact.objects.values_list("first_names", "opinion_notes"))
+        assert notes == {"Anne": "Pour, si bus", "Paul": "Contre le projet"}
+        assert not Contact.objects.filter(custom_fields__has_key="Notes d'opinion").exists()
