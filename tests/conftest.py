@@ -203,9 +203,10 @@ def wait_for(predicate, timeout=30, interval=0.1, what="condition"):
     raise TimeoutError(f"timed out waiting for {what}")
 
 
-def start_celery_worker(name="test-celery-worker", queue=None, **env):
+def start_celery_worker(name="test-celery-worker", queue=None, pool="solo", **env):
     """A real Celery worker process on the real Redis broker, using the test database;
-    `queue` gives it a queue of its own (tests that kill their worker)."""
+    `queue` gives it a queue of its own (tests that kill their worker). `pool="prefork"`
+    runs tasks as the Procfile does, in a child process of the worker (a daemon)."""
     log = open(ROOT / ".make" / f"{name}.log", "w")  # noqa: SIM115
     node = f"{name}@{socket.gethostname()}"
     extra = ["-Q", queue] if queue else []
@@ -217,7 +218,8 @@ def start_celery_worker(name="test-celery-worker", queue=None, **env):
             "-A",
             "config",
             "worker",
-            "--pool=solo",
+            f"--pool={pool}",
+            *(["--concurrency=1"] if pool == "prefork" else []),
             "--loglevel=INFO",
             "-n",
             node,

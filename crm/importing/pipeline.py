@@ -20,6 +20,8 @@ import uuid
 from array import array
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
@@ -346,17 +348,20 @@ def cleaned_parts(path, shape, cleaner_kwargs, *, parallel):
         parts = ((chunk,) for chunk in _chunks(rows, CHUNK_ROWS))
         inline, in_worker = clean_chunk, workers.clean_in_worker
     processes = max(2, os.cpu_count() or 2)
-    if parallel:
-        try:
-            pool = _cleaning_pool(processes, cleaner_kwargs)
-        except (OSError, ValueError, AssertionError):  # e.g. no child processes allowed here
-            parallel = False
-    if not parallel:
-        cleaner = RowCleaner(**cleaner_kwargs)
-        for part in parts:
-            yield inline(cleaner, *part)
-        return
-    with pool:
+    with ExitStack() as stack:
+        if parallel:
+            stack.enter_context(_children_allowed())
+            try:
+                pool = stack.enter_context(_cleaning_pool(processes, cleaner_kwargs))
+                pool.submit(os.getpid).result()  # the processes start now, or fail here
+            except (OSError, ValueError, AssertionError, BrokenProcessPool):  # e.g. no child processes allowed
+                log.warning("cleaning in this process only: the cleaning processes could not start", exc_info=True)
+                parallel = False
+        if not parallel:
+            cleaner = RowCleaner(**cleaner_kwargs)
+            for part in parts:
+                yield inline(cleaner, *part)
+            return
         pending = deque()
         for part in parts:
             pending.append(pool.submit(in_worker, *part))
@@ -365,6 +370,23 @@ def cleaned_parts(path, shape, cleaner_kwargs, *, parallel):
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+@contextmanager
+def _children_allowed():
+    """A Celery worker's processes (its prefork pool, as run by the Procfile and
+    compose.yaml) are daemons, and multiprocessing refuses to start children from a
+    daemon lest they outlive it: a file big enough to be cleaned in parallel failed at
+    once there. The cleaning processes die with their parent (workers.let_go_of_parent;
+    spawned ones, off Linux, end with the pool), so the flag is lifted while they are
+    started and used, then put back."""
+    config = multiprocessing.current_process()._config
+    daemon = config.pop("daemon", None)
+    try:
+        yield
+    finally:
+        if daemon is not None:
+            config["daemon"] = daemon
 
 
 def _cleaning_pool(processes, cleaner_kwargs):

@@ -1,5 +1,7 @@
 """Celery tasks run in the schema of the campaign that queued them, in a real worker."""
 
+from pathlib import Path
+
 from django.test import Client
 from django_tenants.utils import tenant_context
 
@@ -81,3 +83,42 @@ def test_a_big_bases_duplicates_are_scanned_after_an_import_and_when_asked(
 
     wait_for(rescanned, timeout=60, what="the scan asked for")
     assert "même e-mail" in client.get("/equipe/doublons/").content.decode()
+
+
+def test_a_file_cleaned_in_parallel_imports_in_a_worker_run_as_in_production(committed, tmp_path):
+    """The Procfile's and compose.yaml's workers run each task in a child process of
+    the worker, a daemon, and multiprocessing refuses to start children from a daemon:
+    a file big enough to be cleaned by several processes failed there at once ("daemonic
+    processes are not allowed to have children"). Test workers ran tasks in the worker
+    itself (--pool=solo) and never saw it."""
+    from bench.synthetic import write_voter_file
+    from crm.importing.pipeline import PARALLEL_ROWS, create_job
+    from crm.models import ImportJob
+    from crm.tasks import run_import
+    from tests.conftest import SHARED, start_celery_worker
+
+    campaign = committed.campaign().campaign
+    rows = PARALLEL_ROWS + 2000
+    path = tmp_path / "liste.csv"
+    write_voter_file(path, rows=rows, communes_path=SHARED / "data/geo/communes-45-loiret.geojson", seed=5)
+    worker = start_celery_worker("prefork-import-worker", queue="prefork-import", pool="prefork")
+    try:
+        with tenant_context(campaign):
+            job = create_job(file_path=path, file_name="liste.csv")
+            ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED)
+            run_import.apply_async((job.pk,), queue="prefork-import")
+
+            def finished():
+                job.refresh_from_db()
+                return job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED)
+
+            wait_for(finished, timeout=180, what="the import")
+            assert job.status == ImportJob.Status.DONE, job.error
+            assert job.created_count + job.merged_count + job.rejected_count == rows
+            assert Contact.objects.count() == job.created_count > rows * 0.9
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        worker.log.close()
+    # ... and cleaned by several processes, not by the worker's alone as a fallback.
+    assert "cleaning in this process only" not in Path(worker.log.name).read_text()
