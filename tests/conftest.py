@@ -264,7 +264,10 @@ def fake_providers():
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, fake_providers):
     proc = start_celery_worker(
-        SENDGRID_API_URL=fake_providers.url, TWILIO_API_URL=fake_providers.url, SENDGRID_REQUESTS_PER_SECOND="0"
+        pool="prefork",
+        SENDGRID_API_URL=fake_providers.url,
+        TWILIO_API_URL=fake_providers.url,
+        SENDGRID_REQUESTS_PER_SECOND="0",
     )
     yield proc
     proc.terminate()
