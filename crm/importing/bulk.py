@@ -29,11 +29,13 @@ class Writes:
 
 
 @contextmanager
-def deferred_indexes(cursor, table, incoming_rows, *, threshold=20_000, analyze_after=10_000):
+def deferred_indexes(cursor, table, incoming_rows, *, threshold=20_000, analyze_after=10_000, keep_references=()):
     """Yields a Writes. The statements after an import plan their joins from the
     table's statistics: they are gathered again at the end when the indexes were
     rebuilt, or when the statements run through Writes.execute wrote `analyze_after`
-    rows or more."""
+    rows or more. Foreign keys to the tables in `keep_references` stay: dropping one
+    locks the table it refers to as well (PostgreSQL drops the constraint's triggers
+    there), for every reader, until the import commits."""
     cursor.execute("SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE oid = %s::regclass", [table])
     existing = cursor.fetchone()[0]
     if incoming_rows < threshold or incoming_rows < existing:
@@ -52,8 +54,9 @@ def deferred_indexes(cursor, table, incoming_rows, *, threshold=20_000, analyze_
     indexes = cursor.fetchall()
     cursor.execute(
         """SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
-            WHERE conrelid = %s::regclass AND contype = 'f'""",
-        [table],
+            WHERE conrelid = %s::regclass AND contype = 'f'
+              AND confrelid <> ALL(%s::regclass[])""",
+        [table, list(keep_references)],
     )
     foreign_keys = cursor.fetchall()
     for name, _definition in foreign_keys:
@@ -62,6 +65,11 @@ def deferred_indexes(cursor, table, incoming_rows, *, threshold=20_000, analyze_
         cursor.execute(f'DROP INDEX "{name}"')
     yield Writes(cursor)
     started = time.perf_counter()
+    if keep_references:
+        # The kept keys are checked at commit (Django makes them deferred): now,
+        # before an index is built (PostgreSQL refuses to with checks pending).
+        timed_execute(cursor, "SET CONSTRAINTS ALL IMMEDIATE")
+        timed_execute(cursor, "SET CONSTRAINTS ALL DEFERRED")
     cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
     for _name, definition in indexes:
         timed_execute(cursor, definition)

@@ -247,8 +247,9 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=(), on_s
     x("ANALYZE import_home_ids")
 
     step("contacts")
-    # 6. New contacts.
-    with deferred_indexes(cursor, "crm_contact", counts.created):
+    # 6. New contacts. Their import job's row is what the progress bar reads: its
+    #    table stays readable.
+    with deferred_indexes(cursor, "crm_contact", counts.created, keep_references=["crm_importjob"]):
         x(
             f"""INSERT INTO crm_contact (id, birth_name, usage_name, first_names, sex, birth_date, email, phone,
                        other_emails, other_phones, household_id, custom_fields, source, import_job_id,

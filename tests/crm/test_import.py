@@ -812,3 +812,33 @@ def test_opinion_notes_fill_a_known_persons_blank_notes_and_never_overwrite_them
         notes = dict(Contact.objects.values_list("first_names", "opinion_notes"))
         assert notes == {"Anne": "Pour, si bus", "Paul": "Contre le projet"}
         assert not Contact.objects.filter(custom_fields__has_key="Notes d'opinion").exists()
+
+
+def test_the_import_jobs_stay_readable_while_a_big_import_writes_its_contacts(committed, tmp_path):
+    """A big first import drops the contacts' indexes and foreign keys while it writes
+    them. Dropping the key to the import jobs locked that table too, until commit: the
+    progress bar, the job's page and the list of imports hung for the longest half of
+    the import (25 s for a million rows)."""
+    import psycopg
+
+    from bench.synthetic import write_voter_file
+    from tests.conftest import SHARED, database_url_for_tests
+
+    campaign = committed.campaign().campaign
+    path = tmp_path / "liste.csv"
+    write_voter_file(path, rows=25_000, communes_path=SHARED / "data/geo/communes-45-loiret.geojson", seed=9)
+    seen = {}
+
+    def look_from_another_session(progress):
+        if "étape 6" not in progress.step:  # the contacts are written: their keys are rebuilt or kept
+            return
+        with psycopg.connect(database_url_for_tests(), autocommit=True) as other:
+            other.execute("SET lock_timeout = '3s'")
+            other.execute(f'SET search_path = "{campaign.schema_name}", public')
+            seen["status"] = other.execute("SELECT status FROM crm_importjob WHERE id = %s", [job.pk]).fetchone()[0]
+
+    with tenant_context(campaign):
+        job = create_job(file_path=path, file_name="liste.csv")
+        job = run_import(job, on_progress=look_from_another_session)
+    assert seen == {"status": "running"}
+    assert job.status == ImportJob.Status.DONE and job.created_count > 20_000
