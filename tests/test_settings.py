@@ -43,3 +43,16 @@ def test_check_deploy_is_clean_with_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_bundled_proxy_lets_through_the_biggest_file_the_import_takes():
+    """The import wizard announces files up to 500 MB; nginx in compose.yaml refused
+    anything over 50 MB (about 400,000 voters) with its own bare 413 page."""
+    import re
+
+    from crm.importing.pipeline import MAX_UPLOAD_BYTES
+
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    size, unit = re.search(r"client_max_body_size\s+(\d+)([kKmMgG]?);", conf).groups()
+    limit = int(size) * {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[unit.lower()]
+    assert limit > MAX_UPLOAD_BYTES  # the multipart form around the file takes a few bytes more
