@@ -5,13 +5,36 @@ to it in the worker; a task queued outside any campaign runs in `public`.
 Periodic tasks that concern campaigns loop over them explicitly.
 """
 
+import logging
 import os
 
 from tenant_schemas_celery.app import CeleryApp as TenantAwareCeleryApp
+from tenant_schemas_celery.app import get_schema_name_from_task
+from tenant_schemas_celery.task import TenantTask
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+log = logging.getLogger(__name__)
 
-app = TenantAwareCeleryApp("terrain")
+
+class CampaignTask(TenantTask):
+    """A task queued in a campaign deleted since is dropped. tenant-schemas-celery
+    only logs that it found no such campaign, then runs the task in `public`, where
+    it fails on a missing table, or does in the platform's schema what it was meant
+    to do in the campaign's."""
+
+    abstract = True
+
+    def __call__(self, *args, **kwargs):
+        from django.db import connection
+
+        wanted = get_schema_name_from_task(self, kwargs)
+        if wanted and wanted != connection.schema_name:
+            log.warning("task %s dropped: campaign %r no longer exists", self.name, wanted)
+            return None
+        return super().__call__(*args, **kwargs)
+
+
+app = TenantAwareCeleryApp("terrain", task_cls=CampaignTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -122,3 +122,17 @@ def test_a_file_cleaned_in_parallel_imports_in_a_worker_run_as_in_production(com
         worker.log.close()
     # ... and cleaned by several processes, not by the worker's alone as a fallback.
     assert "cleaning in this process only" not in Path(worker.log.name).read_text()
+
+
+def test_a_task_queued_in_a_campaign_deleted_since_is_dropped(committed, celery_worker_process):
+    """It used to run in the platform's schema (`public`) instead, failing there on a
+    missing table, or doing in the platform's schema what it was meant to do in the
+    campaign's."""
+    from campaigns.provisioning import delete_campaign
+
+    gone = committed.campaign(name="Campagne supprimée").campaign
+    with tenant_context(gone):
+        queued = summarise_contacts.apply_async(countdown=2)
+    delete_campaign(gone, actor="tests")
+    assert queued.get(timeout=60) is None and queued.state == "SUCCESS"
+    assert "no longer exists" in Path(celery_worker_process.log.name).read_text()
