@@ -16,7 +16,7 @@ from django.utils import timezone
 from campaigns.accounts.models import AuditEntry
 
 from .importing.rows import value_hash
-from .models import Contact, CrmSettings, ImportedRow, Interaction, SuppressionEntry
+from .models import ConsentEvent, Contact, CrmSettings, ImportedRow, Interaction, SuppressionEntry
 from .signals import contact_erased
 
 
@@ -106,18 +106,46 @@ def lift_suppression(*, email="", phone=""):
     return SuppressionEntry.objects.filter(query).delete()[0] if query is not None else 0
 
 
-@transaction.atomic
 def erase_contact(contact, *, actor, reason="request"):
     """Remove a person's personal data for good; keep an anonymous row for the totals."""
-    for kind, digest in suppression_hashes(
-        [contact.email, *contact.other_emails], [contact.phone, *contact.other_phones]
-    ):
-        SuppressionEntry.objects.get_or_create(kind=kind, value_hash=digest, defaults={"reason": reason})
-    contact.tags.clear()
-    contact.consent_events.all().delete()
-    ImportedRow.objects.filter(contact=contact).delete()  # a later file's row is read, and suppressed
-    contact.interactions.update(summary="", data={}, actor=None)
-    Contact.objects.filter(pk=contact.pk).update(
+    erase_contacts([contact.pk], actor=actor, reason=reason)
+    contact.refresh_from_db()
+    return contact
+
+
+# People erased per transaction by erase_contacts.
+ERASE_CHUNK = 2000
+
+
+def erase_contacts(ids, *, actor, reason="request"):
+    """Erase these people (those not erased yet), ERASE_CHUNK at a time, each chunk in
+    one transaction of a fixed number of statements. One by one, with a score of
+    statements each, a retention or election purge took 8 ms a person: more than two
+    hours for a town's electoral list. Returns how many were erased."""
+    ids = list(ids)
+    return sum(_erase_chunk(ids[i : i + ERASE_CHUNK], actor, reason) for i in range(0, len(ids), ERASE_CHUNK))
+
+
+@transaction.atomic
+def _erase_chunk(ids, actor, reason):
+    people = Contact.objects.filter(pk__in=ids, erased_at__isnull=True).select_for_update()
+    found = list(people.values_list("pk", "email", "other_emails", "phone", "other_phones"))
+    ids = [pk for pk, *_values in found]
+    if not ids:
+        return 0
+    emails = [e for _pk, email, others, _phone, _others in found for e in (email, *others)]
+    phones = [p for _pk, _email, _others, phone, others in found for p in (phone, *others)]
+    SuppressionEntry.objects.bulk_create(
+        [SuppressionEntry(kind=kind, value_hash=digest, reason=reason)
+         for kind, digest in set(suppression_hashes(emails, phones))],
+        ignore_conflicts=True,  # kept as they were: the first erasure's reason stays
+    )  # fmt: skip
+    Contact.tags.through.objects.filter(contact_id__in=ids).delete()
+    ConsentEvent.objects.filter(contact_id__in=ids).delete()
+    ImportedRow.objects.filter(contact_id__in=ids).delete()  # a later file's row is read, and suppressed
+    Interaction.objects.filter(contact_id__in=ids).update(summary="", data={}, actor=None)
+    now = timezone.now()
+    Contact.objects.filter(pk__in=ids).update(
         birth_name="",
         usage_name="",
         first_names="",
@@ -138,20 +166,18 @@ def erase_contact(contact, *, actor, reason="request"):
         opinion_notes="",
         name_key="",
         search_text="",
-        erased_at=timezone.now(),
-        updated=timezone.now(),
+        erased_at=now,
+        updated=now,
     )
-    Interaction.objects.create(contact=contact, kind=Interaction.Kind.ERASED, summary="")
-    contact_erased.send(sender=Contact, contact_id=contact.pk)
-    AuditEntry.objects.create(
-        actor=actor,
-        action="contact.erased",
-        target_type="contact",
-        target_id=str(contact.pk),
-        data={"reason": reason},
+    Interaction.objects.bulk_create(
+        [Interaction(contact_id=pk, kind=Interaction.Kind.ERASED, summary="") for pk in ids]
     )
-    contact.refresh_from_db()
-    return contact
+    contact_erased.send(sender=Contact, contact_ids=ids)
+    AuditEntry.objects.bulk_create(
+        [AuditEntry(actor=actor, action="contact.erased", target_type="contact", target_id=str(pk),
+                    data={"reason": reason}) for pk in ids]
+    )  # fmt: skip
+    return len(ids)
 
 
 # What the person did themselves on the campaign's site: as good a sign they are still
@@ -180,8 +206,7 @@ def apply_retention(*, dry_run=True, actor=None, now=None):
         return 0, []
     ids = list(inactive_contacts(months, now=now).values_list("pk", flat=True))
     if not dry_run:
-        for contact in Contact.objects.filter(pk__in=ids):
-            erase_contact(contact, actor=actor, reason=f"retention {months} months")
+        erase_contacts(ids, actor=actor, reason=f"retention {months} months")
         AuditEntry.objects.create(
             actor=actor, action="contacts.retention_purge", target_type="contact", data={"count": len(ids)}
         )

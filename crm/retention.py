@@ -59,8 +59,7 @@ def apply_election_retention(*, dry_run=True, today=None, actor=None):
     if dry_run or not report["due"]:
         report["ids"] = ids[:1000]
         return report
-    for contact in Contact.objects.filter(pk__in=ids):
-        gdpr.erase_contact(contact, actor=actor, reason="election retention")
+    gdpr.erase_contacts(ids, actor=actor, reason="election retention")
     AuditEntry.objects.create(
         actor=actor, action="contacts.election_purge", target_type="contacts", target_id="",
         data={"count": len(ids), "purge_on": report["purge_on"]},

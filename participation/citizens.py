@@ -153,11 +153,11 @@ def delete_account(user, *, erase_contact=False):
     user.delete()
 
 
-def forget_erased_contact(sender, contact_id, **kwargs):
+def forget_erased_contact(sender, contact_ids, **kwargs):
     """The team erased someone who has an account on the site: the account holds their
     e-mail and name too, so it goes, as when they delete it themselves (their
     contributions stay, without author). A team member's account is only unlinked."""
-    for profile in CitizenProfile.objects.filter(contact_id=contact_id).select_related("user"):
+    for profile in CitizenProfile.objects.filter(contact_id__in=contact_ids).select_related("user"):
         user = profile.user
         if user.role != Role.CITIZEN:
             CitizenProfile.objects.filter(pk=profile.pk).update(contact=None)

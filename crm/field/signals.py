@@ -5,13 +5,14 @@ from django.dispatch import Signal
 reports_recorded = Signal()
 
 
-def forget_erased_contact(sender, contact_id, **kwargs):
+def forget_erased_contact(sender, contact_ids, **kwargs):
     """An erased person's visits still count (result, building, day: the totals and the
     map keep them) but say nothing more about them: the notes typed about them, their
     answers, which dwelling of the building, what a rollback would write back onto them,
     their place in call lists still to make."""
     from .models import BatchChange, CallListEntry, FieldReport
 
-    FieldReport.objects.filter(contact_id=contact_id).update(notes="", answers={}, household=None, new_person={})
-    BatchChange.objects.filter(contact_id=contact_id).delete()
-    CallListEntry.objects.filter(contact_id=contact_id, done=False).delete()
+    FieldReport.objects.filter(contact_id__in=contact_ids).update(notes="", answers={}, household=None,
+                                                                  new_person={})  # fmt: skip
+    BatchChange.objects.filter(contact_id__in=contact_ids).delete()
+    CallListEntry.objects.filter(contact_id__in=contact_ids, done=False).delete()

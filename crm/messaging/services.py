@@ -69,9 +69,9 @@ def cancel(message, *, actor):
                               target_id=str(message.pk))  # fmt: skip
 
 
-def forget_erased_contact(sender, contact_id, **kwargs):
+def forget_erased_contact(sender, contact_ids, **kwargs):
     """An erased person gets nothing more: their sends still waiting are dropped, and no
     send keeps their address or number (the counts of each message stay)."""
-    sends = Send.objects.filter(contact_id=contact_id)
+    sends = Send.objects.filter(contact_id__in=contact_ids)
     sends.filter(status__in=[Send.Status.PENDING, Send.Status.CLAIMED]).update(status=Send.Status.DROPPED)
     sends.update(to="", error=_("personne effacée à sa demande"))
