@@ -43,7 +43,7 @@ from .bulk import network_order
 from .mapping import guess_mapping, validate_mapping
 from .merge import STEPS, copy_statement, create_staging, merge
 from .rows import RowCleaner, clean_block, clean_chunk
-from .sniff import BLOCK_ENCODINGS, NotATable, iter_blocks, iter_rows, sniff
+from .sniff import BLOCK_ENCODINGS, NotATable, iter_blocks, iter_rows, sniff, xlsx_row_count
 
 log = logging.getLogger(__name__)
 CHUNK_ROWS = 5000
@@ -224,13 +224,7 @@ def preview(file_path, *, rows=5, mapping=None):
 
 def count_rows(path, shape):
     if shape.kind == "xlsx":
-        from openpyxl import load_workbook
-
-        workbook = load_workbook(path, read_only=True)
-        try:
-            return max(0, (workbook.worksheets[0].max_row or 1) - 1)
-        finally:
-            workbook.close()
+        return max(0, xlsx_row_count(path) - 1)
     with open(path, "rb") as fh:
         lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
         fh.seek(-1, os.SEEK_END)

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 
@@ -256,6 +257,47 @@ def plain_lines(text):
     if lines[-1] == "":
         lines.pop()
     return lines
+
+
+_OFFICE_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Z]+\d+(?::[A-Z]+(\d+))?\"")
+_ROW = re.compile(rb"<(?:\w+:)?row[\s>/]")
+
+
+def xlsx_row_count(path):
+    """Rows of the first sheet, its header included, without loading the workbook
+    (openpyxl reads every shared string first: seconds for a big one). From the
+    sheet's <dimension> when it has one; workbooks written in a stream (openpyxl's
+    write-only mode, Terrain's own exports among them) have none, and their <row>
+    elements are counted."""
+    # The standard parser is safe with a hostile file here: expat (2.4 and later)
+    # refuses entity expansion bombs, and ElementTree resolves no external entity.
+    from xml.etree import ElementTree
+
+    with zipfile.ZipFile(path) as archive:
+        try:
+            workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))  # noqa: S314
+            first = workbook.find(f"{{{_MAIN}}}sheets/{{{_MAIN}}}sheet")
+            rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))  # noqa: S314
+            target = next(r.get("Target") for r in rels.iter(f"{{{_PACKAGE_RELS}}}Relationship")
+                          if r.get("Id") == first.get(f"{{{_OFFICE_RELS}}}id"))  # fmt: skip
+            part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            sheet = archive.open(part)
+        except (KeyError, AttributeError, StopIteration, ElementTree.ParseError) as exc:
+            raise NotATable(_("Classeur Excel illisible : %(error)s") % {"error": exc or type(exc).__name__}) from None
+        rows, tail = 0, b""
+        with sheet:
+            for number, chunk in enumerate(iter(lambda: sheet.read(1 << 20), b"")):
+                text = tail + chunk
+                if number == 0 and (dimension := _DIMENSION.search(text[:4096])) and dimension.group(1):
+                    return int(dimension.group(1))
+                # A tag cut between two reads is counted in the next one.
+                cut = max(0, text.rfind(b"<"))
+                rows += len(_ROW.findall(text, 0, cut))
+                tail = text[cut:]
+        return rows + len(_ROW.findall(tail))
 
 
 def iter_xlsx_rows(path):

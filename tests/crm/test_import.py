@@ -170,6 +170,25 @@ def test_xlsx_files_import_too(campaign, tmp_path):
         assert (chloe.birth_name, chloe.phone, str(chloe.birth_date)) == ("Bénard", "+33612345678", "1988-05-17")
 
 
+@pytest.mark.parametrize("streamed", [False, True])
+def test_an_xlsx_files_rows_are_counted_whether_or_not_it_says_how_many(campaign, tmp_path, streamed):
+    """A workbook written in a stream (openpyxl's write-only mode, Terrain's own XLSX
+    exports) has no <dimension>: the import counted 0 rows ("0 lignes sur 0" all along
+    the reading) and cleaned a big one in one process."""
+    from crm.importing.sniff import xlsx_row_count
+
+    workbook = Workbook(write_only=streamed)
+    sheet = workbook.create_sheet() if streamed else workbook.active
+    sheet.append(HEADER)
+    for n in range(130):
+        sheet.append([f"NOM{n}", "", "Prénom", "", "", "", "", "", "", "", "", f"p{n}@exemple.fr"])
+    path = tmp_path / "liste.xlsx"
+    workbook.save(path)
+    assert xlsx_row_count(path) == 131
+    job = do_import(campaign, path)
+    assert (job.total_rows, job.processed_rows, job.created_count) == (130, 130, 130)
+
+
 def test_mapping_is_guessed_from_french_and_english_headers(tmp_path):
     path = write_csv(tmp_path / "x.csv", PEOPLE[:1])  # HEADER: a French voter-file export
     shown = preview(path)

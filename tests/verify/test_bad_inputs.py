@@ -74,6 +74,36 @@ def zip_bomb():
     return buffer.getvalue()
 
 
+def entity_bomb(part):
+    """A real workbook whose `part` declares nested entities that would expand to 10 GB
+    ("billion laughs") and uses the last one."""
+    from openpyxl import Workbook
+
+    book = io.BytesIO()
+    sheet = Workbook()
+    sheet.active.append(["Nom", "Prénom"])
+    sheet.save(book)
+    entities = '<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9)
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(book) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in source.infolist():
+            data = source.read(item.filename).decode()
+            if item.filename == part:
+                declaration, body = data.split("?>", 1) if data.startswith("<?xml") else ("", data)
+                root = body.index(">", body.index("<")) + 1  # the root element's opening tag
+                data = (
+                    (f"{declaration}?>" if declaration else "")
+                    + f"<!DOCTYPE r [{entities}]>"
+                    + body[:root]
+                    + "&j;"
+                    + body[root:]
+                )
+            archive.writestr(item, data)
+    return buffer.getvalue()
+
+
 def big_file(path, size=200 * 1024 * 1024):
     with open(path, "wb") as fh:
         block = b"A" * (1 << 20)
@@ -106,6 +136,8 @@ def refusals(tmp_path):
     yield "UTF-16 without separators", "/api/imports/", {"file": upload("u16.csv", "nom\nDupont\n".encode("utf-16"))}
     yield "zip bomb named .xlsx", "/api/imports/", {"file": upload("liste.xlsx", zip_bomb())}
     yield "broken .xlsx", "/api/imports/", {"file": upload("liste.xlsx", b"PK\x03\x04" + os.urandom(2000))}
+    for part in ("xl/workbook.xml", "xl/worksheets/sheet1.xml"):
+        yield f"entity bomb in {part}", "/api/imports/", {"file": upload("liste.xlsx", entity_bomb(part))}
     yield "200 MB without a line break", "/api/imports/", {"file": open(big, "rb")}  # noqa: SIM115
     yield "200 MB zone file", "/api/zones/import/", {"file": open(big, "rb")}  # noqa: SIM115
     yield "200 MB indicators", "/api/zones/indicators/", {"file": open(big, "rb")}  # noqa: SIM115
