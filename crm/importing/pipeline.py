@@ -10,6 +10,7 @@ the cache (visible to the UI while the transaction is still open).
 
 import csv
 import datetime as dt
+import hashlib
 import logging
 import multiprocessing
 import os
@@ -203,23 +204,30 @@ def create_job(*, file_path, file_name=None, mapping=None, source="", actor=None
 
 
 def preview(file_path, *, rows=5, mapping=None):
-    """What the wizard shows before importing: shape, guessed mapping, first rows."""
-    shape = sniff(file_path)
+    """What the wizard shows before importing: shape, guessed mapping, first rows (5
+    at most). Kept a day per file: the upload, the columns page and its submission
+    show the same file, and a big workbook takes seconds to open each time."""
+    stat = os.stat(file_path)
+    key = f"crm:import-preview:{hashlib.sha256(str(file_path).encode()).hexdigest()}:{stat.st_size}:{stat.st_mtime_ns}"
+    shown = cache.get(key)
+    if shown is None:
+        shape = sniff(file_path)
+        sample = shape.head if shape.head is not None else _first_rows(file_path, shape, 5)
+        shown = {"kind": shape.kind, "encoding": shape.encoding, "delimiter": shape.delimiter,
+                 "headers": shape.headers, "rows": sample[:5]}  # fmt: skip
+        cache.set(key, shown, 24 * 3600)
+    return shown | {"rows": shown["rows"][:rows], "mapping": mapping or guess_mapping(shown["headers"])}
+
+
+def _first_rows(file_path, shape, count):
     sample = []
     for number, values in iter_rows(file_path, shape):
         if number == 1:
             continue
         sample.append(values)
-        if len(sample) >= rows:
+        if len(sample) >= count:
             break
-    return {
-        "kind": shape.kind,
-        "encoding": shape.encoding,
-        "delimiter": shape.delimiter,
-        "headers": shape.headers,
-        "mapping": mapping or guess_mapping(shape.headers),
-        "rows": sample,
-    }
+    return sample
 
 
 def count_rows(path, shape):

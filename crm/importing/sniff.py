@@ -2,6 +2,7 @@
 
 import csv
 import io
+import itertools
 import re
 import zipfile
 from dataclasses import dataclass
@@ -16,12 +17,19 @@ class NotATable(ValueError):
     """The file cannot be read as a table. The message says why, for the person."""
 
 
+# Rows of a workbook sniff keeps after its header: the import wizard's preview.
+XLSX_HEAD_ROWS = 5
+
+
 @dataclass
 class FileShape:
     kind: str  # "csv" or "xlsx"
     encoding: str = ""
     delimiter: str = ""
     headers: list = None
+    # A workbook's first rows after the header, read with it: opening a big workbook
+    # takes seconds (openpyxl reads every shared string first).
+    head: list = None
 
 
 def sniff(path, encoding=None, delimiter=None):
@@ -33,8 +41,12 @@ def sniff(path, encoding=None, delimiter=None):
         if not zipfile.is_zipfile(path):
             raise NotATable(_("Le fichier ressemble à un classeur Excel mais il est abîmé."))
         _refuse_zip_bomb(path)
-        shape = FileShape(kind="xlsx")
-        shape.headers = next(iter_xlsx_rows(path), (None, []))[1]
+        rows = iter_xlsx_rows(path)
+        try:
+            first = [values for _number, values in itertools.islice(rows, 1 + XLSX_HEAD_ROWS)]
+        finally:
+            rows.close()
+        shape = FileShape(kind="xlsx", headers=first[0] if first else [], head=first[1:])
         if not any(h.strip() for h in shape.headers):
             raise NotATable(_("La première ligne du classeur (les en-têtes) est vide."))
         return shape
