@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm import consent, gdpr
-from crm.models import Contact, Interaction
+from crm.models import Contact, Interaction, SuppressionEntry
 from crm.normalise import words
 from crm.phones import campaign_region, readable
 from crm.services import normalise_phone
@@ -166,6 +166,24 @@ def _create(user, person, report, action):
         data={"report": report["id"], "created": True},
     )  # fmt: skip
     return contact
+
+
+def forget_erased_waiting():
+    """Someone erased while a report still waits with their details as a new person
+    (the same e-mail or phone): those details go at once, and the report says they
+    asked for erasure, as it would have said when its batch committed. Returns how
+    many reports this changed."""
+    from .models import FieldReport
+
+    waiting = FieldReport.objects.exclude(new_person={}).exclude(new_person__has_key="outcome")
+    hashes = {pk: set(gdpr.suppression_hashes([person.get("email", "")], [person.get("phone", "")]))
+              for pk, person in waiting.values_list("pk", "new_person")}  # fmt: skip
+    wanted = {digest for held in hashes.values() for _kind, digest in held}
+    if not wanted:
+        return 0
+    suppressed = set(SuppressionEntry.objects.filter(value_hash__in=wanted).values_list("kind", "value_hash"))
+    gone = [pk for pk, held in hashes.items() if held & suppressed]
+    return FieldReport.objects.filter(pk__in=gone).update(new_person={"outcome": SUPPRESSED})
 
 
 def forget_rejected(batch):

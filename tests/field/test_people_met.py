@@ -223,3 +223,26 @@ def test_a_bad_new_person_is_refused_with_the_field_named_and_nothing_stored(fie
     assert outcome["status"] == 400 and message in outcome["detail"], outcome
     with tenant_context(field["campaign"]):
         assert not FieldReport.objects.exists()
+
+
+def test_erasing_someone_drops_their_details_from_a_report_still_waiting_for_review(field):
+    """A new person's details wait in the report until its batch commits (30 minutes by
+    default, longer when the team reviews late). Erasing them meanwhile left those
+    details there, out of the erasure's reach."""
+    client, walk = doors(field)
+    waiting = report_at(field, *walk[0], LEA)
+    other = report_at(field, *walk[1], {"first_names": "Noé", "last_name": "Petit", "email": "noe@example.fr"})
+    assert send(client, [waiting, other]) == [201, 201]
+    with tenant_context(field["campaign"]):
+        lea = Contact.objects.create(first_names="Léa", usage_name="Martin", phone="+33612345678")
+        gdpr.erase_contact(lea, actor=field["organizer"])
+        assert FieldReport.objects.get(uuid=waiting["uuid"]).new_person == {"outcome": "suppressed"}
+        assert FieldReport.objects.get(uuid=other["uuid"]).new_person["email"] == "noe@example.fr"
+        batch = ReviewBatch.objects.get()
+    leader = client_for(field["campaign"], field["organizer"])
+    page = leader.get(f"/equipe/revue/{batch.pk}/").content.decode()
+    assert "06 12 34 56 78" not in page and "elle a demandé l&#x27;effacement de ses données" in page
+    assert leader.post(f"/equipe/revue/{batch.pk}/", {"do": "commit"}).status_code == 302
+    with tenant_context(field["campaign"]):
+        assert not Contact.objects.filter(first_names="Léa", erased_at__isnull=True).exists()
+        assert Contact.objects.filter(email="noe@example.fr").exists()
