@@ -361,15 +361,22 @@ def _located_with_skipped(cursor, scalar, job_id, skipped, *, with_rows):
     base that PostgreSQL splits between its parallel workers, which cannot read a
     temporary table: the hashes go to an unlogged table of the campaign, created and
     dropped inside the import's transaction (no other session ever sees it)."""
-    table = f"import_skipped_{int(job_id)}"
+    table, read = f"import_skipped_{int(job_id)}", f"import_read_{int(job_id)}"
     timed_execute(cursor, f"CREATE UNLOGGED TABLE {table} (row_hash bigint)")
     copy_bigints(cursor, table, "row_hash", skipped)
     timed_execute(cursor, f"ANALYZE {table}")
-    # import_rows is temporary: read only when some rows were not skipped.
-    rows = "UNION ALL SELECT contact_id FROM import_rows" if with_rows else ""
-    located = _located(
-        scalar, f"c.id IN (SELECT i.contact_id FROM crm_importedrow i JOIN {table} k USING (row_hash) {rows})"
-    )
+    of_skipped = f"SELECT i.contact_id FROM crm_importedrow i JOIN {table} k USING (row_hash)"
+    if with_rows:
+        # The contacts of the rows read too (an updated file's changed rows), gathered
+        # first in one table: as a UNION inside the query below, each parallel worker
+        # hashed the whole union on its own (7 s at a million rows instead of 1.5).
+        timed_execute(cursor, f"CREATE UNLOGGED TABLE {read} AS {of_skipped}")
+        timed_execute(cursor, f"INSERT INTO {read} SELECT contact_id FROM import_rows WHERE contact_id IS NOT NULL")
+        timed_execute(cursor, f"ANALYZE {read}")
+        located = _located(scalar, f"c.id IN (SELECT contact_id FROM {read})")
+        timed_execute(cursor, f"DROP TABLE {read}")
+    else:
+        located = _located(scalar, f"c.id IN ({of_skipped})")
     timed_execute(cursor, f"DROP TABLE {table}")
     return located
 
