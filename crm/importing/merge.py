@@ -151,11 +151,12 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=(), on_s
     else:
         x(f"CREATE TEMP TABLE import_match ON COMMIT DROP AS {_match_query(scalar)}")
         # Same name at the same address: only for the rows nothing else matched (none,
-        # when a file comes again).
+        # when a file comes again), and not when both have a birth date and they differ
+        # (a mother and her daughter of the same name, in one flat).
         x(
             f"""INSERT INTO import_match (row_no, contact_id)
                 SELECT s.row_no, min(c.id) FROM (
-                    SELECT row_no, addr_key, name_key FROM {STAGING} s
+                    SELECT row_no, addr_key, name_key, birth_date FROM {STAGING} s
                      WHERE s.addr_key <> '' AND s.name_key <> ''
                        AND NOT EXISTS (SELECT 1 FROM import_match m WHERE m.row_no = s.row_no)
                        AND NOT EXISTS (SELECT 1 FROM import_dups d WHERE d.row_no = s.row_no)
@@ -163,6 +164,7 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=(), on_s
                   JOIN crm_address a ON a.key = s.addr_key
                   JOIN crm_household h ON h.address_id = a.id
                   JOIN crm_contact c ON c.household_id = h.id AND c.name_key = s.name_key
+                 WHERE s.birth_date IS NULL OR c.birth_date IS NULL OR c.birth_date = s.birth_date
                  GROUP BY s.row_no"""
         )
     x("CREATE INDEX ON import_match (row_no)")

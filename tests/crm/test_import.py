@@ -377,6 +377,21 @@ def test_without_email_phone_or_birth_date_the_same_name_at_the_same_address_is_
         assert anais.phone == "+33612345678" and anais.birth_name == "Müller"
 
 
+def test_a_namesake_born_another_day_at_the_same_address_is_someone_else(campaign, tmp_path):
+    """A mother and her daughter of the same name in one flat: the daughter alone in the
+    base, the mother came in a later file and was merged into her daughter's contact."""
+    header = ["Nom de naissance", "Prénoms", "Date de naissance", "Adresse 1", "Code postal", "Ville"]
+    daughter = ["LE GUÉRÉ", "Anne-Sophie", "30/09/1988", "3 rue des Lilas", "45000", "Orléans"]
+    do_import(campaign, write_csv(tmp_path / "a.csv", [daughter], header=header))
+    mother = ["LE GUÉRÉ", "Anne-Sophie Marie", "12/05/1961", "3 rue des Lilas", "45000", "Orléans"]
+    undated = ["Le Guéré", "Anne-Sophie", "", "3 rue des Lilas", "45000", "Orléans"]  # one of them: not told apart
+    job = do_import(campaign, write_csv(tmp_path / "b.csv", [mother, undated], header=header))
+    assert (job.created_count, job.merged_count) == (1, 1)
+    with tenant_context(campaign):
+        born = sorted(Contact.objects.values_list("birth_date", flat=True))
+        assert born == [dt.date(1961, 5, 12), dt.date(1988, 9, 30)]
+
+
 def test_same_person_twice_in_one_file_is_one_contact(campaign, tmp_path):
     job = do_import(campaign, write_csv(tmp_path / "x.csv", [PEOPLE[0], PEOPLE[0]]))
     assert (job.created_count, job.merged_count) == (1, 1)
