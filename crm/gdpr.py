@@ -76,11 +76,21 @@ def export_contact(contact, *, actor):
     return data
 
 
-def suppression_hashes(emails=(), phones=()):
+def identity(name_key, birth_date):
+    """What the suppression list keeps of a person known by name and birth date only,
+    as a voter file knows most people: folded birth name, first first-name and birth
+    date ("" without a birth date: a name alone is too common). The import computes
+    the same in SQL (merge.SQL_IDENTITY)."""
+    return f"{name_key}|{birth_date.isoformat()}" if name_key and birth_date else ""
+
+
+def suppression_hashes(emails=(), phones=(), identities=()):
     salt = CrmSettings.current().suppression_salt
-    return [("email", value_hash(salt, e.strip().lower())) for e in emails if e] + [
-        ("phone", value_hash(salt, p)) for p in phones if p
-    ]
+    return (
+        [("email", value_hash(salt, e.strip().lower())) for e in emails if e]
+        + [("phone", value_hash(salt, p)) for p in phones if p]
+        + [("identity", value_hash(salt, i)) for i in identities if i]
+    )
 
 
 def _suppression_query(email, phone):
@@ -129,15 +139,16 @@ def erase_contacts(ids, *, actor, reason="request"):
 @transaction.atomic
 def _erase_chunk(ids, actor, reason):
     people = Contact.objects.filter(pk__in=ids, erased_at__isnull=True).select_for_update()
-    found = list(people.values_list("pk", "email", "other_emails", "phone", "other_phones"))
+    found = list(people.values_list("pk", "email", "other_emails", "phone", "other_phones", "name_key", "birth_date"))
     ids = [pk for pk, *_values in found]
     if not ids:
         return 0
-    emails = [e for _pk, email, others, _phone, _others in found for e in (email, *others)]
-    phones = [p for _pk, _email, _others, phone, others in found for p in (phone, *others)]
+    emails = [e for _pk, email, others, *_rest in found for e in (email, *others)]
+    phones = [p for _pk, _email, _others, phone, others, *_rest in found for p in (phone, *others)]
+    identities = [identity(key, born) for *_rest, key, born in found]
     SuppressionEntry.objects.bulk_create(
         [SuppressionEntry(kind=kind, value_hash=digest, reason=reason)
-         for kind, digest in set(suppression_hashes(emails, phones))],
+         for kind, digest in set(suppression_hashes(emails, phones, identities))],
         ignore_conflicts=True,  # kept as they were: the first erasure's reason stays
     )  # fmt: skip
     Contact.tags.through.objects.filter(contact_id__in=ids).delete()

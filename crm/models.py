@@ -382,6 +382,7 @@ class SuppressionEntry(models.Model):
     class Kind(models.TextChoices):
         EMAIL = "email", _("E-mail")
         PHONE = "phone", _("Téléphone")
+        IDENTITY = "identity", _("Nom et date de naissance")
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     value_hash = models.CharField(max_length=64)

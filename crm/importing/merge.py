@@ -74,6 +74,10 @@ def _consent_after(column, contact="c", row="s"):
     )
 
 
+# gdpr.identity in SQL, for a staging row s.
+SQL_IDENTITY = "s.name_key || '|' || to_char(s.birth_date, 'YYYY-MM-DD')"
+
+
 def sql_value_hash(column):
     """rows.value_hash in SQL, the salt passed as %(salt)s: only rows checked against
     a suppression list need it, so the cleaning processes do not compute it."""
@@ -98,7 +102,8 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=(), on_s
     x(f"CREATE INDEX ON {STAGING} (row_no)")
     x(f"ANALYZE {STAGING}")
 
-    # 1. People erased earlier stay erased: their rows are dropped and reported.
+    # 1. People erased earlier stay erased: their rows are dropped and reported. Known
+    #    by e-mail, phone, or name and birth date (most of a voter file has no more).
     if scalar("SELECT EXISTS (SELECT 1 FROM crm_suppressionentry)"):
         x(
             f"""DELETE FROM {STAGING} s
@@ -106,6 +111,8 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=(), on_s
                            (SELECT value_hash FROM crm_suppressionentry WHERE kind = 'email'))
                     OR (s.phone <> '' AND {sql_value_hash("s.phone")} IN
                            (SELECT value_hash FROM crm_suppressionentry WHERE kind = 'phone'))
+                    OR (s.name_key <> '' AND s.birth_date IS NOT NULL AND {sql_value_hash(SQL_IDENTITY)} IN
+                           (SELECT value_hash FROM crm_suppressionentry WHERE kind = 'identity'))
              RETURNING s.row_no""",
             {"salt": salt},
         )

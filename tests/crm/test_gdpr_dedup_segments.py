@@ -16,7 +16,7 @@ from crm.exports import export_contacts, headers
 from crm.models import Address, ConsentEvent, Contact, CrmSettings, DuplicateScan, Household, Interaction, Tag
 from crm.segments import BadFilters, contacts_matching
 from tests.conftest import SHARED, make_user
-from tests.crm.test_import import PEOPLE, contact_with_everything, do_import, write_csv
+from tests.crm.test_import import PEOPLE, contact_with_everything, do_import, report_rows, write_csv
 
 
 @pytest.fixture
@@ -62,6 +62,26 @@ def test_a_reimport_recognises_an_erased_email_or_phone_on_its_own(campaign, adm
             gdpr.erase_contact(contact, actor=admin)
     job = do_import(campaign, path)
     assert (job.created_count, job.merged_count, job.rejected_count) == (0, 0, 2)
+
+
+def test_someone_known_by_name_and_birth_date_only_stays_erased_too(campaign, admin, tmp_path):
+    """Most of a voter file has no e-mail or phone: the suppression list, which kept only
+    those, let the next import of the same list bring such a person back."""
+    header = ["Nom de naissance", "Prénoms", "Date de naissance", "Adresse 1", "Code postal", "Ville"]
+    rows = [["LE GUÉRÉ", "Anne-Sophie Marie", "12/05/1961", "3 rue des Lilas", "45000", "Orléans"],
+            ["LE GUÉRÉ", "Anne-Sophie", "30/09/1988", "3 rue des Lilas", "45000", "Orléans"]]  # fmt: skip
+    path = write_csv(tmp_path / "liste.csv", rows, header=header)
+    assert do_import(campaign, path).created_count == 2
+    with tenant_context(campaign):
+        mother = Contact.objects.get(birth_date=dt.date(1961, 5, 12))
+        gdpr.erase_contact(mother, actor=admin)
+    rows.append(["Le Guéré", "ANNE-SOPHIE", "12/05/1961", "8 place du Martroi", "45000", "Orléans"])  # moved since
+    job = do_import(campaign, write_csv(tmp_path / "liste-2027.csv", rows, header=header))
+    assert (job.created_count, job.rejected_count) == (0, 2)
+    assert [r[0] for r in report_rows(job)] == ["2", "4"]
+    with tenant_context(campaign):
+        assert list(Contact.objects.filter(erased_at__isnull=True).values_list("birth_date", flat=True)) == [
+            dt.date(1988, 9, 30)]  # fmt: skip
 
 
 def test_a_person_gets_everything_held_about_them(campaign, admin, tmp_path):
