@@ -1,5 +1,7 @@
 """Small HTTP helpers every app uses."""
 
+from asgiref.sync import sync_to_async
+from django.http import FileResponse as DjangoFileResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -64,3 +66,20 @@ def _nul_in(value, path=""):
         if found is not None:
             return found
     return None
+
+
+class FileResponse(DjangoFileResponse):
+    """Django's FileResponse, sent chunk by chunk under ASGI too. Django serves a file
+    (a synchronous iterator) to uvicorn by reading it whole into a list first: 128 MB
+    for the CSV export of a million contacts. (That export's own generation already
+    takes the process to the same peak, 175 MB here; a file not just generated, such
+    as a rejected-rows report, costs its whole size.)"""
+
+    async def __aiter__(self):
+        if self.file_to_stream is None:  # not a file: as Django does
+            async for part in super().__aiter__():
+                yield part
+            return
+        read = sync_to_async(self.file_to_stream.read, thread_sensitive=False)
+        while chunk := await read(self.block_size):
+            yield self.make_bytes(chunk)

@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 
 from django.db import transaction
-from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -16,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaigns.accounts.models import AuditEntry
-from campaigns.http import NulRefusingJSONParser, parse_id
+from campaigns.http import FileResponse, NulRefusingJSONParser, parse_id
 
 from . import consent, dedup, gdpr
 from .editing import home_for, save_by_hand

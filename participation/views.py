@@ -7,7 +7,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from campaigns import signing
-from campaigns.http import parse_id
+from campaigns.http import FileResponse, parse_id
 
 from . import access, citizens, moderation, selectors, services
 from .forms import CommentForm, DeleteAccountForm, FlagForm, ProfileForm, ResendForm, RsvpForm, SignUpForm

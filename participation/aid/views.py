@@ -149,8 +149,7 @@ def conversation(request, pk):
 
 def export(request, fmt):
     """Every post (hidden ones marked) for the team; e-mails only for contact-base readers."""
-    from django.http import FileResponse
-
+    from campaigns.http import FileResponse
     from campaigns.spreadsheets import write_table
     from participation.templatetags.site import author_label
 

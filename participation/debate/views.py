@@ -174,8 +174,7 @@ def synthesis(request, pk):
 
 def export(request, slug, position, fmt):
     """A consultation's visible contributions with their votes and arguments, for the team."""
-    from django.http import FileResponse
-
+    from campaigns.http import FileResponse
     from campaigns.spreadsheets import write_table
     from participation.templatetags.site import author_label
     from participation.views import _project_for

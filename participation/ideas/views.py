@@ -8,12 +8,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Exists, F, Func, OuterRef, TextField, Value
 from django.db.models.functions import Cast, Concat
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from campaigns.http import redirect_back
+from campaigns.http import FileResponse, redirect_back
 from campaigns.spreadsheets import write_table
 from crm.views import staff_required
 from participation import access

@@ -1,12 +1,12 @@
 """Answering a questionnaire, one section per page, and its results."""
 
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from campaigns.http import posted_text
+from campaigns.http import FileResponse, posted_text
 from campaigns.spreadsheets import write_table
 from participation import access
 from participation.models import Project, Step
