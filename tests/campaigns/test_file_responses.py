@@ -13,18 +13,18 @@ def test_a_file_goes_to_the_asgi_server_chunk_by_chunk_not_read_whole_first(tmp_
     data = os.urandom(5 * FileResponse.block_size + 17)
     path = tmp_path / "segment-1.csv"
     path.write_bytes(data)
-    response = FileResponse(open(path, "rb"), as_attachment=True, filename="segment-1.csv")  # noqa: SIM115
     read_sizes = []
-    read = response.file_to_stream.read
-    response.file_to_stream.read = lambda size=-1: read_sizes.append(size) or read(size)
+    with open(path, "rb") as file:
+        response = FileResponse(file, as_attachment=True, filename="segment-1.csv")
+        read = file.read
+        response.file_to_stream.read = lambda size=-1: read_sizes.append(size) or read(size)
 
-    async def download():
-        return [part async for part in response]
+        async def download():
+            return [part async for part in response]
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # "StreamingHttpResponse must consume synchronous iterators..."
-        parts = asyncio.run(download())
-    response.close()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # "StreamingHttpResponse must consume synchronous iterators..."
+            parts = asyncio.run(download())
     assert b"".join(parts) == data and len(parts) == 6
     assert max(read_sizes) == FileResponse.block_size  # never the whole file at once
     assert response["Content-Length"] == str(len(data))
