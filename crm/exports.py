@@ -10,8 +10,12 @@ from campaigns.spreadsheets import write_table
 
 from .models import Tag
 
+# (what rows() reads of each contact, the column's name), in the file's order. Plain
+# values read through one server-side cursor, tags gathered by PostgreSQL: building
+# three model instances per contact (address point parsed included) and a tag query per
+# 2,000 took 100 s for a million contacts, a web request's time many times over.
 BASE_COLUMNS = [
-    ("id", "ID"),
+    ("pk", "ID"),
     ("birth_name", gettext_lazy("Nom de naissance")),
     ("usage_name", gettext_lazy("Nom d'usage")),
     ("first_names", gettext_lazy("Prénoms")),
@@ -19,12 +23,12 @@ BASE_COLUMNS = [
     ("birth_date", gettext_lazy("Date de naissance")),
     ("email", gettext_lazy("E-mail")),
     ("phone", gettext_lazy("Téléphone")),
-    ("line1", gettext_lazy("Adresse")),
-    ("dwelling", gettext_lazy("Logement")),
-    ("postal_code", gettext_lazy("Code postal")),
-    ("city", gettext_lazy("Ville")),
-    ("polling_station", gettext_lazy("Bureau de vote")),
-    ("tags", gettext_lazy("Étiquettes")),
+    ("household__address__line1", gettext_lazy("Adresse")),
+    ("household__label", gettext_lazy("Logement")),
+    ("household__address__postal_code", gettext_lazy("Code postal")),
+    ("household__address__city", gettext_lazy("Ville")),
+    ("household__address__polling_station_code", gettext_lazy("Bureau de vote")),
+    ("tag_names", gettext_lazy("Étiquettes")),
     ("consent_email", gettext_lazy("Accord e-mail")),
     ("consent_sms", gettext_lazy("Accord SMS")),
     ("consent_phone", gettext_lazy("Accord téléphone")),
@@ -35,24 +39,18 @@ SENSITIVE_COLUMNS = [
     ("support_level", gettext_lazy("Niveau de soutien")),
     ("opinion_notes", gettext_lazy("Notes d'opinion")),
 ]
+_READ = [key for key, _label in BASE_COLUMNS]
+CONSENTS = slice(_READ.index("consent_email"), _READ.index("consent_door") + 1)
+BIRTH_DATE, TAGS, LAST_CONTACTED = (_READ.index(name) for name in ("birth_date", "tag_names", "last_contacted_at"))
 
 
-# What rows() reads of each contact, in its columns' order. Plain values read through
-# one server-side cursor, tags gathered by PostgreSQL: building three model instances
-# per contact (address point parsed included) and a tag query per 2,000 took 100 s
-# for a million contacts, a web request's time many times over.
-SELECTED = ["pk", "birth_name", "usage_name", "first_names", "sex", "birth_date", "email", "phone",
-            "household__address__line1", "household__label", "household__address__postal_code",
-            "household__address__city", "household__address__polling_station_code", "tag_names",
-            "consent_email", "consent_sms", "consent_phone", "consent_door", "last_contacted_at"]  # fmt: skip
-CONSENTS = slice(SELECTED.index("consent_email"), SELECTED.index("consent_door") + 1)
-BIRTH_DATE, TAGS, LAST_CONTACTED = (SELECTED.index(name) for name in ("birth_date", "tag_names", "last_contacted_at"))
+def _columns(include_sensitive):
+    return BASE_COLUMNS + (SENSITIVE_COLUMNS if include_sensitive else [])
 
 
 def rows(queryset, include_sensitive):
     tag_names = ArraySubquery(Tag.objects.filter(contacts=OuterRef("pk")).order_by("name").values("name"))
-    selected = SELECTED + (["support_level", "opinion_notes"] if include_sensitive else [])
-    values = queryset.annotate(tag_names=tag_names).values_list(*selected)
+    values = queryset.annotate(tag_names=tag_names).values_list(*(key for key, _label in _columns(include_sensitive)))
     yes_no = {None: "", True: _("oui"), False: _("non")}
     for contact in values.iterator(chunk_size=5000):
         row = ["" if value is None else value for value in contact]
@@ -66,8 +64,7 @@ def rows(queryset, include_sensitive):
 
 
 def headers(include_sensitive):
-    columns = BASE_COLUMNS + (SENSITIVE_COLUMNS if include_sensitive else [])
-    return [str(label) for _key, label in columns]
+    return [str(label) for _key, label in _columns(include_sensitive)]
 
 
 def export_contacts(queryset, *, actor, fmt="csv", include_sensitive=False, what=""):
