@@ -84,8 +84,10 @@ def identity(name_key, birth_date):
     return f"{name_key}|{birth_date.isoformat()}" if name_key and birth_date else ""
 
 
-def suppression_hashes(emails=(), phones=(), identities=()):
-    salt = CrmSettings.current().suppression_salt
+def suppression_hashes(emails=(), phones=(), identities=(), *, salt=None):
+    """[(kind, hash)] the suppression list holds of these values. `salt`: the campaign's
+    (CrmSettings.suppression_salt), read here when not given."""
+    salt = salt or CrmSettings.current().suppression_salt
     return (
         [("email", value_hash(salt, e.strip().lower())) for e in emails if e]
         + [("phone", value_hash(salt, p)) for p in phones if p]

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm import consent, gdpr
-from crm.models import Contact, Interaction, SuppressionEntry
+from crm.models import Contact, CrmSettings, Interaction, SuppressionEntry
 from crm.normalise import words
 from crm.phones import campaign_region, readable
 from crm.services import normalise_phone
@@ -176,8 +176,12 @@ def forget_erased_waiting():
     from .models import FieldReport
 
     waiting = FieldReport.objects.exclude(new_person={}).exclude(new_person__has_key="outcome")
-    hashes = {pk: set(gdpr.suppression_hashes([person.get("email", "")], [person.get("phone", "")]))
-              for pk, person in waiting.values_list("pk", "new_person")}  # fmt: skip
+    people = list(waiting.values_list("pk", "new_person"))
+    if not people:
+        return 0
+    salt = CrmSettings.current().suppression_salt  # read once, not once a person
+    hashes = {pk: set(gdpr.suppression_hashes([person.get("email", "")], [person.get("phone", "")], salt=salt))
+              for pk, person in people}  # fmt: skip
     wanted = {digest for held in hashes.values() for _kind, digest in held}
     if not wanted:
         return 0
