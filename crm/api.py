@@ -423,7 +423,7 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         except UploadTooBig as exc:
             raise ValidationError({"file": [str(exc)]}) from None
         try:
-            return Response(preview(path, rows=5))
+            return Response(preview(path))
         except NotATable as exc:
             raise ValidationError({"file": [str(exc)]}) from None
         finally:

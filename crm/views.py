@@ -163,7 +163,7 @@ def import_job(request, pk):
     if job.status != ImportJob.Status.PENDING:
         return render(request, "crm/import_job.html", {"job": job, **_progress(job)})
     try:
-        shown = preview(job.file_path, rows=5)
+        shown = preview(job.file_path)
     except (NotATable, OSError) as exc:
         job.status, job.error = ImportJob.Status.FAILED, str(exc)
         job.save()

@@ -45,6 +45,7 @@ from .mapping import guess_mapping, validate_mapping
 from .merge import STEPS, copy_statement, create_staging, merge
 from .rows import RowCleaner, clean_block, clean_chunk
 from .sniff import BLOCK_ENCODINGS, NotATable, iter_blocks, iter_rows, sniff, xlsx_row_count
+from .sniff import XLSX_HEAD_ROWS as PREVIEW_ROWS  # what sniff keeps of a workbook is what the wizard shows
 
 log = logging.getLogger(__name__)
 CHUNK_ROWS = 5000
@@ -203,18 +204,18 @@ def create_job(*, file_path, file_name=None, mapping=None, source="", actor=None
     )
 
 
-def preview(file_path, *, rows=5, mapping=None):
-    """What the wizard shows before importing: shape, guessed mapping, first rows (5
-    at most). Kept a day per file: the upload, the columns page and its submission
-    show the same file, and a big workbook takes seconds to open each time."""
+def preview(file_path, *, rows=PREVIEW_ROWS, mapping=None):
+    """What the wizard shows before importing: shape, guessed mapping, first rows
+    (PREVIEW_ROWS at most). Kept a day per file: the upload, the columns page and its
+    submission show the same file, and a big workbook takes seconds to open each time."""
     stat = os.stat(file_path)
     key = f"crm:import-preview:{hashlib.sha256(str(file_path).encode()).hexdigest()}:{stat.st_size}:{stat.st_mtime_ns}"
     shown = cache.get(key)
     if shown is None:
         shape = sniff(file_path)
-        sample = shape.head if shape.head is not None else _first_rows(file_path, shape, 5)
+        sample = shape.head if shape.head is not None else _first_rows(file_path, shape, PREVIEW_ROWS)
         shown = {"kind": shape.kind, "encoding": shape.encoding, "delimiter": shape.delimiter,
-                 "headers": shape.headers, "rows": sample[:5]}  # fmt: skip
+                 "headers": shape.headers, "rows": sample[:PREVIEW_ROWS]}  # fmt: skip
         cache.set(key, shown, 24 * 3600)
     return shown | {"rows": shown["rows"][:rows], "mapping": mapping or guess_mapping(shown["headers"])}
 
