@@ -6,6 +6,15 @@ Prints:
   BENCH import_1m <s> s baseline=<raw COPY s, median of 3> ratio=<x>   first import into an empty campaign
   BENCH reimport_1m <s> s baseline=<raw COPY s> ratio=<x>     the same file again (must create nothing)
   BENCH import_1m_peak_rss <MB> MB baseline=1024 ratio=<x>    peak memory of the importing process
+  BENCH import_1m_store_floor <s> s baseline=<raw COPY s> ratio=<x>
+                                                              a lower bound of any import: copying the
+                                                              imported contacts, already clean, into a
+                                                              new table and building the indexes the
+                                                              contact base has (no reading, cleaning,
+                                                              matching, addresses or households)
+  BENCH import_1m_store_floor_btree <s> s baseline=<raw COPY s> ratio=<x>
+                                                              the same with only the b-tree indexes
+                                                              (no trigram name search, no GIN)
   BENCH segment_count <ms> ms baseline=<ms> ratio=<x>          "inside Orléans (45234), SMS consent, tag T"
                                                               on the imported base (median of 21); baseline:
                                                               count(*) of the whole base, same run
@@ -87,6 +96,42 @@ def timed_import(slug, path):
     return elapsed, {k: int(v) for k, v in counts.items()}
 
 
+def store_floor_seconds(slug, *, btree_only=False):
+    """Time to write the campaign's contacts, as they are after the import, into a new
+    table and build the contact table's indexes on it: what storing the result costs
+    before anything is read or cleaned."""
+    from django_tenants.utils import tenant_context
+
+    campaign = Campaign.objects.get(schema_name=slug)
+    with tenant_context(campaign), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes"
+            " WHERE schemaname = current_schema() AND tablename = 'crm_contact'"
+        )
+        indexes = [
+            (name, definition)
+            for name, definition in cursor.fetchall()
+            if not (btree_only and " USING btree " not in definition)
+        ]
+        cursor.execute("DROP TABLE IF EXISTS bench_store_floor")
+        cursor.execute("CREATE TABLE bench_store_floor (LIKE crm_contact INCLUDING DEFAULTS)")
+        started = time.perf_counter()
+        cursor.execute("INSERT INTO bench_store_floor SELECT * FROM crm_contact")
+        steps = [("rows", time.perf_counter() - started)]
+        for name, definition in indexes:
+            index_started = time.perf_counter()
+            cursor.execute(
+                definition.replace(f"INDEX {name} ON", f"INDEX floor_{name} ON", 1).replace(
+                    ".crm_contact ", ".bench_store_floor ", 1
+                )
+            )
+            steps.append((name, time.perf_counter() - index_started))
+        elapsed = time.perf_counter() - started
+        cursor.execute("DROP TABLE bench_store_floor")
+    print("# store floor: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in steps), flush=True)
+    return elapsed
+
+
 def segment_count(slug):
     import json
 
@@ -150,6 +195,8 @@ def main():
         report(f"import_{name}_peak_rss", peak_mb, "MB", 1024)
         if counts["created"]:
             sys.exit("re-import created contacts")
+        report(f"import_{name}_store_floor", store_floor_seconds(slug), "s", baseline)
+        report(f"import_{name}_store_floor_btree", store_floor_seconds(slug, btree_only=True), "s", baseline)
         segment_count(slug)
     finally:
         drop_campaign(slug)
