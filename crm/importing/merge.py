@@ -43,6 +43,11 @@ STEPS = (
     ("located", 1, _("contacts localisés")),
 )
 
+# What on_step is given while another import of the campaign merges.
+WAITING = "waiting"
+# The campaign's merge lock: the import jobs' own locks are (the same, job id >= 1).
+MERGE_LOCK = "hashtext(current_schema()), 0"
+
 
 @dataclass
 class MergeCounts:
@@ -90,7 +95,6 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=(), on_s
     `on_step(key)` is called as each of STEPS begins."""
     counts = MergeCounts()
     step = on_step or (lambda key: None)
-    step("matching")
 
     def x(sql, params=None):
         timed_execute(cursor, sql, params)
@@ -98,6 +102,14 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=(), on_s
     def scalar(sql, params=None):
         x(sql, params)
         return cursor.fetchone()[0]
+
+    # One import of a campaign merges at a time, until it commits: each then matches its
+    # people against the base with the other's in it. (Two at once each created the
+    # people their files shared.) Reading and cleaning the files still run side by side.
+    if not scalar(f"SELECT pg_try_advisory_xact_lock({MERGE_LOCK})"):
+        step(WAITING)
+        x(f"SELECT pg_advisory_xact_lock({MERGE_LOCK})")
+    step("matching")
 
     x(f"CREATE INDEX ON {STAGING} (row_no)")
     x(f"ANALYZE {STAGING}")

@@ -42,7 +42,7 @@ from crm.models import CrmSettings, ImportJob
 from . import workers
 from .bulk import network_order
 from .mapping import guess_mapping, validate_mapping
-from .merge import STEPS, copy_statement, create_staging, merge
+from .merge import STEPS, WAITING, copy_statement, create_staging, merge
 from .rows import RowCleaner, clean_block, clean_chunk
 from .sniff import BLOCK_ENCODINGS, NotATable, iter_blocks, iter_rows, sniff, xlsx_row_count
 from .sniff import XLSX_HEAD_ROWS as PREVIEW_ROWS  # what sniff keeps of a workbook is what the wizard shows
@@ -101,6 +101,9 @@ def job_progress(job):
         spent = READING_WEIGHT + sum(weight for _key, weight, _label in STEPS[:index])
         what = _("Enregistrement dans la base, étape %(n)d sur %(count)d : %(what)s") % {
             "n": index + 1, "count": len(STEPS), "what": STEPS[index][2]}  # fmt: skip
+    elif step == WAITING:
+        spent = READING_WEIGHT
+        what = _("En attente : un autre import de la campagne s'enregistre dans la base")
     else:
         spent = READING_WEIGHT * done / total if total else 0
         rows = {"done": number_format(done, force_grouping=True), "total": number_format(total, force_grouping=True)}

@@ -909,3 +909,51 @@ def test_the_wizard_opens_a_workbook_once_from_upload_to_import(campaign, tmp_pa
     assert started.status_code == 302 and len(opened) == 1
     with tenant_context(campaign):
         assert ImportJob.objects.get(file_name="liste.xlsx").status == ImportJob.Status.QUEUED
+
+
+def test_two_imports_of_one_campaign_at_once_do_not_create_the_same_people_twice(committed, tmp_path):
+    """Two organizers import overlapping lists at the same time (or one file is sent
+    twice, to two workers). Each import matched the people of its file against the base
+    as it was before the other committed: both created the same people."""
+    import threading
+
+    from django.db import connections
+
+    campaign = committed.campaign().campaign
+    first, second = write_csv(tmp_path / "a.csv", PEOPLE), write_csv(tmp_path / "b.csv", PEOPLE[1:])
+    first_is_writing, go_on, second_steps = threading.Event(), threading.Event(), []
+
+    def pause_while_writing(progress):
+        if "étape 6" in progress.step:  # its contacts are written, not committed
+            first_is_writing.set()
+            go_on.wait(timeout=60)
+
+    def watch_second(progress):
+        second_steps.append(progress.step)
+        if progress.step.startswith("En attente"):
+            go_on.set()
+
+    def run(path, on_progress, out):
+        try:
+            with tenant_context(campaign):
+                out.append(run_import(create_job(file_path=path, file_name=path.name), on_progress=on_progress))
+        finally:
+            connections.close_all()
+
+    jobs = {"first": [], "second": []}
+    first_thread = threading.Thread(target=run, args=(first, pause_while_writing, jobs["first"]))
+    first_thread.start()
+    assert first_is_writing.wait(timeout=60)
+    second_thread = threading.Thread(target=run, args=(second, watch_second, jobs["second"]))
+    second_thread.start()
+    second_thread.join(timeout=10)  # it waits for the first; without that, it is done by now
+    go_on.set()
+    first_thread.join(timeout=60)
+    second_thread.join(timeout=60)
+
+    (first_job,), (second_job,) = jobs["first"], jobs["second"]
+    assert any(step.startswith("En attente") for step in second_steps)
+    assert (first_job.status, first_job.created_count) == (ImportJob.Status.DONE, 3)
+    assert (second_job.status, second_job.created_count, second_job.merged_count) == (ImportJob.Status.DONE, 0, 2)
+    with tenant_context(campaign):
+        assert Contact.objects.count() == 3
