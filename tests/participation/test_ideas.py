@@ -211,6 +211,32 @@ def test_closed_steps_and_outsiders_cannot_vote(campaign):
         assert not Vote.objects.exists()
 
 
+def test_the_teams_workbook_takes_a_step_titled_with_a_colon_and_an_idea_pasted_from_word(campaign):
+    """A sheet's name may not hold ":" or "?", which step titles do; a text pasted from
+    Word may hold its line break (\\x0b), which XML may not. Each made the XLSX export
+    fail (openpyxl refused them)."""
+    from openpyxl import load_workbook
+
+    with tenant_context(campaign):
+        project, step = open_programme()
+        step.title = "Vos idées : quel centre-ville ?"
+        step.save()
+    alice = client_for(campaign, citizen(campaign, "alice@ex.fr"))
+    response = alice.post(f"/projets/{project.slug}/etapes/{step.position}/proposer/", {
+        "title": "Des bancs", "body": "Place du Martroi\x0bet rue Jeanne d'Arc", "theme": "Transports",
+        "address": "Place du Martroi", "latitude": "47.9025", "longitude": "1.9040",
+    })  # fmt: skip
+    assert response.status_code == 302
+    staff = client_for(campaign, make_user(campaign, Role.ORGANIZER))
+    export = staff.get(f"/projets/{project.slug}/etapes/{step.position}/export.xlsx")
+    assert export.status_code == 200
+    workbook = load_workbook(io.BytesIO(b"".join(export.streaming_content)))
+    assert workbook.sheetnames == ["Vos idées quel centre-ville"]
+    rows = list(workbook.active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("id", "Titre", "Description")
+    assert rows[1][1:3] == ("Des bancs", "Place du Martroiet rue Jeanne d'Arc")
+
+
 def test_hidden_proposals_disappear_from_list_map_page_and_export(campaign):
     with tenant_context(campaign):
         project, step = open_programme()
