@@ -46,7 +46,7 @@ def sniff(path, encoding=None, delimiter=None):
             first = [values for _number, values in itertools.islice(rows, 1 + XLSX_HEAD_ROWS)]
         finally:
             rows.close()
-        shape = FileShape(kind="xlsx", headers=first[0] if first else [], head=first[1:])
+        shape = FileShape(kind="xlsx", headers=unique_headers(first[0] if first else []), head=first[1:])
         if not any(h.strip() for h in shape.headers):
             raise NotATable(_("La première ligne du classeur (les en-têtes) est vide."))
         return shape
@@ -70,7 +70,23 @@ def sniff(path, encoding=None, delimiter=None):
                 "ou ce n'est pas un tableau."
             )
         )
-    return FileShape(kind="csv", encoding=encoding, delimiter=delimiter, headers=headers)
+    return FileShape(kind="csv", encoding=encoding, delimiter=delimiter, headers=unique_headers(headers))
+
+
+def unique_headers(headers):
+    """The headers, a name given twice made distinct: "Adresse", "Adresse (2)". A column
+    is mapped by its header; two of one name were one column, and one of them was lost.
+    Blank headers stay blank: such columns are left out unless mapped."""
+    given = set(headers)
+    unique, taken = [], set()
+    for header in headers:
+        name, n = header, 1
+        while header.strip() and (name in taken or (n > 1 and name in given)):
+            n += 1
+            name = f"{header} ({n})"
+        taken.add(name)
+        unique.append(name)
+    return unique
 
 
 # A real workbook compresses its sheets about 5 to 20 times; a zip bomb, thousands.

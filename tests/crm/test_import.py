@@ -21,7 +21,7 @@ from openpyxl import Workbook
 from crm.importing import pipeline
 from crm.importing.mapping import guess_mapping
 from crm.importing.pipeline import create_job, preview, run_import
-from crm.importing.sniff import plain, split_rows
+from crm.importing.sniff import plain, split_rows, unique_headers
 from crm.models import Address, ConsentEvent, Contact, ImportJob, Interaction, Tag
 from tests.conftest import subprocess_env, wait_for
 
@@ -217,6 +217,30 @@ def test_mapping_is_guessed_from_french_and_english_headers(tmp_path):
         "E-mail": "email",
         "Favourite colour": "custom:Favourite colour",
     }
+
+
+def test_columns_of_the_same_name_are_each_kept(campaign, tmp_path):
+    """Files put together by hand repeat headers: "Adresse" for the street and again for
+    the flat, "Téléphone" for the landline and the mobile. The mapping names columns by
+    header, so both were one column: the street was lost and the flat became a custom
+    field; of two phones, only the second was kept."""
+    path = write_csv(tmp_path / "liste.csv", [["SIMON", "Léa", "8 rue Bannier", "Bât. C", "45000", "Orléans",
+                                              "02 38 12 34 56", "06 11 22 33 44"]],
+                     header=["Nom", "Prénom", "Adresse", "Adresse", "Code postal", "Ville", "Téléphone",
+                             "Téléphone"])  # fmt: skip
+    shape = pipeline.sniff(path)
+    assert shape.headers == ["Nom", "Prénom", "Adresse", "Adresse (2)", "Code postal", "Ville", "Téléphone",
+                             "Téléphone (2)"]  # fmt: skip
+    assert unique_headers(["A", "A", "A (2)", "", "", "A"]) == ["A", "A (3)", "A (2)", "", "", "A (4)"]
+    mapping = guess_mapping(shape.headers)
+    assert (mapping["Adresse"], mapping["Adresse (2)"]) == ("line1", "line2")
+    assert (mapping["Téléphone"], mapping["Téléphone (2)"]) == ("phone", "custom:Téléphone (2)")
+    job = do_import(campaign, path)
+    assert (job.created_count, job.rejected_count) == (1, 0)
+    with tenant_context(campaign):
+        lea = Contact.objects.select_related("household__address").get()
+        assert (lea.household.address.line1, lea.household.label) == ("8 rue Bannier", "Bât. C")
+        assert lea.phone == "+33238123456" and lea.custom_fields == {"Téléphone (2)": "06 11 22 33 44"}
 
 
 def test_unmapped_columns_become_custom_fields(campaign, tmp_path):
