@@ -23,6 +23,8 @@ BASE_COLUMNS = [
     ("birth_date", gettext_lazy("Date de naissance")),
     ("email", gettext_lazy("E-mail")),
     ("phone", gettext_lazy("Téléphone")),
+    ("other_emails", gettext_lazy("Autres e-mails")),
+    ("other_phones", gettext_lazy("Autres téléphones")),
     ("household__address__line1", gettext_lazy("Adresse")),
     ("household__label", gettext_lazy("Logement")),
     ("household__address__postal_code", gettext_lazy("Code postal")),
@@ -41,7 +43,8 @@ SENSITIVE_COLUMNS = [
 ]
 _READ = [key for key, _label in BASE_COLUMNS]
 CONSENTS = slice(_READ.index("consent_email"), _READ.index("consent_door") + 1)
-BIRTH_DATE, TAGS, LAST_CONTACTED = (_READ.index(name) for name in ("birth_date", "tag_names", "last_contacted_at"))
+BIRTH_DATE, LAST_CONTACTED = (_READ.index(name) for name in ("birth_date", "last_contacted_at"))
+LISTS = [_READ.index(name) for name in ("other_emails", "other_phones", "tag_names")]
 
 
 def _columns(include_sensitive):
@@ -56,7 +59,8 @@ def rows(queryset, include_sensitive):
         row = ["" if value is None else value for value in contact]
         if row[BIRTH_DATE]:
             row[BIRTH_DATE] = row[BIRTH_DATE].strftime("%d/%m/%Y")
-        row[TAGS] = ", ".join(row[TAGS])
+        for index in LISTS:
+            row[index] = ", ".join(row[index])
         row[CONSENTS] = [yes_no[value] for value in contact[CONSENTS]]
         if row[LAST_CONTACTED]:
             row[LAST_CONTACTED] = row[LAST_CONTACTED].isoformat()

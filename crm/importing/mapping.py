@@ -55,6 +55,46 @@ FIELDS = {
             "cellphone",
         ],
     ),
+    # A second column of e-mails or phones (the landline beside the mobile); a cell may
+    # hold several, separated by , ; / or |. They become the contact's other ones.
+    "other_emails": (
+        _("Autres e-mails"),
+        [
+            "autres e mails",
+            "autre e mail",
+            "autres emails",
+            "autre email",
+            "email 2",
+            "e mail 2",
+            "courriel 2",
+            "autre courriel",
+            "email secondaire",
+            "other emails",
+            "other email",
+            "secondary email",
+        ],
+    ),
+    "other_phones": (
+        _("Autres téléphones"),
+        [
+            "autres telephones",
+            "autre telephone",
+            "telephone 2",
+            "tel 2",
+            "telephone fixe",
+            "tel fixe",
+            "fixe",
+            "telephone domicile",
+            "tel domicile",
+            "mobile 2",
+            "portable 2",
+            "other phones",
+            "other phone",
+            "phone 2",
+            "home phone",
+            "landline",
+        ],
+    ),
     "line1": (
         _("Adresse"),
         [
@@ -136,7 +176,9 @@ def field_choices():
 
 
 def guess_mapping(headers):
-    """{header: field} with each field used once; other columns become custom fields."""
+    """{header: field} with each field used once; other columns become custom fields.
+    A file's only phone column is its phone, even when named "Téléphone fixe" (and so
+    for e-mails)."""
     mapping, used = {}, set()
     for header in headers:
         field = _LOOKUP.get(" ".join(words(header)))
@@ -147,6 +189,9 @@ def guess_mapping(headers):
             mapping[header] = CUSTOM_PREFIX + header.strip()
         else:
             mapping[header] = IGNORE
+    for main, others in (("email", "other_emails"), ("phone", "other_phones")):
+        if others in used and main not in used:
+            mapping[next(h for h, field in mapping.items() if field == others)] = main
     return mapping
 
 

@@ -24,9 +24,10 @@ FILLABLE = ("birth_name", "usage_name", "first_names", "sex", "opinion_notes")
 # What the statements completing known people read of their first row in the file,
 # e-mail and phone as lists, the shape of a contact's other rows gathered (the address
 # columns, the widest, are not among them: the sort is half as wide).
-KNOWN_COLUMNS = ("row_no", *FILLABLE, "birth_date", "CASE WHEN email <> '' THEN ARRAY[email] ELSE '{}' END AS emails",
-                 "CASE WHEN phone <> '' THEN ARRAY[phone] ELSE '{}' END AS phones", "custom", "support_level",
-                 "name_key", "search_text", *CONSENT_FIELDS)  # fmt: skip
+KNOWN_COLUMNS = ("row_no", *FILLABLE, "birth_date",
+                 "CASE WHEN email <> '' THEN ARRAY[email] ELSE '{}' END || other_emails AS emails",
+                 "CASE WHEN phone <> '' THEN ARRAY[phone] ELSE '{}' END || other_phones AS phones", "custom",
+                 "support_level", "name_key", "search_text", *CONSENT_FIELDS)  # fmt: skip
 
 
 # The merge's steps in order: (key, share of its time, what people are told). The
@@ -277,7 +278,7 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=(), on_s
                        consent_email, consent_sms, consent_phone, consent_door, support_level, opinion_notes,
                        name_key, search_text, created, updated)
                 SELECT n.id, s.birth_name, s.usage_name, s.first_names, s.sex, s.birth_date, s.email, s.phone,
-                       '{{}}', '{{}}', h.household_id, s.custom, %(source)s, %(job)s,
+                       s.other_emails, s.other_phones, h.household_id, s.custom, %(source)s, %(job)s,
                        s.consent_email, s.consent_sms, s.consent_phone, s.consent_door, s.support_level,
                        s.opinion_notes, s.name_key, s.search_text, now(), now()
                   FROM {STAGING} s JOIN import_new n USING (row_no)
@@ -479,8 +480,6 @@ def _extra_rows_query(with_known):
         "min(s.row_no) AS row_no",
         *(first_text(f) for f in FILLABLE),
         f"{first('birth_date', 's.birth_date IS NOT NULL')} AS birth_date",
-        "COALESCE(array_agg(DISTINCT s.email) FILTER (WHERE s.email <> ''), '{}') AS emails",
-        "COALESCE(array_agg(DISTINCT s.phone) FILTER (WHERE s.phone <> ''), '{}') AS phones",
         f"{first('support_level', 's.support_level IS NOT NULL')} AS support_level",
         first_text("name_key", of="birth_name"),
         first_text("search_text"),
@@ -492,10 +491,20 @@ def _extra_rows_query(with_known):
                         WHERE NOT r.is_new AND r.contact_id IS NOT NULL {unread}),
              custom AS (SELECT e.contact_id, jsonb_object_agg(j.key, j.value ORDER BY s.row_no DESC) AS custom
                           FROM extra e JOIN {STAGING} s USING (row_no) CROSS JOIN LATERAL jsonb_each(s.custom) j
-                         GROUP BY e.contact_id)
-        SELECT g.*, COALESCE(cu.custom, '{{}}') AS custom FROM (
+                         GROUP BY e.contact_id),
+             reached AS (SELECT e.contact_id,
+                                COALESCE(array_agg(DISTINCT v.value) FILTER (WHERE v.kind = 'e'), '{{}}') AS emails,
+                                COALESCE(array_agg(DISTINCT v.value) FILTER (WHERE v.kind = 'p'), '{{}}') AS phones
+                           FROM extra e JOIN {STAGING} s USING (row_no) CROSS JOIN LATERAL (
+                                SELECT 'e', unnest(ARRAY[s.email] || s.other_emails)
+                                UNION ALL SELECT 'p', unnest(ARRAY[s.phone] || s.other_phones)) v(kind, value)
+                          WHERE v.value <> ''
+                          GROUP BY e.contact_id)
+        SELECT g.*, COALESCE(r.emails, '{{}}') AS emails, COALESCE(r.phones, '{{}}') AS phones,
+               COALESCE(cu.custom, '{{}}') AS custom FROM (
             SELECT e.contact_id, {", ".join(columns)} FROM extra e JOIN {STAGING} s USING (row_no)
              GROUP BY e.contact_id) g
+          LEFT JOIN reached r USING (contact_id)
           LEFT JOIN custom cu USING (contact_id)"""
 
 

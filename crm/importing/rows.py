@@ -38,6 +38,10 @@ STAGING_COLUMNS = [
     ("lon", "double precision"),
     ("lat", "double precision"),
     ("tags", "text[]"),
+    # Without the row's e-mail (phone), without repeats; when the row gave no e-mail
+    # (phone) but others, the first of them is its e-mail (phone).
+    ("other_emails", "text[]"),
+    ("other_phones", "text[]"),
     ("custom", "jsonb"),
     ("consent_email", "boolean"),
     ("consent_sms", "boolean"),
@@ -54,6 +58,7 @@ _FALSE = {"non", "n", "no", "0", "false", "faux"}
 _FEMALE = {"f", "femme", "mme", "madame", "mlle", "mademoiselle", "female", "w", "woman", "ms", "mrs"}
 _MALE = {"m", "h", "homme", "m.", "mr", "monsieur", "male", "man", "masculin"}
 _TAG_SPLIT = re.compile(r"\s*[,|]\s*")
+_LIST_SPLIT = re.compile(r"\s*[,;|/]\s*")
 
 
 # COPY lists the text columns first: a row's texts are joined in one call and only
@@ -78,7 +83,7 @@ _NULL = "\\N"
 _BOOLEAN = {None: _NULL, True: "t", False: "f"}
 # The other columns, in order; copy_text formats each by its known type.
 assert [STAGING_COLUMNS[i][1] for i in _OTHER_POSITIONS] == [
-    "integer", "date", "double precision", "double precision", "text[]", "jsonb",
+    "integer", "date", "double precision", "double precision", "text[]", "text[]", "text[]", "jsonb",
     "boolean", "boolean", "boolean", "boolean", "smallint", "bigint",
 ]  # fmt: skip
 
@@ -89,15 +94,24 @@ def copy_text(row):
     texts = "\t".join(_texts_of(row))
     if texts.count("\t") != _TEXT_TABS or "\\" in texts or "\n" in texts or "\r" in texts:
         texts = "\t".join(map(_copy_escape, _texts_of(row)))
-    number, birth_date, lon, lat, tags, custom, email, sms, phone, door, support, row_hash = _others_of(row)
+    (number, birth_date, lon, lat, tags, other_emails, other_phones, custom, email, sms, phone, door, support,
+     row_hash) = _others_of(row)  # fmt: skip
     return (
         f"{texts}\t{number}\t{_NULL if birth_date is None else birth_date}"
         f"\t{_NULL if lon is None else lon}\t{_NULL if lat is None else lat}"
         f"\t{_copy_escape(_array_literal(tags)) if tags else '{}'}"
+        f"\t{_copy_escape(_array_literal(other_emails)) if other_emails else '{}'}"
+        f"\t{_copy_escape(_array_literal(other_phones)) if other_phones else '{}'}"
         f"\t{_copy_escape(json.dumps(custom, ensure_ascii=False)) if custom else '{}'}"
         f"\t{_BOOLEAN[email]}\t{_BOOLEAN[sms]}\t{_BOOLEAN[phone]}\t{_BOOLEAN[door]}"
         f"\t{_NULL if support is None else support}\t{row_hash}\n"
     )
+
+
+def _main_and_others(main, others):
+    """(the row's e-mail or phone, its others without it nor repeats)."""
+    main = main or others[0]
+    return main, [value for value in dict.fromkeys(others) if value != main]
 
 
 def clean_chunk(cleaner, rows):
@@ -250,6 +264,20 @@ class RowCleaner:
             except InvalidPhone:
                 errors.append((self.header_of["phone"], raw_phone, _("n'est pas un numéro de téléphone")))
 
+        other_emails, other_phones = [], []
+        raw_emails, raw_phones = get("other_emails"), get("other_phones")
+        for value in _LIST_SPLIT.split(raw_emails.lower()) if raw_emails else ():
+            if value and not _EMAIL.match(value):
+                errors.append((self.header_of["other_emails"], value, _("n'est pas une adresse e-mail")))
+            elif value:
+                other_emails.append(value)
+        for value in _LIST_SPLIT.split(raw_phones) if raw_phones else ():
+            if value:
+                try:
+                    other_phones.append(self.phones.normalise(value))
+                except InvalidPhone:
+                    errors.append((self.header_of["other_phones"], value, _("n'est pas un numéro de téléphone")))
+
         lon = lat = None
         raw_lon, raw_lat = get("longitude"), get("latitude")
         if raw_lon or raw_lat:
@@ -293,6 +321,10 @@ class RowCleaner:
         raw_tags = get("tags")
         tags = [t for t in _TAG_SPLIT.split(raw_tags) if t] if raw_tags else []
         custom = {name: v[i] for i, name in self.custom if v[i]}
+        if other_emails:
+            email, other_emails = _main_and_others(email, other_emails)
+        if other_phones:
+            phone, other_phones = _main_and_others(phone, other_phones)
         return (
             number,
             birth_name,
@@ -314,6 +346,8 @@ class RowCleaner:
             lon,
             lat,
             tags,
+            other_emails,
+            other_phones,
             custom,
             *consents,
             support,

@@ -312,7 +312,9 @@ def test_export_rows_hold_each_contacts_address_dwelling_tags_and_consents_in_na
 
     with tenant_context(campaign):
         known = contact_with_everything(first_names="Élodie", support_level=5, opinion_notes="=HYPERLINK(1)",
-                                        last_contacted_at=dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC))  # fmt: skip
+                                        last_contacted_at=dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC),
+                                        other_emails=["e@travail.fr", "e@asso.fr"],
+                                        other_phones=["+33238112233"])  # fmt: skip
         bare = Contact.objects.create(birth_name="Abel", first_names="#N/A")
         out = export_contacts(Contact.objects.all(), actor=admin, include_sensitive=True)
         table = list(csv.reader(io.TextIOWrapper(out, encoding="utf-8-sig"), delimiter=";"))
@@ -327,10 +329,11 @@ def test_export_rows_hold_each_contacts_address_dwelling_tags_and_consents_in_na
     with translation.override("en"):  # the column names follow the team's language
         assert headers(include_sensitive=False)[:3] == ["ID", "Birth name", "Usage name"]
     assert table[1:] == [
-        [str(bare.pk), "Abel", "", "#N/A", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", ""],
+        [str(bare.pk), "Abel", "", "#N/A", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "",
+         ""],
         [str(known.pk), "Lefèvre", "Martin", "Élodie", "F", "31/01/1980", "elodie@exemple.fr", "'+33612345678",
-         "12 rue de l'Église", "Appt 3", "45000", "Orléans", "0012", "bénévole, voisins", "oui", "non", "", "",
-         "2026-11-02T09:30:00+00:00", "5", "'=HYPERLINK(1)"],
+         "e@travail.fr, e@asso.fr", "'+33238112233", "12 rue de l'Église", "Appt 3", "45000", "Orléans", "0012",
+         "bénévole, voisins", "oui", "non", "", "", "2026-11-02T09:30:00+00:00", "5", "'=HYPERLINK(1)"],
     ]  # fmt: skip
 
 

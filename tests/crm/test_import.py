@@ -234,13 +234,44 @@ def test_columns_of_the_same_name_are_each_kept(campaign, tmp_path):
     assert unique_headers(["A", "A", "A (2)", "", "", "A"]) == ["A", "A (3)", "A (2)", "", "", "A (4)"]
     mapping = guess_mapping(shape.headers)
     assert (mapping["Adresse"], mapping["Adresse (2)"]) == ("line1", "line2")
-    assert (mapping["Téléphone"], mapping["Téléphone (2)"]) == ("phone", "custom:Téléphone (2)")
+    assert (mapping["Téléphone"], mapping["Téléphone (2)"]) == ("phone", "other_phones")
     job = do_import(campaign, path)
     assert (job.created_count, job.rejected_count) == (1, 0)
     with tenant_context(campaign):
         lea = Contact.objects.select_related("household__address").get()
         assert (lea.household.address.line1, lea.household.label) == ("8 rue Bannier", "Bât. C")
-        assert lea.phone == "+33238123456" and lea.custom_fields == {"Téléphone (2)": "06 11 22 33 44"}
+        assert (lea.phone, lea.other_phones, lea.custom_fields) == ("+33238123456", ["+33611223344"], {})
+
+
+def test_second_columns_of_emails_and_phones_give_each_contact_its_other_ones(campaign, tmp_path):
+    """The landline beside the mobile, a work address beside the personal one: they were
+    custom fields, which neither phoning nor the search for known people reads."""
+    header = ["Nom", "Prénom", "E-mail", "E-mail 2", "Mobile", "Téléphone fixe"]
+    assert guess_mapping(header)["E-mail 2"] == "other_emails"
+    assert guess_mapping(header)["Téléphone fixe"] == "other_phones"
+    # A file's only phone column is the phone, whatever its name.
+    assert guess_mapping(["Nom", "Téléphone fixe"])["Téléphone fixe"] == "phone"
+    with tenant_context(campaign):
+        Contact.objects.create(birth_name="Roux", first_names="Anne", email="anne@exemple.fr")
+    path = write_csv(tmp_path / "liste.csv", [
+        ["MARTIN", "Paul", "paul@exemple.fr", "Paul@Travail.fr ; paul@exemple.fr", "06 12 34 56 78",
+         "02 38 11 22 33 / 02 38 44 55 66"],
+        ["PETIT", "Lou", "", "lou@exemple.fr", "", "02 38 77 88 99"],  # no e-mail nor mobile: the others are
+        ["ROUX", "Anne", "anne@exemple.fr", "", "06 99 88 77 66", "02 38 00 11 22"],  # known: both added
+        ["MARTIN", "Paul", "paul@exemple.fr", "", "06 12 34 56 78", "02 38 99 99 99"],  # again: added too
+        ["DURAND", "Éric", "", "", "", "pas de fixe"],
+    ], header=header)  # fmt: skip
+    job = do_import(campaign, path)
+    assert (job.created_count, job.merged_count, job.rejected_count) == (2, 2, 1)
+    assert report_rows(job) == [["6", "Téléphone fixe", "pas de fixe", "n'est pas un numéro de téléphone"]]
+    with tenant_context(campaign):
+        reach = {c.first_names: (c.email, c.other_emails, c.phone, c.other_phones) for c in Contact.objects.all()}
+    assert reach == {
+        "Paul": ("paul@exemple.fr", ["paul@travail.fr"], "+33612345678", ["+33238112233", "+33238445566",
+                                                                           "+33238999999"]),
+        "Lou": ("lou@exemple.fr", [], "+33238778899", []),
+        "Anne": ("anne@exemple.fr", [], "+33699887766", ["+33238001122"]),
+    }  # fmt: skip
 
 
 def test_unmapped_columns_become_custom_fields(campaign, tmp_path):
@@ -834,7 +865,8 @@ def test_a_campaigns_export_imports_into_another_with_everything_it_holds(campai
     from tests.conftest import make_user
 
     with tenant_context(campaign_a):
-        contact_with_everything(opinion_notes="Hésite : pistes cyclables ?")
+        contact_with_everything(opinion_notes="Hésite : pistes cyclables ?", other_emails=["elodie@travail.fr"],
+                                other_phones=["+33238112233", "+33238445566"])  # fmt: skip
         Contact.objects.create(birth_name="Abel")
         out = export_contacts(Contact.objects.all(), actor=make_user(campaign_a, Role.ORGANIZER), fmt=fmt,
                               include_sensitive=True)  # fmt: skip
@@ -847,6 +879,7 @@ def test_a_campaigns_export_imports_into_another_with_everything_it_holds(campai
         moved = Contact.objects.select_related("household__address").get(email="elodie@exemple.fr")
         assert (moved.birth_name, moved.usage_name, moved.first_names, moved.sex, moved.birth_date, moved.phone) == (
             "Lefèvre", "Martin", "Élodie Françoise", "F", dt.date(1980, 1, 31), "+33612345678")  # fmt: skip
+        assert (moved.other_emails, moved.other_phones) == (["elodie@travail.fr"], ["+33238112233", "+33238445566"])
         place = moved.household.address
         assert (place.line1, place.postal_code, place.city, place.polling_station_code, moved.household.label) == (
             "12 rue de l'Église", "45000", "Orléans", "0012", "Appt 3")  # fmt: skip
