@@ -206,7 +206,9 @@ def validate_mapping(mapping, headers):
     targets = [t for t in mapping.values() if t and not t.startswith(CUSTOM_PREFIX)]
     for field in {t for t in targets if targets.count(t) > 1}:
         problems.append(_("Le champ « %(f)s » est choisi pour plusieurs colonnes.") % {"f": FIELDS[field][0]})
-    names = {"birth_name", "usage_name", "first_names", "email", "phone"}
-    if not names & set(targets):
-        problems.append(_("Aucune colonne de nom, d'e-mail ou de téléphone : impossible d'identifier les personnes."))
+    # Every row must name its person (rows.RowCleaner: "nom manquant"): without a name
+    # column, every row of the file would be rejected.
+    if not {"birth_name", "usage_name", "first_names"} & set(targets):
+        problems.append(_("Aucune colonne de nom (nom de naissance, nom d'usage ou prénoms) : chaque ligne doit "
+                          "nommer une personne."))  # fmt: skip
     return problems

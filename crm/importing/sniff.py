@@ -49,6 +49,7 @@ def sniff(path, encoding=None, delimiter=None):
         shape = FileShape(kind="xlsx", headers=unique_headers(first[0] if first else []), head=first[1:])
         if not any(h.strip() for h in shape.headers):
             raise NotATable(_("La première ligne du classeur (les en-têtes) est vide."))
+        _refuse_title_row(first)
         return shape
     if b"\x00" in head:
         raise NotATable(_("Ce fichier n'est pas un tableau (CSV ou XLSX) : il contient des données binaires."))
@@ -59,6 +60,7 @@ def sniff(path, encoding=None, delimiter=None):
     try:
         delimiter = delimiter or detect_delimiter(text)
         headers = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+        _refuse_title_row(_body_rows(text))
     except csv.Error as exc:  # e.g. a "line" of megabytes: not a table anyone exported
         raise NotATable(_("Première ligne illisible comme un tableau : %(error)s") % {"error": exc}) from None
     if len([h for h in headers if h.strip()]) < 1:
@@ -71,6 +73,40 @@ def sniff(path, encoding=None, delimiter=None):
             )
         )
     return FileShape(kind="csv", encoding=encoding, delimiter=delimiter, headers=unique_headers(headers))
+
+
+def _body_rows(text, lines=50):
+    """The sample's first lines cut by the delimiter that cuts the lines after the first
+    into the most columns, the same number for most of them."""
+    sample = text.splitlines()[:lines]
+    best, best_columns = [], 0
+    for delimiter in DELIMITERS:
+        rows = list(csv.reader(sample, delimiter=delimiter))
+        widths = [len(row) for row in rows[1:] if any(v.strip() for v in row)]
+        if not widths:
+            continue
+        width = max(set(widths), key=widths.count)
+        if widths.count(width) >= 0.8 * len(widths) and width > best_columns:
+            best, best_columns = rows, width
+    return best
+
+
+def _refuse_title_row(rows):
+    """Refuse a table whose first row is a title above the column names: one value,
+    where the rows after it mostly hold two or more."""
+    filled = [sum(1 for v in row if v.strip()) for row in rows]
+    later = [n for n in filled[1:] if n]
+    if not filled or filled[0] != 1 or not later or max(set(later), key=later.count) < 2:
+        return
+    line = next(i for i, n in enumerate(filled) if i and n >= 2) + 1
+    title = next(v.strip() for v in rows[0] if v.strip())
+    raise NotATable(
+        _(
+            "La ligne 1 (« %(title)s ») ne nomme pas les colonnes, qui semblent nommées en ligne %(line)d : "
+            "supprimez les lignes au-dessus (un titre, par exemple) et envoyez le fichier à nouveau."
+        )
+        % {"title": title[:80], "line": line}
+    )
 
 
 def unique_headers(headers):

@@ -561,6 +561,42 @@ def test_a_file_that_is_not_a_table_is_refused_and_nothing_changes(campaign, tmp
         assert Contact.objects.count() == before
 
 
+def test_a_title_above_the_column_names_is_named_as_such_and_nothing_changes(campaign, tmp_path):
+    """A sheet made by hand often starts with a title. The file was refused for its
+    separator (CSV) or for holding no name column (XLSX): true, but no help."""
+    from openpyxl import Workbook
+
+    csv_path = tmp_path / "liste.csv"
+    csv_path.write_text("Liste électorale de Villebourg, extraction du 01/11/2026\nNom;Prénom;Ville\n"
+                        "SIMON;Léa;Orléans\n", encoding="utf-8")  # fmt: skip
+    workbook = Workbook()
+    for row in (["Liste électorale de Villebourg"], [], ["Nom", "Prénom", "Ville"], ["SIMON", "Léa", "Orléans"]):
+        workbook.active.append(row)
+    xlsx_path = tmp_path / "liste.xlsx"
+    workbook.save(xlsx_path)
+    for path, line in ((csv_path, 2), (xlsx_path, 3)):
+        job = do_import(campaign, path)
+        assert job.status == ImportJob.Status.FAILED
+        assert job.error == (
+            f"La ligne 1 (« Liste électorale de Villebourg{', extraction du 01/11/2026' if line == 2 else ''} ») "
+            f"ne nomme pas les colonnes, qui semblent nommées en ligne {line} : supprimez les lignes au-dessus "
+            "(un titre, par exemple) et envoyez le fichier à nouveau."
+        )
+    with tenant_context(campaign):
+        assert not Contact.objects.exists()
+
+
+def test_a_file_without_a_name_column_is_refused_before_anything_is_read(campaign, tmp_path):
+    """Each row must name its person: a list of e-mails alone passed the check of the
+    columns, then every row was rejected for its missing name."""
+    path = tmp_path / "lettre.csv"
+    path.write_text("Email;Mobile\nlea@exemple.fr;0612345678\n", encoding="utf-8")
+    job = do_import(campaign, path)
+    assert job.status == ImportJob.Status.FAILED and job.rejected_count == 0
+    assert job.error == ("Aucune colonne de nom (nom de naissance, nom d'usage ou prénoms) : chaque ligne doit "
+                         "nommer une personne.")  # fmt: skip
+
+
 def test_a_mapping_without_any_identity_column_is_refused(campaign, tmp_path):
     path = write_csv(tmp_path / "x.csv", [["a", "b"]], header=["Couleur", "Animal"])
     job = do_import(campaign, path)
