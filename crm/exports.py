@@ -44,7 +44,10 @@ SENSITIVE_COLUMNS = [
 _READ = [key for key, _label in BASE_COLUMNS]
 CONSENTS = slice(_READ.index("consent_email"), _READ.index("consent_door") + 1)
 BIRTH_DATE, LAST_CONTACTED = (_READ.index(name) for name in ("birth_date", "last_contacted_at"))
-LISTS = [_READ.index(name) for name in ("other_emails", "other_phones", "tag_names")]
+LISTS = [_READ.index(name) for name in ("other_emails", "other_phones")]
+# A tag may hold a comma ("Oui, tout à fait"): tags are separated by "|", which the
+# import reads as such.
+TAGS = _READ.index("tag_names")
 
 
 def _columns(include_sensitive):
@@ -61,6 +64,7 @@ def rows(queryset, include_sensitive):
             row[BIRTH_DATE] = row[BIRTH_DATE].strftime("%d/%m/%Y")
         for index in LISTS:
             row[index] = ", ".join(row[index])
+        row[TAGS] = " | ".join(row[TAGS])
         row[CONSENTS] = [yes_no[value] for value in contact[CONSENTS]]
         if row[LAST_CONTACTED]:
             row[LAST_CONTACTED] = row[LAST_CONTACTED].isoformat()

@@ -57,7 +57,10 @@ _TRUE = {"oui", "o", "yes", "y", "1", "true", "vrai", "x", "ok"}
 _FALSE = {"non", "n", "no", "0", "false", "faux"}
 _FEMALE = {"f", "femme", "mme", "madame", "mlle", "mademoiselle", "female", "w", "woman", "ms", "mrs"}
 _MALE = {"m", "h", "homme", "m.", "mr", "monsieur", "male", "man", "masculin"}
-_TAG_SPLIT = re.compile(r"\s*[,|]\s*")
+# Tags are separated by commas, or by "|" in a cell that holds one: Terrain's exports
+# write "a | b", a tag may hold a comma (a questionnaire's answer: "Oui, tout à fait").
+_TAG_SPLIT = re.compile(r"\s*,\s*")
+_TAG_SPLIT_PIPES = re.compile(r"\s*\|\s*")
 _LIST_SPLIT = re.compile(r"\s*[,;|/]\s*")
 
 
@@ -319,7 +322,10 @@ class RowCleaner:
         if postal_code.isdigit() and len(postal_code) == 4:
             postal_code = "0" + postal_code  # spreadsheets drop the leading zero of 01000-09999
         raw_tags = get("tags")
-        tags = [t for t in _TAG_SPLIT.split(raw_tags) if t] if raw_tags else []
+        if raw_tags:
+            tags = [t for t in (_TAG_SPLIT_PIPES if "|" in raw_tags else _TAG_SPLIT).split(raw_tags) if t]
+        else:
+            tags = []
         custom = {name: v[i] for i, name in self.custom if v[i]}
         if other_emails:
             email, other_emails = _main_and_others(email, other_emails)

@@ -333,7 +333,7 @@ def test_export_rows_hold_each_contacts_address_dwelling_tags_and_consents_in_na
          ""],
         [str(known.pk), "Lefèvre", "Martin", "Élodie", "F", "31/01/1980", "elodie@exemple.fr", "'+33612345678",
          "e@travail.fr, e@asso.fr", "'+33238112233", "12 rue de l'Église", "Appt 3", "45000", "Orléans", "0012",
-         "bénévole, voisins", "oui", "non", "", "", "2026-11-02T09:30:00+00:00", "5", "'=HYPERLINK(1)"],
+         "bénévole | voisins", "oui", "non", "", "", "2026-11-02T09:30:00+00:00", "5", "'=HYPERLINK(1)"],
     ]  # fmt: skip
 
 

@@ -901,8 +901,11 @@ def test_a_campaigns_export_imports_into_another_with_everything_it_holds(campai
     from tests.conftest import make_user
 
     with tenant_context(campaign_a):
-        contact_with_everything(opinion_notes="Hésite : pistes cyclables ?", other_emails=["elodie@travail.fr"],
-                                other_phones=["+33238112233", "+33238445566"])  # fmt: skip
+        elodie = contact_with_everything(opinion_notes="Hésite : pistes cyclables ?",
+                                         other_emails=["elodie@travail.fr"],
+                                         other_phones=["+33238112233", "+33238445566"])  # fmt: skip
+        # A questionnaire's answer becomes a tag, commas and all.
+        elodie.tags.add(Tag.objects.create(name="Oui, tout à fait"))
         Contact.objects.create(birth_name="Abel")
         out = export_contacts(Contact.objects.all(), actor=make_user(campaign_a, Role.ORGANIZER), fmt=fmt,
                               include_sensitive=True)  # fmt: skip
@@ -919,7 +922,7 @@ def test_a_campaigns_export_imports_into_another_with_everything_it_holds(campai
         place = moved.household.address
         assert (place.line1, place.postal_code, place.city, place.polling_station_code, moved.household.label) == (
             "12 rue de l'Église", "45000", "Orléans", "0012", "Appt 3")  # fmt: skip
-        assert sorted(moved.tags.values_list("name", flat=True)) == ["bénévole", "voisins"]
+        assert sorted(moved.tags.values_list("name", flat=True)) == ["Oui, tout à fait", "bénévole", "voisins"]
         assert (moved.consent_email, moved.consent_sms, moved.consent_phone) == (True, False, None)
         assert (moved.support_level, moved.opinion_notes) == (4, "Hésite : pistes cyclables ?")
         assert "Notes d'opinion" not in moved.custom_fields and "Logement" not in moved.custom_fields
