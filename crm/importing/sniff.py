@@ -77,7 +77,8 @@ def sniff(path, encoding=None, delimiter=None):
 
 def _body_rows(text, lines=50):
     """The sample's first lines cut by the delimiter that cuts the lines after the first
-    into the most columns, the same number for most of them."""
+    into the most columns, the same number for most of them; none when some delimiter
+    cuts the first line as it cuts most of the others (it names their columns)."""
     sample = text.splitlines()[:lines]
     best, best_columns = [], 0
     for delimiter in DELIMITERS:
@@ -86,7 +87,11 @@ def _body_rows(text, lines=50):
         if not widths:
             continue
         width = max(set(widths), key=widths.count)
-        if widths.count(width) >= 0.8 * len(widths) and width > best_columns:
+        if widths.count(width) < 0.8 * len(widths):
+            continue
+        if width >= 2 and rows and len(rows[0]) == width:
+            return []
+        if width > best_columns:
             best, best_columns = rows, width
     return best
 

@@ -584,6 +584,11 @@ def test_a_title_above_the_column_names_is_named_as_such_and_nothing_changes(cam
         )
     with tenant_context(campaign):
         assert not Contact.objects.exists()
+    # Column names cut by tabs, rows with more commas than tabs: a table, not a title.
+    rows = [[f"NOM{n}", "Léa", "12, rue Bannier, bât. A, esc. 2", "Orléans"] for n in range(10)]
+    job = do_import(campaign, write_csv(tmp_path / "tabs.csv", rows, delimiter="\t",
+                                        header=["Nom", "Prénom", "Adresse", "Ville"]))  # fmt: skip
+    assert (job.status, job.created_count) == (ImportJob.Status.DONE, 10)
 
 
 def test_a_file_without_a_name_column_is_refused_before_anything_is_read(campaign, tmp_path):
