@@ -211,8 +211,11 @@ class RowCleaner:
         if len(values) != self.width:
             if not any(v.strip() for v in values):
                 return None, None
-            if len(values) < self.width and self.pad_short_rows:
-                values = values + [""] * (self.width - len(values))
+            if self.pad_short_rows:
+                # A workbook's row is as wide as its filled cells: a short one ends in
+                # blank cells, a long one has cells in columns nobody named (left out,
+                # as a CSV file's columns with a blank header are).
+                values = (values + [""] * (self.width - len(values)))[: self.width]
             elif len(values) < self.width:
                 return None, [
                     (

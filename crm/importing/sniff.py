@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from .mapping import CUSTOM_PREFIX, guess_mapping
+
 SAMPLE_BYTES = 1 << 20
 DELIMITERS = [";", ",", "\t", "|"]
 
@@ -103,8 +105,10 @@ def _refuse_title_row(rows):
     later = [n for n in filled[1:] if n]
     if not filled or filled[0] != 1 or not later or max(set(later), key=later.count) < 2:
         return
-    line = next(i for i, n in enumerate(filled) if i and n >= 2) + 1
     title = next(v.strip() for v in rows[0] if v.strip())
+    if not guess_mapping([title])[title].startswith(CUSTOM_PREFIX):
+        return  # "Nom", above a column of names and one nobody named
+    line = next(i for i, n in enumerate(filled) if i and n >= 2) + 1
     raise NotATable(
         _(
             "La ligne 1 (« %(title)s ») ne nomme pas les colonnes, qui semblent nommées en ligne %(line)d : "

@@ -589,6 +589,13 @@ def test_a_title_above_the_column_names_is_named_as_such_and_nothing_changes(cam
     job = do_import(campaign, write_csv(tmp_path / "tabs.csv", rows, delimiter="\t",
                                         header=["Nom", "Prénom", "Adresse", "Ville"]))  # fmt: skip
     assert (job.status, job.created_count) == (ImportJob.Status.DONE, 10)
+    # A workbook's one named column, beside one nobody named: a table too, whose unnamed
+    # column is left out (its rows were rejected: "2 colonnes au lieu de 1").
+    workbook = Workbook()
+    for row in (["Nom"], ["BLANC", "à rappeler"], ["NOIR", "absent"]):
+        workbook.active.append(row)
+    workbook.save(xlsx_path)
+    assert (do_import(campaign, xlsx_path).created_count) == 2
 
 
 def test_a_file_without_a_name_column_is_refused_before_anything_is_read(campaign, tmp_path):
