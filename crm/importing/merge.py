@@ -170,6 +170,10 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=(), on_s
         x("CREATE TEMP TABLE import_match (row_no integer, contact_id bigint) ON COMMIT DROP")
     else:
         x(f"CREATE TEMP TABLE import_match ON COMMIT DROP AS {_match_query(scalar)}")
+        # A row's other e-mails, then phones, among a contact's own or other ones: for the
+        # rows nothing matched by their first ones.
+        if scalar(f"SELECT EXISTS (SELECT 1 FROM {STAGING} WHERE other_emails <> '{{}}' OR other_phones <> '{{}}')"):
+            x(_match_others_query())
         # Same name at the same address: only for the rows nothing else matched (none,
         # when a file comes again), and not when both have a birth date and they differ
         # (a mother and her daughter of the same name, in one flat).
@@ -448,6 +452,27 @@ def _match_query(scalar):
                               GROUP BY name_key, birth_date) n
                          ON s.name_key <> '' AND n.name_key = s.name_key AND n.birth_date = s.birth_date
                  WHERE {found} IS NOT NULL AND {not_dup.format("s")}"""
+
+
+def _match_others_query():
+    """Insert into import_match the rows not matched yet whose other e-mails or phones a
+    contact holds, as its own or among its others (each looked up in an index)."""
+    branches = []
+    for rank, kind in enumerate(("email", "phone")):
+        values = f"""SELECT s.row_no, v.value FROM {STAGING} s CROSS JOIN LATERAL unnest(s.other_{kind}s) v(value)
+                      WHERE s.other_{kind}s <> '{{}}'
+                        AND NOT EXISTS (SELECT 1 FROM import_match m WHERE m.row_no = s.row_no)
+                        AND NOT EXISTS (SELECT 1 FROM import_dups d WHERE d.row_no = s.row_no)"""
+        branches += [
+            f"""SELECT o.row_no, c.id AS contact_id, {2 * rank} AS kind FROM ({values}) o
+                  JOIN crm_contact c ON c.{kind} = o.value AND c.{kind} <> ''""",
+            f"""SELECT o.row_no, c.id, {2 * rank + 1} FROM ({values}) o
+                  JOIN crm_contact c ON {has_others_sql(kind, "c")}
+                                    AND c.other_{kind}s @> ARRAY[o.value]::varchar[]""",
+        ]
+    return f"""INSERT INTO import_match (row_no, contact_id)
+               SELECT DISTINCT ON (row_no) row_no, contact_id FROM ({" UNION ALL ".join(branches)}) m
+                ORDER BY row_no, kind, contact_id"""
 
 
 def _among_others(kind, contact="c", row="s"):

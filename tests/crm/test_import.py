@@ -274,6 +274,31 @@ def test_second_columns_of_emails_and_phones_give_each_contact_its_other_ones(ca
     }  # fmt: skip
 
 
+def test_a_rows_other_emails_and_phones_find_the_person_too(campaign, tmp_path):
+    """A row's work address first and its personal one second: the person the base knows
+    by the second was created again."""
+    with tenant_context(campaign):
+        paul = Contact.objects.create(birth_name="Martin", first_names="Paul", email="paul@perso.fr")
+        lou = Contact.objects.create(birth_name="Petit", first_names="Lou", phone="+33611111111",
+                                     other_phones=["+33238778899"])  # fmt: skip
+        eve = Contact.objects.create(birth_name="Roux", first_names="Ève", other_emails=["eve@asso.fr"],
+                                     email="eve@exemple.fr")  # fmt: skip
+    header = ["Nom", "Prénom", "E-mail", "E-mail 2", "Mobile", "Téléphone fixe"]
+    path = write_csv(tmp_path / "liste.csv", [
+        ["MARTIN", "Paul", "paul@travail.fr", "paul@perso.fr", "", ""],
+        ["PETIT", "Lou", "", "", "06 22 22 22 22", "02 38 77 88 99"],
+        ["ROUX", "Ève", "eve@mairie.fr", "eve@asso.fr", "", ""],
+        ["NOUVEAU", "Noé", "noe@exemple.fr", "noe@autre.fr", "", ""],
+    ], header=header)  # fmt: skip
+    job = do_import(campaign, path)
+    assert (job.created_count, job.merged_count) == (1, 3)
+    with tenant_context(campaign):
+        paul.refresh_from_db(), lou.refresh_from_db(), eve.refresh_from_db()
+        assert (paul.email, paul.other_emails) == ("paul@perso.fr", ["paul@travail.fr"])
+        assert (lou.phone, lou.other_phones) == ("+33611111111", ["+33238778899", "+33622222222"])
+        assert (eve.email, eve.other_emails) == ("eve@exemple.fr", ["eve@asso.fr", "eve@mairie.fr"])
+
+
 def test_unmapped_columns_become_custom_fields(campaign, tmp_path):
     path = write_csv(tmp_path / "x.csv", [["Durand", "Léa", "Vélo"]], header=["Nom", "Prénom", "Centre d'intérêt"])
     do_import(campaign, path)
