@@ -131,19 +131,28 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=(), on_s
         )
         counts.suppressed_rows = sorted(r[0] for r in cursor.fetchall())
 
-    # 2. The same person twice in one file: later rows merge into the first one.
+    # 2. The same person twice in one file (an e-mail or phone of one row is one of
+    #    another's, first or other, or the same name and birth date): later rows merge
+    #    into the first one. Other e-mails and phones are read only when some row has
+    #    some: at a million rows, the two more passes over the file cost 0.6 s.
+    some_others = f"SELECT 1 FROM {STAGING} WHERE other_emails <> '{{}}' OR other_phones <> '{{}}'"
+    has_others = scalar(f"SELECT EXISTS ({some_others})")
+    others = (
+        f"""UNION ALL SELECT row_no, 'e', unnest(other_emails) FROM {STAGING} WHERE other_emails <> '{{}}'
+            UNION ALL SELECT row_no, 'p', unnest(other_phones) FROM {STAGING} WHERE other_phones <> '{{}}'"""
+        if has_others
+        else ""
+    )
     x(
         f"""CREATE TEMP TABLE import_dups ON COMMIT DROP AS
+            WITH reach AS MATERIALIZED (
+                SELECT row_no, 'e' AS kind, email AS value FROM {STAGING} WHERE email <> ''
+                UNION ALL SELECT row_no, 'p', phone FROM {STAGING} WHERE phone <> '' {others})
             SELECT row_no, min(first_row) AS canonical FROM (
-                SELECT s.row_no, g.first_row FROM {STAGING} s JOIN (
-                    SELECT email, min(row_no) AS first_row FROM {STAGING} WHERE email <> ''
-                     GROUP BY email HAVING count(*) > 1) g USING (email)
-                 WHERE s.row_no > g.first_row
-                UNION ALL
-                SELECT s.row_no, g.first_row FROM {STAGING} s JOIN (
-                    SELECT phone, min(row_no) AS first_row FROM {STAGING} WHERE phone <> ''
-                     GROUP BY phone HAVING count(*) > 1) g USING (phone)
-                 WHERE s.row_no > g.first_row
+                SELECT r.row_no, g.first_row FROM reach r JOIN (
+                    SELECT kind, value, min(row_no) AS first_row FROM reach
+                     GROUP BY kind, value HAVING count(*) > 1) g USING (kind, value)
+                 WHERE r.row_no > g.first_row
                 UNION ALL
                 SELECT s.row_no, g.first_row FROM {STAGING} s JOIN (
                     SELECT name_key, birth_date, min(row_no) AS first_row FROM {STAGING}
@@ -172,7 +181,7 @@ def merge(cursor, *, job_id, source, file_name, actor_id, salt, skipped=(), on_s
         x(f"CREATE TEMP TABLE import_match ON COMMIT DROP AS {_match_query(scalar)}")
         # A row's other e-mails, then phones, among a contact's own or other ones: for the
         # rows nothing matched by their first ones.
-        if scalar(f"SELECT EXISTS (SELECT 1 FROM {STAGING} WHERE other_emails <> '{{}}' OR other_phones <> '{{}}')"):
+        if has_others:
             x(_match_others_query())
         # Same name at the same address: only for the rows nothing else matched (none,
         # when a file comes again), and not when both have a birth date and they differ

@@ -299,6 +299,22 @@ def test_a_rows_other_emails_and_phones_find_the_person_too(campaign, tmp_path):
         assert (eve.email, eve.other_emails) == ("eve@exemple.fr", ["eve@asso.fr", "eve@mairie.fr"])
 
 
+def test_one_person_on_two_rows_is_found_by_the_second_email_or_phone_of_one_of_them(campaign, tmp_path):
+    header = ["Nom", "Prénom", "E-mail", "E-mail 2", "Mobile", "Téléphone fixe"]
+    path = write_csv(tmp_path / "liste.csv", [
+        ["MARTIN", "Paul", "paul@travail.fr", "", "", ""],
+        ["MARTIN", "Paul", "paul@perso.fr", "paul@travail.fr", "", ""],
+        ["PETIT", "Lou", "", "", "06 22 22 22 22", "02 38 77 88 99"],
+        ["PETIT", "Lou", "", "", "02 38 77 88 99", ""],
+    ], header=header)  # fmt: skip
+    job = do_import(campaign, path)
+    assert (job.created_count, job.merged_count) == (2, 2)
+    with tenant_context(campaign):
+        reach = {c.first_names: (c.email, c.other_emails, c.phone, c.other_phones) for c in Contact.objects.all()}
+    assert reach == {"Paul": ("paul@travail.fr", ["paul@perso.fr"], "", []),
+                     "Lou": ("", [], "+33622222222", ["+33238778899"])}  # fmt: skip
+
+
 def test_unmapped_columns_become_custom_fields(campaign, tmp_path):
     path = write_csv(tmp_path / "x.csv", [["Durand", "Léa", "Vélo"]], header=["Nom", "Prénom", "Centre d'intérêt"])
     do_import(campaign, path)
