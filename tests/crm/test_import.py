@@ -104,6 +104,16 @@ def contact_with_everything(**fields):
     return contact
 
 
+# A file with second columns of e-mails and phones.
+REACH_HEADER = ["Nom", "Prénom", "E-mail", "E-mail 2", "Mobile", "Téléphone fixe"]
+
+
+def reach_of_everyone(campaign):
+    """{first names: (e-mail, other e-mails, phone, other phones)} of the campaign's contacts."""
+    with tenant_context(campaign):
+        return {c.first_names: (c.email, c.other_emails, c.phone, c.other_phones) for c in Contact.objects.all()}
+
+
 def report_rows(job):
     with open(job.report_path, encoding="utf-8-sig") as fh:
         return list(csv.reader(fh, delimiter=";"))[1:]
@@ -246,7 +256,7 @@ def test_columns_of_the_same_name_are_each_kept(campaign, tmp_path):
 def test_second_columns_of_emails_and_phones_give_each_contact_its_other_ones(campaign, tmp_path):
     """The landline beside the mobile, a work address beside the personal one: they were
     custom fields, which neither phoning nor the search for known people reads."""
-    header = ["Nom", "Prénom", "E-mail", "E-mail 2", "Mobile", "Téléphone fixe"]
+    header = REACH_HEADER
     assert guess_mapping(header)["E-mail 2"] == "other_emails"
     assert guess_mapping(header)["Téléphone fixe"] == "other_phones"
     # A file's only phone column is the phone, whatever its name.
@@ -264,9 +274,7 @@ def test_second_columns_of_emails_and_phones_give_each_contact_its_other_ones(ca
     job = do_import(campaign, path)
     assert (job.created_count, job.merged_count, job.rejected_count) == (2, 2, 1)
     assert report_rows(job) == [["6", "Téléphone fixe", "pas de fixe", "n'est pas un numéro de téléphone"]]
-    with tenant_context(campaign):
-        reach = {c.first_names: (c.email, c.other_emails, c.phone, c.other_phones) for c in Contact.objects.all()}
-    assert reach == {
+    assert reach_of_everyone(campaign) == {
         "Paul": ("paul@exemple.fr", ["paul@travail.fr"], "+33612345678", ["+33238112233", "+33238445566",
                                                                            "+33238999999"]),
         "Lou": ("lou@exemple.fr", [], "+33238778899", []),
@@ -283,7 +291,7 @@ def test_a_rows_other_emails_and_phones_find_the_person_too(campaign, tmp_path):
                                      other_phones=["+33238778899"])  # fmt: skip
         eve = Contact.objects.create(birth_name="Roux", first_names="Ève", other_emails=["eve@asso.fr"],
                                      email="eve@exemple.fr")  # fmt: skip
-    header = ["Nom", "Prénom", "E-mail", "E-mail 2", "Mobile", "Téléphone fixe"]
+    header = REACH_HEADER
     path = write_csv(tmp_path / "liste.csv", [
         ["MARTIN", "Paul", "paul@travail.fr", "paul@perso.fr", "", ""],
         ["PETIT", "Lou", "", "", "06 22 22 22 22", "02 38 77 88 99"],
@@ -300,7 +308,7 @@ def test_a_rows_other_emails_and_phones_find_the_person_too(campaign, tmp_path):
 
 
 def test_one_person_on_two_rows_is_found_by_the_second_email_or_phone_of_one_of_them(campaign, tmp_path):
-    header = ["Nom", "Prénom", "E-mail", "E-mail 2", "Mobile", "Téléphone fixe"]
+    header = REACH_HEADER
     path = write_csv(tmp_path / "liste.csv", [
         ["MARTIN", "Paul", "paul@travail.fr", "", "", ""],
         ["MARTIN", "Paul", "paul@perso.fr", "paul@travail.fr", "", ""],
@@ -309,9 +317,7 @@ def test_one_person_on_two_rows_is_found_by_the_second_email_or_phone_of_one_of_
     ], header=header)  # fmt: skip
     job = do_import(campaign, path)
     assert (job.created_count, job.merged_count) == (2, 2)
-    with tenant_context(campaign):
-        reach = {c.first_names: (c.email, c.other_emails, c.phone, c.other_phones) for c in Contact.objects.all()}
-    assert reach == {"Paul": ("paul@travail.fr", ["paul@perso.fr"], "", []),
+    assert reach_of_everyone(campaign) == {"Paul": ("paul@travail.fr", ["paul@perso.fr"], "", []),
                      "Lou": ("", [], "+33622222222", ["+33238778899"])}  # fmt: skip
 
 
