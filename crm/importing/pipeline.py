@@ -478,7 +478,7 @@ def _run(job, region, on_progress):
         "headers": headers,
         "mapping": mapping,
         "region": region,
-        "pad_short_rows": shape.kind == "xlsx",
+        "workbook": shape.kind == "xlsx",
         "known_rows": _imported_rows(),
     }
     report_path = reports_dir() / f"import-{job.pk}-rejected.csv"

@@ -172,16 +172,16 @@ ROW_HASH_VERSION = 1
 
 
 class RowCleaner:
-    def __init__(self, headers, mapping, *, region="FR", today=None, pad_short_rows=False, known_rows=()):
+    def __init__(self, headers, mapping, *, region="FR", today=None, workbook=False, known_rows=()):
         self.headers = headers
         # Hashes of rows the base holds already (crm.models.ImportedRow): a row seen
         # again, under the same columns and mapping, has nothing new to give. They come
         # as an array('q'), which reaches a cleaning process as one block of bytes.
         self.known_rows = frozenset(known_rows)
-        shape = json.dumps([ROW_HASH_VERSION, headers, mapping, region, pad_short_rows]).encode()
+        shape = json.dumps([ROW_HASH_VERSION, headers, mapping, region, workbook]).encode()
         self._salt = hashlib.blake2b(shape, digest_size=16).digest()
         self.width = len(headers)
-        self.pad_short_rows = pad_short_rows
+        self.workbook = workbook
         self.phones = PhoneNormaliser(region)
         self.today = today or dt.date.today()
         self.index = {}
@@ -211,7 +211,7 @@ class RowCleaner:
         if len(values) != self.width:
             if not any(v.strip() for v in values):
                 return None, None
-            if self.pad_short_rows:
+            if self.workbook:
                 # A workbook's row is as wide as its filled cells: a short one ends in
                 # blank cells, a long one has cells in columns nobody named (left out,
                 # as a CSV file's columns with a blank header are).
