@@ -433,13 +433,13 @@ def _match_query(scalar):
                       JOIN crm_contact c ON c.email = s.email WHERE s.email <> '' AND c.email <> ''
                     UNION ALL
                     SELECT s.row_no, c.id, 2 FROM {STAGING} s
-                      JOIN crm_contact c ON {_among_others("email")} WHERE s.email <> ''
+                      JOIN crm_contact c ON {_among_others("email", "s.email")} WHERE s.email <> ''
                     UNION ALL
                     SELECT s.row_no, c.id, 3 FROM {STAGING} s
                       JOIN crm_contact c ON c.phone = s.phone WHERE s.phone <> '' AND c.phone <> ''
                     UNION ALL
                     SELECT s.row_no, c.id, 4 FROM {STAGING} s
-                      JOIN crm_contact c ON {_among_others("phone")} WHERE s.phone <> ''
+                      JOIN crm_contact c ON {_among_others("phone", "s.phone")} WHERE s.phone <> ''
                     UNION ALL
                     SELECT s.row_no, c.id, 5 FROM {STAGING} s
                       JOIN crm_contact c ON c.name_key = s.name_key AND c.birth_date = s.birth_date
@@ -476,17 +476,16 @@ def _match_others_query():
             f"""SELECT o.row_no, c.id AS contact_id, {2 * rank} AS kind FROM ({values}) o
                   JOIN crm_contact c ON c.{kind} = o.value AND c.{kind} <> ''""",
             f"""SELECT o.row_no, c.id, {2 * rank + 1} FROM ({values}) o
-                  JOIN crm_contact c ON {has_others_sql(kind, "c")}
-                                    AND c.other_{kind}s @> ARRAY[o.value]::varchar[]""",
+                  JOIN crm_contact c ON {_among_others(kind, "o.value")}""",
         ]
     return f"""INSERT INTO import_match (row_no, contact_id)
                SELECT DISTINCT ON (row_no) row_no, contact_id FROM ({" UNION ALL ".join(branches)}) m
                 ORDER BY row_no, kind, contact_id"""
 
 
-def _among_others(kind, contact="c", row="s"):
-    """`row`'s e-mail (phone) is one of `contact`'s other ones."""
-    return f"{has_others_sql(kind, contact)} AND {contact}.other_{kind}s @> ARRAY[{row}.{kind}]::varchar[]"
+def _among_others(kind, value, contact="c"):
+    """`value` (an SQL expression: an e-mail, or phone) is one of `contact`'s other ones."""
+    return f"{has_others_sql(kind, contact)} AND {contact}.other_{kind}s @> ARRAY[{value}]::varchar[]"
 
 
 def _others_grouped(kind):
