@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from campaigns.spreadsheets import MAIN_NS, OFFICE_RELS_NS, PACKAGE_RELS_NS
+
 from .mapping import CUSTOM_PREFIX, guess_mapping
 
 SAMPLE_BYTES = 1 << 20
@@ -332,9 +334,6 @@ def plain_lines(text):
     return lines
 
 
-_OFFICE_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
-_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Z]+\d+(?::[A-Z]+(\d+))?\"")
 _ROW = re.compile(rb"<(?:\w+:)?row[\s>/]")
 
@@ -352,10 +351,10 @@ def xlsx_row_count(path):
     with zipfile.ZipFile(path) as archive:
         try:
             workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))  # noqa: S314
-            first = workbook.find(f"{{{_MAIN}}}sheets/{{{_MAIN}}}sheet")
+            first = workbook.find(f"{{{MAIN_NS}}}sheets/{{{MAIN_NS}}}sheet")
             rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))  # noqa: S314
-            target = next(r.get("Target") for r in rels.iter(f"{{{_PACKAGE_RELS}}}Relationship")
-                          if r.get("Id") == first.get(f"{{{_OFFICE_RELS}}}id"))  # fmt: skip
+            target = next(r.get("Target") for r in rels.iter(f"{{{PACKAGE_RELS_NS}}}Relationship")
+                          if r.get("Id") == first.get(f"{{{OFFICE_RELS_NS}}}id"))  # fmt: skip
             part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
             sheet = archive.open(part)
         except (KeyError, AttributeError, StopIteration, ElementTree.ParseError) as exc:
